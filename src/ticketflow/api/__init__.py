@@ -1,0 +1,1 @@
+"""The HTTP API (FastAPI): intake, ticket status, health; OpenAPI at ``/docs``."""

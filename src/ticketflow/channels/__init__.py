@@ -1,0 +1,1 @@
+"""Channels: normalise inbound payloads into messages and deliver replies (HTTP API now; helpdesks next)."""

@@ -1,0 +1,1 @@
+"""Validation checks, one module each. Each returns pass, warn or fail with evidence."""

@@ -1,0 +1,161 @@
+"""The ``ticketflow`` command: init, demo, serve, worker, train, eval.
+
+Every option also reads an environment variable (shown in ``--help``); settings proper live in the
+workspace's ``ticketflow.toml`` and ``TICKETFLOW_*`` variables.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import signal
+import sys
+import threading
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from ticketflow.errors import TicketflowError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
+err = Console(stderr=True)
+out = Console()
+
+WorkspaceOpt = Annotated[
+    Path,
+    typer.Option("--workspace", "-w", envvar="TICKETFLOW_WORKSPACE", help="workspace folder", show_default=True),
+]
+
+
+def _fail(exc: Exception) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {exc}")
+    return typer.Exit(code=2)
+
+
+@app.command()
+def init(directory: Annotated[Path, typer.Argument(help="folder to create")]) -> None:
+    """Scaffold a workspace with commented example files."""
+    if directory.exists() and any(directory.iterdir()):
+        raise _fail(TicketflowError(f"{directory} exists and is not empty; choose a new folder"))
+    scaffold = resources.files("ticketflow") / "scaffold"
+    with resources.as_file(scaffold) as source:
+        shutil.copytree(source, directory, dirs_exist_ok=True)
+    err.print(f"created workspace [bold]{directory}[/]; try: ticketflow demo --workspace {directory}")
+
+
+@app.command()
+def demo(
+    workspace: WorkspaceOpt = Path("examples/store"),
+    as_json: Annotated[bool, typer.Option("--json", help="print the report as one JSON object")] = False,
+) -> None:
+    """Run every ticket of the workspace's examples.jsonl through the durable pipeline and report."""
+    from ticketflow.runtime.demo import run_demo
+    from ticketflow.evals.render import render_demo
+
+    try:
+        report = run_demo(workspace, console=err)
+    except TicketflowError as exc:
+        raise _fail(exc) from exc
+    if as_json:
+        sys.stdout.write(json.dumps(report, indent=2) + "\n")
+    else:
+        render_demo(report, out)
+
+
+@app.command()
+def serve(
+    workspace: WorkspaceOpt = Path("examples/store"),
+    host: Annotated[str, typer.Option(envvar="TICKETFLOW_HOST")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(envvar="TICKETFLOW_PORT")] = 8000,
+) -> None:
+    """Start the HTTP API with the durable runtime in the same process."""
+    import uvicorn
+
+    from ticketflow.api.app import create_app
+    from ticketflow.runtime.service import Runtime
+    from ticketflow.wiring import Engine
+
+    try:
+        runtime = Runtime(Engine.from_workspace(workspace))
+    except TicketflowError as exc:
+        raise _fail(exc) from exc
+    uvicorn.run(create_app(runtime), host=host, port=port, log_level="info")
+
+
+@app.command()
+def worker(workspace: WorkspaceOpt = Path("examples/store")) -> None:
+    """Run the durable runtime without HTTP; start several (on PostgreSQL) to scale out."""
+    from ticketflow.runtime.service import Runtime
+    from ticketflow.wiring import Engine
+
+    try:
+        runtime = Runtime(Engine.from_workspace(workspace))
+        runtime.start()
+    except TicketflowError as exc:
+        raise _fail(exc) from exc
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    err.print(f"worker running on {runtime.engine.settings.resolved_system_database_url}; Ctrl-C to stop")
+    stop.wait()
+    runtime.stop()
+
+
+@app.command()
+def train(
+    file: Annotated[Path, typer.Argument(help="ticket-eval JSONL with labels.intent (and labels.sentiment)")],
+    workspace: WorkspaceOpt = Path("examples/store"),
+) -> None:
+    """Train the workspace's intent model (and tone model) and store them under var/models/."""
+    from ticketflow.wiring import Settings, read_records, save_models, train_models
+
+    try:
+        settings = Settings.load(workspace)
+        records = read_records(file)
+        models = train_models(records)
+        if models.intent is None and models.tone is None:
+            raise TicketflowError(f"{file}: no record has labels.intent or labels.sentiment")
+        for path in save_models(settings, models):
+            err.print(f"saved {path}")
+    except TicketflowError as exc:
+        raise _fail(exc) from exc
+
+
+@app.command(name="eval")
+def eval_(
+    file: Annotated[Path, typer.Argument(help="ticket-eval JSONL file")],
+    workspace: WorkspaceOpt = Path("examples/store"),
+    cv: Annotated[int | None, typer.Option("--cv", help="train and test in K folds of the file")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print the report as one JSON object")] = False,
+) -> None:
+    """Run the pipeline in-process over FILE and report every metric whose labels are present."""
+    from rich.progress import Progress
+
+    from ticketflow.evals.render import render_eval
+    from ticketflow.evals.runner import evaluate
+    from ticketflow.wiring import Engine, read_records
+
+    try:
+        records = read_records(file)
+        engine = Engine.from_workspace(workspace, with_store=False)
+        with Progress(console=err, transient=True) as bar:
+            task = bar.add_task("evaluating", total=len(records))
+            report: dict[str, Any] = evaluate(engine, records, cv=cv, progress=lambda n: bar.advance(task, n))
+    except (TicketflowError, ValueError) as exc:
+        raise _fail(exc) from exc
+    report["file"] = str(file)
+    if as_json:
+        sys.stdout.write(json.dumps(report, indent=2) + "\n")
+    else:
+        render_eval(report, out)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,52 @@
+"""What generation is given: labelled facts, within a token budget."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ticketflow.domain.customer import Customer
+from ticketflow.domain.message import Turn
+
+
+@dataclass(frozen=True, slots=True)
+class Passage:
+    """A retrieved piece of a knowledge article or policy."""
+
+    source_id: str
+    title: str
+    text: str
+    score: float
+    kind: str = "kb"
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyQuote:
+    """A policy quoted verbatim, with its id, so a reply can cite it."""
+
+    id: str
+    title: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class ContextPack:
+    """The context stage's output: the facts and the rendered, labelled prompt section."""
+
+    customer: Customer | None
+    policies: tuple[PolicyQuote, ...]
+    passages: tuple[Passage, ...]
+    history: tuple[Turn, ...]
+    rendered: str
+    tokens: int
+    dropped: tuple[str, ...] = field(default=())
+
+    def grounding_text(self) -> str:
+        """Every fact a reply may use, as one string for grounding checks."""
+        parts = [p.text for p in self.policies] + [p.text for p in self.passages]
+        parts += [t.text for t in self.history]
+        if self.customer is not None:
+            c = self.customer
+            parts.append(" ".join([c.id, c.name, c.email, c.plan, c.status]))
+            parts += [f"{k} {v}" for k, v in c.facts]
+            parts += [" ".join([o.id, o.status, o.placed_at, o.total, o.items, o.tracking]) for o in c.orders]
+        return "\n".join(parts)

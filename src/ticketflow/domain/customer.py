@@ -1,0 +1,35 @@
+"""The customer's account as the context stage sees it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class Order:
+    """One order of the customer's, as the store reports it."""
+
+    id: str
+    status: str
+    placed_at: str
+    total: str
+    items: str = ""
+    carrier: str = ""
+    tracking: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Customer:
+    """An account: the stable facts and the customer's most recent orders."""
+
+    id: str
+    name: str
+    email: str
+    plan: str = ""
+    status: str = ""
+    facts: tuple[tuple[str, str], ...] = field(default=())
+    orders: tuple[Order, ...] = field(default=())
+
+    @property
+    def first_name(self) -> str:
+        return self.name.split()[0] if self.name.strip() else ""

@@ -1,0 +1,43 @@
+"""Routing's verdict: answer from a rule, let the model draft, or put a human on it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Route(StrEnum):
+    RULE = "rule"
+    """An approved canned answer; no model call."""
+    AUTO = "auto"
+    """The model drafts a grounded reply, which validation checks."""
+    ESCALATE = "escalate"
+    """A human must act; the ticket goes to the review queue with a handoff package."""
+
+
+@dataclass(frozen=True, slots=True)
+class Trigger:
+    """A rule that fired, with the words that made it fire."""
+
+    id: str
+    reason: str
+    evidence: str
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """Everything routing decided about a ticket, and why."""
+
+    route: Route
+    intent: str | None
+    confidence: float
+    reasons: tuple[str, ...] = field(default=())
+    triggers: tuple[Trigger, ...] = field(default=())
+    tone: float = 0.0
+    injection: bool = False
+    rule_id: str | None = None
+    canned_answer: str | None = None
+
+    @property
+    def primary_reason(self) -> str | None:
+        return self.reasons[0] if self.reasons else None

@@ -1,0 +1,41 @@
+"""What generation produces: a structured reply and what it cost."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+Action = Literal["reply", "escalate"]
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """One model call, as the ledger records it. ``projected`` marks a cost computed, not charged."""
+
+    model: str
+    input_tokens: int
+    output_tokens: int
+    cost_usd: float
+    latency_ms: float = 0.0
+    cache_creation_input_tokens: int = 0
+    cache_read_input_tokens: int = 0
+    projected: bool = False
+    attempt: int = 1
+    request_id: str | None = None
+    stop_reason: str | None = None
+    purpose: str = "generation"
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    """A reply proposed for a ticket, never sent before validation passes it."""
+
+    reply: str
+    action: Action = "reply"
+    escalation_reason: str | None = None
+    cited_sources: tuple[str, ...] = field(default=())
+    confidence: float = 0.0
+    usage: tuple[Usage, ...] = field(default=())
+    attempt: int = 1
+    projections: tuple[Usage, ...] = field(default=())
+    """What the same prompt would cost on each priced Claude model (offline drafter only)."""

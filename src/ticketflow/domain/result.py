@@ -1,0 +1,34 @@
+"""One ticket's trip through the pipeline, as reports and the ledger see it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ticketflow.domain.checks import CheckResult
+from ticketflow.domain.context import ContextPack
+from ticketflow.domain.decision import Decision
+from ticketflow.domain.draft import Draft, Usage
+from ticketflow.domain.message import Ticket
+from ticketflow.domain.outcome import Delivery
+
+
+@dataclass(frozen=True, slots=True)
+class TicketResult:
+    ticket: Ticket
+    decision: Decision
+    delivery: Delivery
+    context: ContextPack | None = None
+    draft: Draft | None = None
+    checks: tuple[CheckResult, ...] = field(default=())
+    timings_ms: tuple[tuple[str, float], ...] = field(default=())
+
+    @property
+    def model_calls(self) -> tuple[Usage, ...]:
+        """Calls that reached a model (projected ones included, they stand in for real calls)."""
+        if self.draft is None:
+            return ()
+        return self.draft.usage
+
+    @property
+    def input_tokens(self) -> int:
+        return sum(u.input_tokens + u.cache_read_input_tokens + u.cache_creation_input_tokens for u in self.model_calls)

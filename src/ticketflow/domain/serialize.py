@@ -1,0 +1,25 @@
+"""Turn domain values into JSON-ready structures for the ledger, the API and reports."""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import re
+from datetime import datetime
+from typing import Any
+
+
+def jsonable(value: Any) -> Any:
+    if isinstance(value, enum.Enum):
+        return value.value
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [jsonable(v) for v in value]
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, re.Pattern):
+        return value.pattern
+    return value

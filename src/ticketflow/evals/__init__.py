@@ -1,0 +1,1 @@
+"""Measure the pipeline on labelled ticket files: metrics, cross-validation, reports."""

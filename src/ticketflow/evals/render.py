@@ -1,0 +1,99 @@
+"""Rich tables for the demo and eval reports."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.1f}%"
+
+
+def _kv(title: str, rows: list[tuple[str, str]]) -> Table:
+    table = Table(title=title, title_justify="left", show_header=False, box=None, pad_edge=False)
+    table.add_column(style="bold")
+    table.add_column(justify="right")
+    for key, value in rows:
+        table.add_row(key, value)
+    return table
+
+
+def render_demo(report: dict[str, Any], console: Console) -> None:
+    n = report["tickets"]
+    console.rule(f"[bold]ticketflow demo[/] — {n} tickets from {report.get('workspace', '')}")
+    outcomes = report["outcomes"]
+    console.print(
+        _kv(
+            "Outcomes",
+            [
+                ("sent to the customer", f"{outcomes['sent']}"),
+                ("held for human review (draft failed a check)", f"{outcomes['review']}"),
+                ("escalated to a human", f"{outcomes['escalated']}"),
+                ("automation rate (sent ÷ all)", _pct(report["automation_rate"])),
+                ("escalation rate", _pct(report["escalation_rate"])),
+                ("answered by a rule, no model call", f"{report['rule_answers']}"),
+                ("model calls", f"{report['model_calls']} for {report['generated_tickets']} drafted tickets"),
+            ],
+        )
+    )
+    reasons = Table(title="Escalations by reason", title_justify="left")
+    reasons.add_column("reason")
+    reasons.add_column("tickets", justify="right")
+    for reason, count in report["escalations_by_reason"].items():
+        reasons.add_row(reason, str(count))
+    checks = Table(title="Validation failures by check", title_justify="left")
+    checks.add_column("check")
+    checks.add_column("drafts blocked", justify="right")
+    for check, count in report["validation_failures_by_check"].items():
+        checks.add_row(check, str(count))
+    if not report["validation_failures_by_check"]:
+        checks.add_row("(none)", "0")
+    console.print(reasons)
+    console.print(checks)
+    cost = Table(title="Projected cost per ticket (over all tickets)", title_justify="left")
+    cost.add_column("model")
+    cost.add_column("USD / ticket", justify="right")
+    for model, usd in report["projected_cost_per_ticket_usd"].items():
+        cost.add_row(model, f"${usd:.5f}")
+    console.print(cost)
+    tokens = report["input_tokens"]
+    console.print(f"input tokens per drafted ticket: p50 {tokens['p50']:.0f}, p95 {tokens['p95']:.0f}")
+    latency = Table(title="Stage latency (ms)", title_justify="left")
+    latency.add_column("stage")
+    latency.add_column("p50", justify="right")
+    latency.add_column("p95", justify="right")
+    for stage, figures in report["stage_latency_ms"].items():
+        latency.add_row(stage, f"{figures['p50']:.2f}", f"{figures['p95']:.2f}")
+    console.print(latency)
+    console.print(f"[dim]{report['cost_projection_note']}[/]")
+    console.print(f"ledger, one line per ticket: [bold]{report['ledger_path']}[/]")
+
+
+def render_eval(report: dict[str, Any], console: Console) -> None:
+    console.rule(f"[bold]ticketflow eval[/] — {report['records']} records from {report.get('file', '')}")
+    rows: list[tuple[str, str]] = []
+    if "intent" in report:
+        rows += [("intent accuracy", _pct(report["intent"]["accuracy"])), ("intent macro-F1", f"{report['intent']['macro_f1']:.3f}")]
+    if "route" in report:
+        rows.append(("route accuracy", _pct(report["route"]["accuracy"])))
+        rows.append(("rule share", _pct(report["rule_share"])))
+    if "escalation" in report:
+        rows.append(("escalation precision", _pct(report["escalation"]["precision"])))
+        rows.append(("escalation recall", _pct(report["escalation"]["recall"])))
+    if "sentiment" in report:
+        s = report["sentiment"]
+        rows.append(("negative tone P / R / F1", f"{s['negative_precision']:.3f} / {s['negative_recall']:.3f} / {s['negative_f1']:.3f}"))
+    if "injection" in report:
+        rows.append(("injection TPR / FPR", f"{report['injection']['tpr']:.3f} / {report['injection']['fpr']:.3f}"))
+    rows.append(("input tokens p50 / p95", f"{report['tokens']['input_p50']:.0f} / {report['tokens']['input_p95']:.0f}"))
+    console.print(_kv("Scores", rows))
+    if "escalation" in report and report["escalation"]["by_reason"]:
+        table = Table(title="Escalation by reason", title_justify="left")
+        for col in ("reason", "precision", "recall", "support"):
+            table.add_column(col, justify="left" if col == "reason" else "right")
+        for reason, s in report["escalation"]["by_reason"].items():
+            table.add_row(reason, f"{s['precision']:.3f}", f"{s['recall']:.3f}", str(s["support"]))
+        console.print(table)

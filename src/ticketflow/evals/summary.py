@@ -1,0 +1,95 @@
+"""Aggregate ticket results into the demo report and the per-ticket ledger lines."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+from ticketflow.domain.decision import Route
+from ticketflow.domain.outcome import Outcome
+from ticketflow.domain.result import TicketResult
+from ticketflow.domain.serialize import jsonable
+from ticketflow.evals.metrics import p50_p95, round_floats
+from ticketflow.pipeline import STAGES
+
+
+def projected_costs(result: TicketResult) -> dict[str, float]:
+    """What this ticket's model calls would cost on each priced model (0 for rule and escalated tickets)."""
+    costs: dict[str, float] = {}
+    if result.draft is not None:
+        for usage in result.draft.projections:
+            costs[usage.model] = costs.get(usage.model, 0.0) + usage.cost_usd
+    return costs
+
+
+def ledger_line(result: TicketResult) -> dict[str, Any]:
+    """One JSON object per ticket: decision, reasons, checks, tokens, projected cost, stage timings."""
+    d = result.decision
+    calls = result.model_calls
+    return {
+        "ticket_id": result.ticket.id,
+        "external_id": result.ticket.message.external_id,
+        "channel": result.ticket.message.channel,
+        "decision": {
+            "route": d.route.value,
+            "intent": d.intent,
+            "confidence": d.confidence,
+            "reasons": list(d.reasons),
+            "triggers": jsonable(d.triggers),
+            "tone": d.tone,
+            "injection": d.injection,
+            "rule": d.rule_id,
+        },
+        "outcome": result.delivery.outcome.value,
+        "outcome_reason": result.delivery.reason,
+        "checks": [{"name": c.name, "verdict": c.verdict.value, "evidence": list(c.evidence)} for c in result.checks],
+        "model_calls": jsonable(calls),
+        "tokens": {
+            "input": sum(u.input_tokens for u in calls),
+            "output": sum(u.output_tokens for u in calls),
+            "context": result.context.tokens if result.context else 0,
+            "context_dropped": list(result.context.dropped) if result.context else [],
+        },
+        "projected_cost_usd": round_floats(projected_costs(result), 8),
+        "stage_ms": dict(result.timings_ms),
+    }
+
+
+def summarise(results: Sequence[TicketResult], priced_models: Sequence[str], ledger_path: str) -> dict[str, Any]:
+    """The demo report as one JSON-ready dict."""
+    n = len(results)
+    outcomes = Counter(r.delivery.outcome.value for r in results)
+    escalated = [r for r in results if r.delivery.outcome is Outcome.ESCALATED]
+    failed_checks = Counter(c.name for r in results for c in r.checks if c.failed)
+    generated = [r for r in results if r.draft is not None]
+    stage_times: dict[str, list[float]] = {}
+    for r in results:
+        for stage, ms in r.timings_ms:
+            stage_times.setdefault(stage, []).append(ms)
+    totals = {m: 0.0 for m in priced_models}
+    for r in results:
+        for model, cost in projected_costs(r).items():
+            totals[model] = totals.get(model, 0.0) + cost
+    report = {
+        "tickets": n,
+        "outcomes": {o.value: outcomes.get(o.value, 0) for o in Outcome},
+        "automation_rate": outcomes.get(Outcome.SENT.value, 0) / n if n else 0.0,
+        "escalation_rate": len(escalated) / n if n else 0.0,
+        "review_rate": outcomes.get(Outcome.REVIEW.value, 0) / n if n else 0.0,
+        "escalations_by_reason": dict(Counter(r.delivery.reason or "unknown" for r in escalated).most_common()),
+        "routes": dict(Counter(r.decision.route.value for r in results)),
+        "rule_answers": sum(
+            1 for r in results if r.decision.route is Route.RULE and r.delivery.outcome is Outcome.SENT
+        ),
+        "model_calls": sum(len(r.model_calls) for r in results),
+        "generated_tickets": len(generated),
+        "validation_failures_by_check": dict(failed_checks.most_common()),
+        "input_tokens": p50_p95([r.input_tokens for r in generated]),
+        "context_tokens": p50_p95([r.context.tokens for r in generated if r.context]),
+        "projected_cost_per_ticket_usd": {m: totals[m] / n if n else 0.0 for m in totals},
+        "cost_projection_note": "offline drafter: what each Claude model would charge for the same prompts",
+        "stage_latency_ms": {s: p50_p95(stage_times[s]) for s in STAGES if s in stage_times},
+        "ledger_path": ledger_path,
+    }
+    return round_floats(report, 6)  # type: ignore[return-value]

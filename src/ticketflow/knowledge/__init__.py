@@ -1,0 +1,1 @@
+"""Workspace files as facts: policies and articles (chunked, BM25-indexed), rules, customers, the intent model."""

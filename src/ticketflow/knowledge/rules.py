@@ -1,0 +1,86 @@
+"""``rules.yaml``: canned answers, escalation triggers and the tone lexicon, with errors by line."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ticketflow.domain.rules import CannedAnswer, PatternTrigger, RuleBook, ToneLexicon
+from ticketflow.errors import ConfigError
+
+_LINE = "__line__"
+
+
+class _LineLoader(yaml.SafeLoader):
+    """A safe loader that remembers the line of every mapping, so errors can point at it."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        mapping = super().construct_mapping(node, deep=deep)
+        mapping[_LINE] = node.start_mark.line + 1
+        return mapping
+
+
+def _items(mapping: dict[str, Any]) -> list[tuple[str, Any]]:
+    return [(k, v) for k, v in mapping.items() if k != _LINE]
+
+
+def _strings(value: object, path: Path, line: int, what: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError.at(path, line, f"{what} must be a list of strings")
+    return tuple(value)
+
+
+def load_rules(path: Path) -> RuleBook:
+    """Parse ``rules.yaml``; an absent file means no rules (everything goes to the classifier)."""
+    if not path.exists():
+        return RuleBook()
+    try:
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LineLoader) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        raise ConfigError.at(path, line, f"not valid YAML ({getattr(exc, 'problem', exc)})") from exc
+    if not isinstance(data, dict):
+        raise ConfigError.at(path, 1, "the top level must be a mapping with canned, escalate and tone")
+    unknown = {k for k, _ in _items(data)} - {"canned", "escalate", "tone", "business_hours"}
+    if unknown:
+        raise ConfigError.at(path, data[_LINE], f"unknown top-level keys {sorted(unknown)}")
+
+    canned: dict[str, CannedAnswer] = {}
+    for intent, entry in _items(data.get("canned") or {_LINE: 1}):
+        if not isinstance(entry, dict) or not isinstance(entry.get("answer"), str):
+            line = entry.get(_LINE, data[_LINE]) if isinstance(entry, dict) else data[_LINE]
+            raise ConfigError.at(path, line, f"canned.{intent} needs an 'answer' text")
+        examples = _strings(entry.get("examples"), path, entry[_LINE], f"canned.{intent}.examples")
+        canned[intent] = CannedAnswer(intent, entry["answer"].strip(), examples)
+
+    escalate = data.get("escalate") or {_LINE: 1}
+    intents = {k: str(v) for k, v in _items(escalate.get("intents") or {_LINE: 1})}
+    triggers: list[PatternTrigger] = []
+    for i, trig in enumerate(escalate.get("triggers") or []):
+        line = trig.get(_LINE, escalate[_LINE]) if isinstance(trig, dict) else escalate[_LINE]
+        if not isinstance(trig, dict) or not trig.get("id") or not trig.get("reason"):
+            raise ConfigError.at(path, line, f"escalate.triggers[{i}] needs 'id', 'reason' and 'patterns'")
+        compiled = []
+        for pattern in _strings(trig.get("patterns"), path, line, f"trigger {trig['id']} patterns"):
+            try:
+                compiled.append(re.compile(pattern, re.IGNORECASE))
+            except re.error as exc:
+                raise ConfigError.at(path, line, f"trigger {trig['id']}: bad regex {pattern!r} ({exc})") from exc
+        triggers.append(PatternTrigger(str(trig["id"]), str(trig["reason"]), tuple(compiled)))
+
+    tone = data.get("tone") or {_LINE: 1}
+    threshold = tone.get("threshold", 0.5)
+    if not isinstance(threshold, int | float) or not 0 <= threshold <= 1:
+        raise ConfigError.at(path, tone[_LINE], "tone.threshold must be a number between 0 and 1")
+    lexicon = ToneLexicon(
+        threshold=float(threshold),
+        profanity=frozenset(w.lower() for w in _strings(tone.get("profanity"), path, tone[_LINE], "profanity")),
+        anger=tuple(w.lower() for w in _strings(tone.get("anger"), path, tone[_LINE], "tone.anger")),
+    )
+    return RuleBook(canned, intents, tuple(triggers), lexicon)

@@ -1,0 +1,94 @@
+"""Read a workspace folder into values: voice, policies, articles, rules, customers."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from ticketflow.domain.context import PolicyQuote
+from ticketflow.domain.rules import RuleBook
+from ticketflow.errors import ConfigError
+from ticketflow.knowledge.bm25 import Bm25Index
+from ticketflow.knowledge.chunking import Chunk, chunk_markdown
+from ticketflow.knowledge.customers import CsvCustomers
+from ticketflow.knowledge.frontmatter import Document, read_document
+from ticketflow.knowledge.rules import load_rules
+
+_BANNED_HEADER = re.compile(r"^\s*banned phrases\s*:?\s*$", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class Voice:
+    text: str
+    banned_phrases: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Workspace:
+    root: Path
+    voice: Voice
+    policies: tuple[Document, ...]
+    articles: tuple[Document, ...]
+    rules: RuleBook
+    index: Bm25Index
+    customers: CsvCustomers
+
+    @property
+    def examples_path(self) -> Path:
+        return self.root / "examples.jsonl"
+
+
+def read_voice(path: Path) -> Voice:
+    """``voice.md``; the bullet list under a "Banned phrases:" line becomes the banned list."""
+    if not path.exists():
+        return Voice("", ())
+    text = path.read_text(encoding="utf-8")
+    banned: list[str] = []
+    collecting = False
+    for line in text.splitlines():
+        if _BANNED_HEADER.match(line):
+            collecting = True
+            continue
+        if collecting:
+            item = re.match(r"^\s*[-*]\s+(.*)$", line)
+            if item:
+                banned.append(item.group(1).strip().strip("\"'“”").rstrip("."))
+            elif line.strip():
+                collecting = False
+    return Voice(text, tuple(b for b in banned if b))
+
+
+def _documents(folder: Path) -> tuple[Document, ...]:
+    if not folder.is_dir():
+        return ()
+    docs = tuple(read_document(p) for p in sorted(folder.glob("*.md")))
+    seen: dict[str, Path] = {}
+    for doc in docs:
+        if doc.id in seen:
+            raise ConfigError.at(doc.path, 2, f"id {doc.id!r} is already used by {seen[doc.id]}")
+        seen[doc.id] = doc.path
+    return docs
+
+
+def load_workspace(root: Path) -> Workspace:
+    """Everything a workspace defines; each broken file raises ``ConfigError`` naming file and line."""
+    if not root.is_dir():
+        raise ConfigError(f"{root}: the workspace folder does not exist (try `ticketflow init {root}`)")
+    policies = _documents(root / "policies")
+    articles = _documents(root / "kb")
+    chunks: list[Chunk] = []
+    for doc in articles:
+        chunks += chunk_markdown(doc.id, doc.title, doc.body, kind="kb", intents=doc.intents)
+    for doc in policies:
+        chunks += chunk_markdown(doc.id, doc.title, doc.body, kind="policy", intents=doc.intents)
+    quotes = [(PolicyQuote(doc.id, doc.title, doc.body.strip()), doc.intents) for doc in policies]
+    return Workspace(
+        root=root,
+        voice=read_voice(root / "voice.md"),
+        policies=policies,
+        articles=articles,
+        rules=load_rules(root / "rules.yaml"),
+        index=Bm25Index(chunks, quotes),
+        customers=CsvCustomers.from_files(root / "customers.csv", root / "orders.csv"),
+    )

@@ -1,0 +1,73 @@
+"""Delivery: send a reply that passed, or hand the ticket to a human with a full package. Never both."""
+
+from __future__ import annotations
+
+from ticketflow.domain.checks import CheckResult, failures
+from ticketflow.domain.context import ContextPack
+from ticketflow.domain.decision import Decision, Route
+from ticketflow.domain.draft import Draft
+from ticketflow.domain.message import Ticket
+from ticketflow.domain.outcome import Delivery, Handoff, Outcome
+from ticketflow.ports.store import Outbox
+
+def _summary(ticket: Ticket, decision: Decision) -> str:
+    first_line = ticket.text.strip().splitlines()[0] if ticket.text.strip() else ""
+    intent = decision.intent or "unknown intent"
+    return f"{intent} ({decision.confidence:.2f}) via {ticket.message.channel}: {first_line[:160]}"
+
+class Deliverer:
+    def __init__(self, outbox: Outbox | None = None) -> None:
+        self._outbox = outbox
+
+    def run(
+        self,
+        ticket: Ticket,
+        decision: Decision,
+        context: ContextPack | None,
+        draft: Draft | None,
+        checks: tuple[CheckResult, ...],
+    ) -> Delivery:
+        if decision.route is Route.RULE and decision.canned_answer:
+            return self._send(ticket, decision.canned_answer, reason=decision.rule_id)
+        if decision.route is Route.ESCALATE or draft is None:
+            reason = decision.primary_reason or "unrouted"
+            tried = tuple(f"{t.id}: {t.evidence}" for t in decision.triggers)
+            return self._handoff(ticket, decision, Outcome.ESCALATED, reason, tried, context, None)
+        if draft.action == "escalate":
+            reason = draft.escalation_reason or "model_escalated"
+            tried = ("routing: auto", f"generation: the model escalated ({reason})")
+            return self._handoff(ticket, decision, Outcome.ESCALATED, reason, tried, context, None)
+        failed = failures(checks)
+        if failed:
+            reason = "validation:" + ",".join(r.name for r in failed)
+            tried = ("routing: auto", f"generation: {draft.attempt} attempt(s)") + tuple(
+                f"{r.name} failed: {'; '.join(r.evidence)}" for r in failed
+            )
+            return self._handoff(ticket, decision, Outcome.REVIEW, reason, tried, context, draft.reply)
+        return self._send(ticket, draft.reply, reason=None)
+
+    def _send(self, ticket: Ticket, body: str, reason: str | None) -> Delivery:
+        if self._outbox is not None:
+            self._outbox.send(ticket.id, ticket.conversation_id, ticket.message.channel, body)
+        return Delivery(Outcome.SENT, reason=reason, body=body)
+
+    def _handoff(
+        self,
+        ticket: Ticket,
+        decision: Decision,
+        outcome: Outcome,
+        reason: str,
+        tried: tuple[str, ...],
+        context: ContextPack | None,
+        suggested: str | None,
+    ) -> Delivery:
+        handoff = Handoff(
+            summary=_summary(ticket, decision),
+            reason=reason,
+            tried=tried,
+            context_excerpt=context.rendered[:2000] if context else ticket.text[:2000],
+            suggested_reply=suggested,
+        )
+        if self._outbox is not None:
+            self._outbox.queue_review(ticket.id, reason, handoff)
+        return Delivery(outcome, reason=reason, handoff=handoff, body=suggested)

@@ -1,0 +1,1 @@
+"""Protocols the pipeline depends on; adapters implement them and only ``wiring`` picks which."""

@@ -1,0 +1,26 @@
+"""A validation check: one concern, one verdict with evidence."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from ticketflow.domain.checks import CheckResult
+from ticketflow.domain.context import ContextPack
+from ticketflow.domain.decision import Decision
+from ticketflow.domain.draft import Draft
+from ticketflow.domain.message import Ticket
+
+
+@dataclass(frozen=True, slots=True)
+class CheckInput:
+    ticket: Ticket
+    decision: Decision
+    context: ContextPack
+    draft: Draft
+
+
+class Check(Protocol):
+    name: str
+
+    def run(self, subject: CheckInput) -> CheckResult: ...

@@ -1,0 +1,126 @@
+"""The embedded default provider: an extractive drafter that needs no network and no key.
+
+It composes a reply from the retrieved passages (the sentences that best match the question, between a
+brand-voice opener and closer) and escalates with ``no_answer`` when retrieval found nothing good enough.
+It reports what the configured Claude models *would* have charged for the same prompt, marked ``projected``.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+
+from ticketflow.domain.draft import Draft, Usage
+from ticketflow.domain.tokens import estimate_tokens
+from ticketflow.ports.provider import GenerationRequest
+from ticketflow.providers.pricing import PRICED_MODELS, cost_usd
+
+_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
+_WORD = re.compile(r"[a-z0-9]+")
+_MARKUP = re.compile(r"^\s*(?:[-*]|\d+\.)\s+|\*\*|__|`")
+_STOP = frozenset(
+    "a an and are as at be but by can do does for from has have how i if in is it its me my of on or our so "
+    "that the their them then there this to was we what when where which who why will with you your please "
+    "hi hello thanks thank want need would could".split()
+)
+_JSON_OVERHEAD_TOKENS = 40
+
+
+def _terms(text: str) -> set[str]:
+    return {w[:6] for w in _WORD.findall(text.lower()) if w not in _STOP and len(w) > 2}
+
+
+class OfflineDrafter:
+    name = "offline"
+
+    def __init__(
+        self,
+        *,
+        company: str,
+        model: str,
+        min_score: float = 0.5,
+        max_sentences: int = 3,
+        latency_ms: float = 0.0,
+    ) -> None:
+        self._company = company
+        self._model = model
+        self._min_score = min_score
+        self._max_sentences = max_sentences
+        self._latency_s = latency_ms / 1000.0
+
+    def generate(self, request: GenerationRequest) -> Draft:
+        started = time.perf_counter()
+        if self._latency_s:
+            time.sleep(self._latency_s)
+        reply, sources, confidence = self._compose(request)
+        action = "reply" if reply else "escalate"
+        output = estimate_tokens(reply) + _JSON_OVERHEAD_TOKENS
+        input_tokens = estimate_tokens(request.system) + estimate_tokens(request.prompt)
+        elapsed = (time.perf_counter() - started) * 1000
+        projections = tuple(
+            Usage(
+                model=m,
+                input_tokens=input_tokens,
+                output_tokens=output,
+                cost_usd=cost_usd(m, input_tokens=input_tokens, output_tokens=output),
+                projected=True,
+                attempt=request.attempt,
+            )
+            for m in PRICED_MODELS
+        )
+        usage = Usage(
+            model=self._model,
+            input_tokens=input_tokens,
+            output_tokens=output,
+            cost_usd=cost_usd(self._model, input_tokens=input_tokens, output_tokens=output),
+            latency_ms=round(elapsed, 3),
+            projected=True,
+            attempt=request.attempt,
+            stop_reason="end_turn",
+        )
+        return Draft(
+            reply=reply,
+            action=action,
+            escalation_reason=None if reply else "no_answer",
+            cited_sources=sources,
+            confidence=confidence,
+            usage=(usage,),
+            attempt=request.attempt,
+            projections=projections,
+        )
+
+    def _compose(self, request: GenerationRequest) -> tuple[str, tuple[str, ...], float]:
+        passages = [p for p in request.context.passages if p.score >= self._min_score]
+        if not passages:
+            return "", (), 0.0
+        question = _terms(request.ticket.text)
+        if request.decision.intent:
+            question |= _terms(request.decision.intent.replace("_", " "))
+        banned = {f.split(": ", 1)[-1].lower() for f in request.feedback}
+        scored: list[tuple[float, int, str, str]] = []
+        order = 0
+        for rank, passage in enumerate(passages[:2]):
+            for raw in _SENTENCE.split(passage.text):
+                sentence = _MARKUP.sub("", raw).strip()
+                if len(sentence) < 20 or sentence.endswith(":"):
+                    continue
+                if any(b and b in sentence.lower() for b in banned):
+                    continue
+                overlap = len(question & _terms(sentence))
+                if overlap:
+                    scored.append((overlap - 0.5 * rank, order, sentence, passage.source_id))
+                order += 1
+        if not scored:
+            return "", (), 0.0
+        best = sorted(scored, key=lambda s: -s[0])[: self._max_sentences]
+        best.sort(key=lambda s: s[1])
+        body = " ".join(s if s[-1] in ".!?" else f"{s}." for _, _, s, _ in best)
+        customer = request.context.customer
+        greeting = f"Hi {customer.first_name}," if customer and customer.first_name else "Hi there,"
+        reply = (
+            f"{greeting}\n\nThanks for getting in touch. {body}\n\n"
+            f"If anything is still unclear, just reply to this message and we'll help.\n\nThe {self._company} team"
+        )
+        sources = tuple(dict.fromkeys(s for _, _, _, s in best))
+        confidence = min(1.0, passages[0].score / (passages[0].score + 2.0) + 0.1 * len(best))
+        return reply, sources, round(confidence, 3)

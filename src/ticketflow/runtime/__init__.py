@@ -1,0 +1,1 @@
+"""The durable runtime: DBOS workflows and queues around the pipeline's stages."""

@@ -1,0 +1,100 @@
+"""``Runtime``: start DBOS for an engine, accept messages durably, and wait for results."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from dbos import DBOS, DBOSConfig, SetEnqueueOptions, SetWorkflowID
+
+from ticketflow.domain.ids import ConversationId, TicketId
+from ticketflow.domain.message import InboundMessage
+from ticketflow.domain.result import TicketResult
+from ticketflow.runtime.workflows import TICKETS_QUEUE, bind, process_ticket
+from ticketflow.wiring import Engine
+
+log = logging.getLogger(__name__)
+
+
+class Runtime:
+    """One per process (DBOS is a process-wide singleton). Scale out by running more processes.
+
+    Acceptance is durable before the 202: the message is stored as a queued ticket, then enqueued. If the
+    process dies between the two, :meth:`start` re-enqueues every unfinished ticket; the workflow id makes
+    that a no-op for tickets whose workflow already exists.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        if engine.store is None:
+            raise ValueError("the runtime needs an engine with a store")
+        self.engine = engine
+        self.store = engine.store
+        self._started = False
+
+    def start(self) -> None:
+        s = self.engine.settings
+        config: DBOSConfig = {
+            "name": "ticketflow",
+            "system_database_url": s.resolved_system_database_url,
+            "log_level": "WARNING",
+        }
+        if s.runtime.executor_id:
+            config["executor_id"] = s.runtime.executor_id
+        bind(self.engine)
+        DBOS(config=config)
+        DBOS.launch()
+        DBOS.register_queue(
+            TICKETS_QUEUE,
+            worker_concurrency=s.runtime.worker_concurrency,
+            partition_concurrency=1,
+            polling_interval_sec=s.runtime.polling_interval_sec,
+            on_conflict="always_update",
+        )
+        self._started = True
+        resumed = self.resubmit_unfinished()
+        if resumed:
+            log.info("re-enqueued %d unfinished ticket(s)", resumed)
+
+    def stop(self) -> None:
+        if self._started:
+            DBOS.destroy(workflow_completion_timeout_sec=0)
+            bind(None)
+            self._started = False
+
+    def __enter__(self) -> Runtime:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def _enqueue(self, ticket_id: TicketId, workflow_id: str, conversation_id: ConversationId) -> None:
+        with SetWorkflowID(workflow_id), SetEnqueueOptions(queue_partition_key=conversation_id):
+            DBOS.enqueue_workflow(TICKETS_QUEUE, process_ticket, ticket_id)
+
+    def submit(self, message: InboundMessage) -> tuple[TicketId, bool]:
+        """Store and enqueue ``message``; a duplicate returns the existing ticket id and False."""
+        accepted = self.store.accept(message)
+        self._enqueue(accepted.ticket_id, accepted.workflow_id, accepted.conversation_id)
+        return accepted.ticket_id, accepted.created
+
+    def resubmit_unfinished(self) -> int:
+        pending = self.store.unfinished()
+        for ticket_id, workflow_id, conversation_id in pending:
+            self._enqueue(ticket_id, workflow_id, conversation_id)
+        return len(pending)
+
+    def result(self, ticket_id: TicketId, timeout: float = 60.0) -> TicketResult:
+        """Wait for a ticket's workflow and return its result."""
+        view = self.store.ticket_view(ticket_id)
+        if view is None:
+            raise KeyError(ticket_id)
+        workflow_id = f"msg:{view['channel']}:{view['external_id']}"
+        deadline = time.monotonic() + timeout
+        handle = DBOS.retrieve_workflow(workflow_id)
+        while handle.get_status().status not in ("SUCCESS", "ERROR", "CANCELLED", "MAX_RECOVERY_ATTEMPTS_EXCEEDED"):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"ticket {ticket_id} did not finish within {timeout} s")
+            time.sleep(0.05)
+        result: TicketResult = handle.get_result()
+        return result

@@ -1,0 +1,1 @@
+"""SQLAlchemy tables, the repository the pipeline and API use, and Alembic migrations."""
