@@ -7,6 +7,8 @@ workspace's ``ticketflow.toml`` and ``TICKETFLOW_*`` variables.
 from __future__ import annotations
 
 import json
+import logging
+import os
 import shutil
 import signal
 import sys
@@ -21,8 +23,12 @@ from rich.console import Console
 from ticketflow.errors import TicketflowError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
-err = Console(stderr=True)
-out = Console()
+
+
+def _err() -> Console:
+    """Consoles are made per call, so they write to whatever stdout/stderr are now (tests swap them)."""
+    return Console(stderr=True)
+
 
 WorkspaceOpt = Annotated[
     Path,
@@ -30,8 +36,15 @@ WorkspaceOpt = Annotated[
 ]
 
 
+def _log_to_stderr() -> None:
+    """Service commands log ticketflow's events (model calls, recoveries) to stderr."""
+    level = os.environ.get("TICKETFLOW_LOG_LEVEL", "INFO").upper()
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("ticketflow").setLevel(level)
+
+
 def _fail(exc: Exception) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {exc}")
+    _err().print(f"[bold red]error:[/] {exc}")
     return typer.Exit(code=2)
 
 
@@ -43,7 +56,7 @@ def init(directory: Annotated[Path, typer.Argument(help="folder to create")]) ->
     scaffold = resources.files("ticketflow") / "scaffold"
     with resources.as_file(scaffold) as source:
         shutil.copytree(source, directory, dirs_exist_ok=True)
-    err.print(f"created workspace [bold]{directory}[/]; try: ticketflow demo --workspace {directory}")
+    _err().print(f"created workspace [bold]{directory}[/]; try: ticketflow demo --workspace {directory}")
 
 
 @app.command()
@@ -56,13 +69,13 @@ def demo(
     from ticketflow.evals.render import render_demo
 
     try:
-        report = run_demo(workspace, console=err)
+        report = run_demo(workspace, console=_err())
     except TicketflowError as exc:
         raise _fail(exc) from exc
     if as_json:
         sys.stdout.write(json.dumps(report, indent=2) + "\n")
     else:
-        render_demo(report, out)
+        render_demo(report, Console())
 
 
 @app.command()
@@ -78,6 +91,7 @@ def serve(
     from ticketflow.runtime.service import Runtime
     from ticketflow.wiring import Engine
 
+    _log_to_stderr()
     try:
         runtime = Runtime(Engine.from_workspace(workspace))
     except TicketflowError as exc:
@@ -91,6 +105,7 @@ def worker(workspace: WorkspaceOpt = Path("examples/store")) -> None:
     from ticketflow.runtime.service import Runtime
     from ticketflow.wiring import Engine
 
+    _log_to_stderr()
     try:
         runtime = Runtime(Engine.from_workspace(workspace))
         runtime.start()
@@ -99,7 +114,7 @@ def worker(workspace: WorkspaceOpt = Path("examples/store")) -> None:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-    err.print(f"worker running on {runtime.engine.settings.resolved_system_database_url}; Ctrl-C to stop")
+    _err().print(f"worker running on {runtime.engine.settings.resolved_system_database_url}; Ctrl-C to stop")
     stop.wait()
     runtime.stop()
 
@@ -119,7 +134,7 @@ def train(
         if models.intent is None and models.tone is None:
             raise TicketflowError(f"{file}: no record has labels.intent or labels.sentiment")
         for path in save_models(settings, models):
-            err.print(f"saved {path}")
+            _err().print(f"saved {path}")
     except TicketflowError as exc:
         raise _fail(exc) from exc
 
@@ -141,7 +156,7 @@ def eval_(
     try:
         records = read_records(file)
         engine = Engine.from_workspace(workspace, with_store=False)
-        with Progress(console=err, transient=True) as bar:
+        with Progress(console=_err(), transient=True, redirect_stdout=False, redirect_stderr=False) as bar:
             task = bar.add_task("evaluating", total=len(records))
             report: dict[str, Any] = evaluate(engine, records, cv=cv, progress=lambda n: bar.advance(task, n))
     except (TicketflowError, ValueError) as exc:
@@ -150,7 +165,7 @@ def eval_(
     if as_json:
         sys.stdout.write(json.dumps(report, indent=2) + "\n")
     else:
-        render_eval(report, out)
+        render_eval(report, Console())
 
 
 def main() -> None:

@@ -11,7 +11,7 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from ticketflow.errors import ConfigError
@@ -19,29 +19,35 @@ from ticketflow.errors import ConfigError
 _toml_data: ContextVar[dict[str, Any]] = ContextVar("_toml_data", default={})
 
 
-class RoutingSettings(BaseModel):
+class _Section(BaseModel):
+    """A ``[section]`` of ticketflow.toml; unknown keys are errors, so typos do not pass silently."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class RoutingSettings(_Section):
     unsure_threshold: float = Field(0.35, ge=0.0, le=1.0, description="below this confidence: human review")
     tone_threshold: float | None = Field(None, ge=0.0, le=1.0, description="overrides rules.yaml tone.threshold")
 
 
-class ContextSettings(BaseModel):
+class ContextSettings(_Section):
     token_budget: int = Field(700, ge=100, description="tokens for the variable part of the prompt")
     passages: int = Field(3, ge=1, le=10)
     history_turns: int = Field(8, ge=0, le=50)
     min_retrieval_score: float = Field(0.5, ge=0.0, description="below this, the offline drafter hands off")
 
 
-class ValidationSettings(BaseModel):
+class ValidationSettings(_Section):
     max_words: int = Field(200, ge=20)
     regenerate: bool = Field(True, description="one regeneration with the failures as feedback")
 
 
-class ModelSettings(BaseModel):
+class ModelSettings(_Section):
     generation: str = "claude-sonnet-5-5"
     validation: str = "claude-haiku-5-5"
 
 
-class RuntimeSettings(BaseModel):
+class RuntimeSettings(_Section):
     worker_concurrency: int = Field(8, ge=1)
     polling_interval_sec: float = Field(0.2, gt=0.0)
     executor_id: str | None = None
@@ -54,6 +60,7 @@ class Settings(BaseSettings):
 
     workspace: Path = Path("examples/store")
     name: str = "ticketflow"
+    data_dir: Path | None = Field(None, description="models and default databases; default WORKSPACE/var")
     database_url: str | None = Field(None, description="default: sqlite file under the workspace's var/")
     system_database_url: str | None = Field(None, description="DBOS system database; default: beside the app db")
     provider: Literal["offline"] = "offline"
@@ -77,7 +84,7 @@ class Settings(BaseSettings):
 
     @property
     def var_dir(self) -> Path:
-        return self.workspace / "var"
+        return self.data_dir or self.workspace / "var"
 
     @property
     def resolved_database_url(self) -> str:

@@ -6,6 +6,7 @@ Every rejection is a 4xx whose body says what was wrong and where.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -40,13 +41,14 @@ def create_app(runtime: Runtime, *, manage_runtime: bool = True) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        # DBOS's synchronous API refuses to run on the event loop's thread
         if manage_runtime:
-            runtime.start()
+            await asyncio.to_thread(runtime.start)
         try:
             yield
         finally:
             if manage_runtime:
-                runtime.stop()
+                await asyncio.to_thread(runtime.stop)
 
     app = FastAPI(
         title="ticketflow",

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+
 from ticketflow.domain.context import ContextPack
 from ticketflow.domain.decision import Decision
 from ticketflow.domain.draft import Draft
 from ticketflow.domain.message import Ticket
 from ticketflow.pipeline.prompt import build_user_prompt
 from ticketflow.ports.provider import GenerationRequest, Provider
+
+log = logging.getLogger("ticketflow.generation")
 
 
 class Generator:
@@ -34,4 +38,5 @@ class Generator:
             attempt=attempt,
             max_output_tokens=self._max_output,
         )
+        log.info("model call ticket=%s attempt=%d provider=%s", ticket.id, attempt, self._provider.name)
         return self._provider.generate(request)

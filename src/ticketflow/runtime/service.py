@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 import time
 
 from dbos import DBOS, DBOSConfig, SetEnqueueOptions, SetWorkflowID
@@ -14,6 +15,14 @@ from ticketflow.runtime.workflows import TICKETS_QUEUE, bind, process_ticket
 from ticketflow.wiring import Engine
 
 log = logging.getLogger(__name__)
+
+
+def _follow_stderr() -> None:
+    """DBOS binds its console log handler to the stderr of the moment it was imported; point it at today's
+    (a CLI test runner, or a daemon that redirected its streams, has replaced it since)."""
+    for handler in logging.getLogger("dbos").handlers:
+        if handler.name == "__dbos_console_log_handler__" and isinstance(handler, logging.StreamHandler):
+            handler.stream = sys.stderr  # not setStream(): it flushes the old, possibly closed, stream
 
 
 class Runtime:
@@ -41,6 +50,7 @@ class Runtime:
         if s.runtime.executor_id:
             config["executor_id"] = s.runtime.executor_id
         bind(self.engine)
+        _follow_stderr()
         DBOS(config=config)
         DBOS.launch()
         DBOS.register_queue(

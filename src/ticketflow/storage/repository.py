@@ -162,14 +162,18 @@ class SqlStore:
     # -- HistorySource ------------------------------------------------------------------------------------
 
     def history(self, conversation_id: ConversationId, before: TicketId, limit: int) -> list[Turn]:
+        """Earlier turns of the conversation: the customer's messages received before this ticket's, and
+        every reply we sent (a reply to an earlier message may be written after this one arrived)."""
         with self.engine.connect() as conn:
             anchor = conn.execute(sa.select(messages.c.id).where(messages.c.ticket_id == before)).scalar()
             query = sa.select(messages.c.role, messages.c.text, messages.c.at).where(
                 messages.c.conversation_id == conversation_id
             )
             if anchor is not None:
-                query = query.where(messages.c.id < anchor)
-            rows = conn.execute(query.order_by(messages.c.id.desc()).limit(limit)).all()
+                query = query.where(
+                    messages.c.id != anchor, sa.or_(messages.c.role == "agent", messages.c.id < anchor)
+                )
+            rows = conn.execute(query.order_by(messages.c.at.desc(), messages.c.id.desc()).limit(limit)).all()
         return [Turn(r[0], r[1], _aware(r[2])) for r in reversed(rows)]
 
     # -- Outbox -------------------------------------------------------------------------------------------

@@ -1,0 +1,63 @@
+"""Shared fixtures. Every test that touches a database runs on SQLite, and also on PostgreSQL when
+``TICKETFLOW_TEST_DATABASE_URL`` is set (``.ci/run`` sets it), so both backends are tested on each landing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from ticketflow.settings import Settings
+from ticketflow.wiring import Engine, TrainedModels, read_records, train_models
+
+from support import PG_URL, STORE
+
+
+def reset_postgres(url: str) -> None:
+    """Drop everything ticketflow and DBOS created, so each test starts from an empty database."""
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("DROP SCHEMA IF EXISTS dbos CASCADE"))
+        conn.execute(sa.text("DROP SCHEMA IF EXISTS public CASCADE"))
+        conn.execute(sa.text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> str:
+    if PG_URL:
+        reset_postgres(PG_URL)
+        return PG_URL
+    return f"sqlite:///{tmp_path / 'ticketflow.sqlite'}"
+
+
+@pytest.fixture
+def system_database_url(tmp_path: Path, database_url: str) -> str:
+    return database_url if PG_URL else f"sqlite:///{tmp_path / 'dbos.sqlite'}"
+
+
+@pytest.fixture(scope="session")
+def store_models() -> TrainedModels:
+    """The sample store's models, trained once per test session from its examples."""
+    return train_models(read_records(STORE / "examples.jsonl"))
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str, system_database_url: str) -> Settings:
+    return Settings.load(
+        STORE,
+        data_dir=tmp_path / "var",
+        database_url=database_url,
+        system_database_url=system_database_url,
+    )
+
+
+@pytest.fixture
+def engine(settings: Settings, store_models: TrainedModels) -> Iterator[Engine]:
+    built = Engine.from_workspace(settings=settings, models=store_models)
+    yield built
+    built.close()
+

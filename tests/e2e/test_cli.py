@@ -1,0 +1,102 @@
+"""The ``ticketflow`` command end to end, on a workspace scaffolded by ``ticketflow init``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from ticketflow.cli import app
+
+runner = CliRunner()
+
+DEMO_KEYS = {
+    "tickets",
+    "outcomes",
+    "automation_rate",
+    "escalation_rate",
+    "escalations_by_reason",
+    "rule_answers",
+    "model_calls",
+    "validation_failures_by_check",
+    "input_tokens",
+    "projected_cost_per_ticket_usd",
+    "stage_latency_ms",
+    "ledger_path",
+}
+
+
+@pytest.fixture
+def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    for name in ("TICKETFLOW_DATABASE_URL", "TICKETFLOW_SYSTEM_DATABASE_URL", "TICKETFLOW_DATA_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    target = tmp_path / "acme"
+    result = runner.invoke(app, ["init", str(target)])
+    assert result.exit_code == 0, result.output
+    return target
+
+
+def test_init_scaffolds_a_commented_workspace(workspace: Path) -> None:
+    for name in ("ticketflow.toml", "voice.md", "rules.yaml", "customers.csv", "examples.jsonl"):
+        assert (workspace / name).exists(), name
+    assert (workspace / "ticketflow.toml").read_text().startswith("#")
+    again = runner.invoke(app, ["init", str(workspace)])
+    assert again.exit_code == 2 and "not empty" in again.output
+
+
+def test_demo_reports_every_ticket_as_json_with_a_ledger(workspace: Path) -> None:
+    result = runner.invoke(app, ["demo", "--workspace", str(workspace), "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert DEMO_KEYS <= set(report)
+    examples = (workspace / "examples.jsonl").read_text().splitlines()
+    assert report["tickets"] == len(examples)
+    assert sum(report["outcomes"].values()) == len(examples)
+    assert set(report["projected_cost_per_ticket_usd"]) >= {"claude-sonnet-5-5", "claude-sonnet-4-5"}
+    ledger = Path(report["ledger_path"]).read_text().splitlines()
+    assert len(ledger) == len(examples)
+    line = json.loads(ledger[0])
+    assert {"decision", "outcome", "checks", "tokens", "projected_cost_usd", "stage_ms"} <= set(line)
+    assert report["rule_answers"] >= 1, "the scaffold's password question has a canned answer"
+
+
+def test_demo_renders_tables_for_people(workspace: Path) -> None:
+    result = runner.invoke(app, ["demo", "--workspace", str(workspace)])
+    assert result.exit_code == 0, result.output
+    for heading in ("Outcomes", "Escalations by reason", "Stage latency", "ledger"):
+        assert heading in result.stdout
+
+
+def test_train_stores_models_under_var(workspace: Path) -> None:
+    result = runner.invoke(app, ["train", "--workspace", str(workspace), str(workspace / "examples.jsonl")])
+    assert result.exit_code == 0, result.output
+    assert (workspace / "var" / "models" / "intent.joblib").exists()
+
+
+def test_eval_reports_the_documented_shape(workspace: Path) -> None:
+    file = workspace / "examples.jsonl"
+    result = runner.invoke(app, ["eval", str(file), "--workspace", str(workspace), "--cv", "5", "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["records"] == len(file.read_text().splitlines())
+    assert set(report["intent"]) == {"accuracy", "macro_f1"}
+    assert set(report["route"]) == {"accuracy", "confusion"}
+    assert {"precision", "recall", "by_reason"} <= set(report["escalation"])
+    assert set(report["tokens"]) == {"input_p50", "input_p95"}
+    assert "routing" in report["latency_ms"]
+
+
+def test_a_malformed_eval_file_names_the_line(workspace: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"messages": [{"role": "customer", "text": "hi"}]}\n{"messages": [\n')
+    result = runner.invoke(app, ["eval", str(bad), "--workspace", str(workspace)])
+    assert result.exit_code == 2
+    assert "bad.jsonl:2" in result.output
+
+
+def test_a_missing_workspace_is_a_clear_error(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["demo", "--workspace", str(tmp_path / "nowhere")])
+    assert result.exit_code == 2
+    assert "does not exist" in result.output

@@ -1,0 +1,63 @@
+"""The durable runtime on DBOS: dedupe by message id, ordered conversations, recovery of accepted work."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from dbos import DBOS
+
+from ticketflow.domain.message import CustomerRef, InboundMessage
+from ticketflow.domain.outcome import Outcome
+from ticketflow.runtime.service import Runtime
+from ticketflow.wiring import Engine
+
+
+@pytest.fixture
+def runtime(engine: Engine) -> Iterator[Runtime]:
+    with Runtime(engine) as started:
+        yield started
+
+
+def _message(external_id: str, text: str, conversation: str | None = None) -> InboundMessage:
+    return InboundMessage("chat", external_id, CustomerRef(email="lena@example.com"), text, conversation_ref=conversation)
+
+
+def test_a_duplicate_message_starts_no_second_workflow(runtime: Runtime) -> None:
+    first_id, created = runtime.submit(_message("dup-1", "How long does standard delivery take?"))
+    again_id, created_again = runtime.submit(_message("dup-1", "How long does standard delivery take?"))
+    assert created and not created_again and first_id == again_id
+    runtime.result(first_id)
+    workflows = DBOS.list_workflows(workflow_ids=["msg:chat:dup-1"])
+    assert len(workflows) == 1
+    assert runtime.store.counts()["tickets"] == 1
+
+
+def test_each_stage_is_a_checkpointed_step(runtime: Runtime) -> None:
+    ticket_id, _ = runtime.submit(_message("steps-1", "Can I change the address on an order that has not shipped?"))
+    result = runtime.result(ticket_id)
+    steps = [s["function_name"] for s in DBOS.list_workflow_steps("msg:chat:steps-1")]
+    assert steps[:4] == ["start", "load", "intake", "routing"]
+    assert steps[-2:] == ["delivery", "record"]
+    if result.draft is not None:
+        assert {"context", "generation", "validation"} <= set(steps)
+
+
+def test_a_conversation_is_answered_in_order_with_its_history(runtime: Runtime) -> None:
+    first_id, _ = runtime.submit(_message("c-1", "Where do I find the tracking link for my order?", "thread-1"))
+    second_id, _ = runtime.submit(_message("c-2", "Got it. And can I change my delivery address?", "thread-1"))
+    first = runtime.result(first_id)
+    second = runtime.result(second_id)
+    assert [t.text for t in second.ticket.history][0] == "Where do I find the tracking link for my order?"
+    if first.delivery.outcome is Outcome.SENT:
+        assert second.ticket.history[1].role == "agent"
+
+
+def test_accepted_tickets_left_unqueued_are_resumed_at_start(engine: Engine) -> None:
+    assert engine.store is not None
+    accepted = engine.store.accept(_message("orphan-1", "What payment methods do you take?"))
+    with Runtime(engine) as runtime:
+        result = runtime.result(accepted.ticket_id)
+    assert result.delivery.outcome is Outcome.SENT
+    view = engine.store.ticket_view(accepted.ticket_id)
+    assert view is not None and view["status"] == "done"

@@ -1,0 +1,73 @@
+"""The SQL store on SQLite (and PostgreSQL when configured): idempotent intake, delivery and ledger."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from ticketflow.domain.message import CustomerRef, InboundMessage
+from ticketflow.domain.outcome import Handoff
+from ticketflow.wiring import Engine
+
+
+def _message(external_id: str, text: str, conversation: str | None = None) -> InboundMessage:
+    return InboundMessage(
+        channel="chat",
+        external_id=external_id,
+        customer=CustomerRef(email="ana@example.com"),
+        text=text,
+        conversation_ref=conversation,
+        received_at=datetime(2026, 11, 20, 9, 0, tzinfo=UTC),
+    )
+
+
+def test_a_resent_message_is_the_same_ticket(engine: Engine) -> None:
+    assert engine.store is not None
+    first = engine.store.accept(_message("m-1", "where is my order?"))
+    again = engine.store.accept(_message("m-1", "where is my order?"))
+    assert first.created and not again.created
+    assert again.ticket_id == first.ticket_id
+    assert engine.store.counts()["tickets"] == 1
+
+
+def test_outbox_and_review_queue_never_repeat(engine: Engine) -> None:
+    store = engine.store
+    assert store is not None
+    accepted = store.accept(_message("m-2", "hello"))
+    assert store.send(accepted.ticket_id, accepted.conversation_id, "chat", "Hi!") is True
+    assert store.send(accepted.ticket_id, accepted.conversation_id, "chat", "Hi again!") is False
+    handoff = Handoff(summary="s", reason="refund")
+    assert store.queue_review(accepted.ticket_id, "refund", handoff) is True
+    assert store.queue_review(accepted.ticket_id, "refund", handoff) is False
+    counts = store.counts()
+    assert (counts["outbox"], counts["reviews"]) == (1, 1)
+
+
+def test_recording_a_result_twice_writes_the_ledger_once(engine: Engine) -> None:
+    assert engine.store is not None
+    result = engine.handle(_message("m-3", "How do I change the shipping address on my order NW-100234?"))
+    assert result.draft is not None, "this question should be drafted by the model"
+    before = engine.store.counts()["ledger"]
+    engine.store.finish(result)
+    assert engine.store.counts()["ledger"] == before == len(result.model_calls)
+
+
+def test_migrations_are_idempotent(engine: Engine, database_url: str) -> None:
+    from ticketflow.storage.repository import SqlStore
+
+    again = SqlStore.open(database_url)
+    assert again.counts()["tickets"] == 0
+    again.close()
+
+
+def test_history_holds_earlier_turns_in_order_with_times(engine: Engine) -> None:
+    store = engine.store
+    assert store is not None
+    first = engine.handle(_message("m-4", "How do I track my order?", conversation="thread-9"))
+    assert first.delivery.body
+    second = store.accept(_message("m-5", "Thanks. And how long does delivery take?", conversation="thread-9"))
+    assert second.conversation_id == first.ticket.conversation_id
+    turns = store.history(second.conversation_id, second.ticket_id, limit=8)
+    assert [t.role for t in turns] == ["customer", "agent"]
+    assert turns[0].text == "How do I track my order?"
+    assert turns[1].text == first.delivery.body
+    assert all(t.at is not None for t in turns)

@@ -1,0 +1,73 @@
+"""Tests for ticketflow.checks.pii_leak.PiiLeak with the Presidio pattern detector."""
+
+from __future__ import annotations
+
+import pytest
+
+from ticketflow.checks.pii_leak import PiiLeak
+from ticketflow.domain.checks import Verdict
+from ticketflow.domain.context import ContextPack, Passage
+from ticketflow.domain.customer import Customer
+from ticketflow.domain.decision import Decision, Route
+from ticketflow.domain.draft import Draft
+from ticketflow.domain.ids import conversation_id_for, ticket_id_for
+from ticketflow.domain.message import CustomerRef, InboundMessage, Ticket
+from ticketflow.ports.check import CheckInput
+from ticketflow.privacy.presidio import PresidioPatterns
+
+CONTACT = Passage("kb-contact", "Contact us", "Write to help@northwindgoods.com any day.", 2.0)
+ADA = Customer("C1", "Ada Quill", "ada.quill@gmail.com")
+CARD = "4111 1111 1111 1111"
+
+
+@pytest.fixture(scope="module")
+def check() -> PiiLeak:
+    return PiiLeak(PresidioPatterns())
+
+
+def _subject(
+    reply: str, question: str = "How do I reach you?", customer: Customer | None = ADA
+) -> CheckInput:
+    ticket = Ticket(
+        ticket_id_for("api", "m-1"),
+        conversation_id_for("api", "m-1"),
+        InboundMessage("api", "m-1", CustomerRef(email="ada.quill@gmail.com"), question),
+    )
+    context = ContextPack(customer, (), (CONTACT,), (), rendered="", tokens=0)
+    decision = Decision(Route.AUTO, intent="contact_customer_service", confidence=0.9)
+    return CheckInput(ticket, decision, context, Draft(reply))
+
+
+def test_card_number_in_a_reply_fails_even_when_the_customer_gave_it(check: PiiLeak) -> None:
+    subject = _subject(f"We charged the card {CARD} today.", question=f"Did you charge my card {CARD}?")
+
+    result = check.run(subject)
+
+    assert result.verdict is Verdict.FAIL
+    assert result.name == "pii"
+    assert result.evidence == (f"CREDIT_CARD: {CARD}",)
+
+
+def test_company_email_from_the_context_passes(check: PiiLeak) -> None:
+    result = check.run(_subject("You can write to help@northwindgoods.com at any time."))
+
+    assert result.verdict is Verdict.PASS
+
+
+def test_customers_own_email_passes(check: PiiLeak) -> None:
+    result = check.run(_subject("We will write to ada.quill@gmail.com shortly."))
+
+    assert result.verdict is Verdict.PASS
+
+
+def test_someone_elses_email_fails(check: PiiLeak) -> None:
+    result = check.run(_subject("Please contact bob.smith@gmail.com about it."))
+
+    assert result.verdict is Verdict.FAIL
+    assert result.evidence == ("EMAIL_ADDRESS: bob.smith@gmail.com",)
+
+
+def test_reply_without_personal_data_passes(check: PiiLeak) -> None:
+    result = check.run(_subject("Our team answers within one business day.", customer=None))
+
+    assert result.verdict is Verdict.PASS

@@ -1,0 +1,72 @@
+"""Tests for ticketflow.knowledge.bm25.Bm25Index: passage search and policy selection by intent."""
+
+from __future__ import annotations
+
+from ticketflow.domain.context import PolicyQuote
+from ticketflow.knowledge.bm25 import Bm25Index
+from ticketflow.knowledge.chunking import Chunk
+
+CHUNKS = [
+    Chunk("shipping", "Shipping", "Express", "Express delivery arrives in 1-2 business days.", "kb", ()),
+    Chunk("returns", "Returns", "", "Items can be returned within 30 days for a refund.", "policy", ()),
+    Chunk(
+        "payments", "Payment methods", "Cards", "We accept Visa, Mastercard and PayPal at checkout.", "kb", ()
+    ),
+    Chunk(
+        "account", "Your account", "Passwords", "Reset a forgotten password from the sign-in page.", "kb", ()
+    ),
+]
+REFUNDS = PolicyQuote("refunds", "Refund policy", "Refunds within 5 days.")
+SHIPPING = PolicyQuote("shipping-policy", "Shipping policy", "We ship to the EU and US.")
+TERMS = PolicyQuote("terms", "Terms", "General terms.")
+
+
+def _index() -> Bm25Index:
+    policies = [
+        (TERMS, ("get_refund", "track_order", "delivery_options")),
+        (REFUNDS, ("get_refund",)),
+        (SHIPPING, ("track_order", "delivery_options")),
+    ]
+    return Bm25Index(CHUNKS, policies)
+
+
+def test_search_puts_the_matching_passage_first_with_title_and_heading() -> None:
+    passages = _index().search("which cards do you accept, paypal?", k=3)
+
+    assert passages[0].source_id == "payments"
+    assert passages[0].title == "Payment methods — Cards"
+    assert passages[0].text == "We accept Visa, Mastercard and PayPal at checkout."
+    assert passages[0].kind == "kb"
+    assert passages[0].score > 0
+    assert [p.score for p in passages] == sorted((p.score for p in passages), reverse=True)
+
+
+def test_chunk_without_heading_is_titled_by_its_document() -> None:
+    passages = _index().search("return items for a refund", k=1)
+
+    assert [(p.source_id, p.title, p.kind) for p in passages] == [("returns", "Returns", "policy")]
+
+
+def test_search_returns_at_most_k_and_only_matching_passages() -> None:
+    index = _index()
+
+    assert len(index) == 4
+    assert len(index.search("password", k=10)) == 1
+    assert index.search("zebra xylophone", k=3) == []
+    assert index.search("   ", k=3) == []
+
+
+def test_empty_index_finds_nothing() -> None:
+    index = Bm25Index([], [])
+
+    assert len(index) == 0
+    assert index.search("refund", k=3) == []
+
+
+def test_policies_for_intent_most_specific_first() -> None:
+    index = _index()
+
+    assert index.policies_for("get_refund") == [REFUNDS, TERMS]
+    assert index.policies_for("track_order") == [SHIPPING, TERMS]
+    assert index.policies_for("cancel_order") == []
+    assert index.policies_for(None) == []

@@ -1,0 +1,131 @@
+"""Tests for ticketflow.knowledge.rules.load_rules: rules.yaml to a RuleBook, errors naming file and line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ticketflow.errors import ConfigError
+from ticketflow.knowledge.rules import load_rules
+
+RULES = """\
+canned:
+  track_order:
+    answer: |
+      Track your parcel under Account > Orders.
+    examples:
+      - "where is my parcel"
+escalate:
+  intents:
+    get_refund: refund
+  triggers:
+    - id: legal
+      reason: legal_threat
+      patterns: ["\\\\blawyer\\\\b", "small claims"]
+tone:
+  threshold: 0.4
+  profanity: [Damn]
+  anger: [Ridiculous, "fed up"]
+"""
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "rules.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_rules_file_becomes_canned_answers_escalations_triggers_and_tone(tmp_path: Path) -> None:
+    rules = load_rules(_write(tmp_path, RULES))
+
+    assert rules.canned["track_order"].answer == "Track your parcel under Account > Orders."
+    assert rules.canned["track_order"].examples == ("where is my parcel",)
+    assert rules.escalate_intents == {"get_refund": "refund"}
+    (trigger,) = rules.triggers
+    assert (trigger.id, trigger.reason) == ("legal", "legal_threat")
+    assert trigger.match("I will call my LAWYER tomorrow") == "LAWYER"
+    assert trigger.match("off to small claims court") == "small claims"
+    assert trigger.match("lawyers are nice") is None
+    assert rules.tone.threshold == 0.4
+    assert rules.tone.profanity == frozenset({"damn"})
+    assert rules.tone.anger == ("ridiculous", "fed up")
+
+
+def test_absent_rules_file_means_no_rules(tmp_path: Path) -> None:
+    rules = load_rules(tmp_path / "rules.yaml")
+
+    assert rules.canned == {}
+    assert rules.triggers == ()
+
+
+def test_bad_regex_names_the_file_the_trigger_line_and_the_pattern(tmp_path: Path) -> None:
+    text = (
+        "escalate:\n"
+        "  triggers:\n"
+        "    - id: legal\n"
+        "      reason: legal\n"
+        "      patterns: ['lawyer', '(unclosed']\n"
+    )
+    path = _write(tmp_path, text)
+
+    with pytest.raises(ConfigError, match=r"trigger legal: bad regex '\(unclosed'") as caught:
+        load_rules(path)
+
+    assert str(caught.value).startswith(f"{path}:3: ")
+
+
+def test_canned_entry_without_answer_names_the_intent_and_its_line(tmp_path: Path) -> None:
+    text = (
+        "canned:\n"
+        "  track_order:\n"
+        "    answer: Use Account > Orders.\n"
+        "  returns:\n"
+        "    examples: ['how to return']\n"
+    )
+    path = _write(tmp_path, text)
+
+    with pytest.raises(ConfigError, match=r"canned\.returns needs an 'answer' text") as caught:
+        load_rules(path)
+
+    assert str(caught.value).startswith(f"{path}:5: ")
+
+
+def test_broken_yaml_names_the_file_and_line(tmp_path: Path) -> None:
+    text = "canned:\n  track_order:\n    answer: ok\n   bad_indent: x\n"
+    path = _write(tmp_path, text)
+
+    with pytest.raises(ConfigError, match=r"not valid YAML") as caught:
+        load_rules(path)
+
+    assert str(caught.value).startswith(f"{path}:4: ")
+
+
+def test_unknown_top_level_key_is_named(tmp_path: Path) -> None:
+    path = _write(tmp_path, "canned: {}\ncaned:\n  x: 1\n")
+
+    with pytest.raises(ConfigError, match=r"unknown top-level keys \['caned'\]"):
+        load_rules(path)
+
+
+def test_trigger_without_reason_is_rejected_at_its_line(tmp_path: Path) -> None:
+    path = _write(tmp_path, "escalate:\n  triggers:\n    - id: legal\n      patterns: [lawyer]\n")
+
+    with pytest.raises(ConfigError, match=r"escalate\.triggers\[0\] needs 'id', 'reason'") as caught:
+        load_rules(path)
+
+    assert str(caught.value).startswith(f"{path}:3: ")
+
+
+def test_tone_threshold_outside_zero_to_one_is_rejected(tmp_path: Path) -> None:
+    path = _write(tmp_path, "tone:\n  threshold: 2\n")
+
+    with pytest.raises(ConfigError, match=r"tone\.threshold must be a number between 0 and 1"):
+        load_rules(path)
+
+
+def test_examples_must_be_a_list_of_strings(tmp_path: Path) -> None:
+    path = _write(tmp_path, "canned:\n  track_order:\n    answer: ok\n    examples: just one\n")
+
+    with pytest.raises(ConfigError, match=r"canned\.track_order\.examples must be a list of strings"):
+        load_rules(path)

@@ -1,0 +1,94 @@
+"""Tests for ticketflow.pipeline.intake.Intake: quoted email text stripped, text tidied, history loaded."""
+
+from __future__ import annotations
+
+from ticketflow.domain.ids import ConversationId, TicketId, conversation_id_for, ticket_id_for
+from ticketflow.domain.message import CustomerRef, InboundMessage, Ticket, Turn
+from ticketflow.pipeline.intake import Intake
+
+EMAIL_REPLY = """Hi, the lamp arrived broken.
+
+Can you send a new one?
+
+On Tue, 4 Mar 2025 at 09:12, Northwind Goods <help@northwindgoods.com> wrote:
+> Hi Ada, your lamp has shipped.
+> The Northwind team
+"""
+
+
+class FakeHistory:
+    def __init__(self, turns: list[Turn]) -> None:
+        self._turns = turns
+        self.calls: list[tuple[ConversationId, TicketId, int]] = []
+
+    def history(self, conversation_id: ConversationId, before: TicketId, limit: int) -> list[Turn]:
+        self.calls.append((conversation_id, before, limit))
+        return self._turns[-limit:]
+
+
+def _ticket(text: str, channel: str = "email", history: tuple[Turn, ...] = ()) -> Ticket:
+    message = InboundMessage(channel, "m-1", CustomerRef(email="ada@example.com"), text)
+    return Ticket(ticket_id_for(channel, "m-1"), conversation_id_for(channel, "thread"), message, history)
+
+
+def test_email_reply_keeps_only_the_new_text() -> None:
+    ticket = Intake().run(_ticket(EMAIL_REPLY, channel="email"))
+
+    assert ticket.message.text == "Hi, the lamp arrived broken.\n\nCan you send a new one?"
+    assert "your lamp has shipped" not in ticket.text
+
+
+def test_quoted_text_is_kept_on_non_email_channels() -> None:
+    ticket = Intake().run(_ticket(EMAIL_REPLY, channel="api"))
+
+    assert "your lamp has shipped" in ticket.message.text
+
+
+def test_message_made_only_of_quotes_is_not_emptied() -> None:
+    ticket = Intake().run(_ticket("> what I wrote before\n> more of it", channel="email"))
+
+    assert ticket.message.text == "> what I wrote before\n> more of it"
+
+
+def test_whitespace_is_normalised() -> None:
+    ticket = Intake().run(_ticket("Hello\u00a0 there\t\tfriend\r\n\r\n\r\n\r\nBye  ", channel="api"))
+
+    assert ticket.message.text == "Hello there friend\n\nBye"
+
+
+def test_history_is_loaded_from_the_source_for_this_conversation() -> None:
+    turns = [Turn("customer", "Where is my lamp?"), Turn("agent", "It ships Monday.")]
+    source = FakeHistory(turns)
+    ticket = _ticket("Any news?", channel="api")
+
+    result = Intake(source, history_turns=8).run(ticket)
+
+    assert result.history == tuple(turns)
+    assert source.calls == [(ticket.conversation_id, ticket.id, 8)]
+
+
+def test_history_is_capped_at_the_configured_number_of_turns() -> None:
+    turns = [Turn("customer", f"message {i}") for i in range(5)]
+
+    result = Intake(FakeHistory(turns), history_turns=2).run(_ticket("Any news?", channel="api"))
+
+    assert [t.text for t in result.history] == ["message 3", "message 4"]
+
+
+def test_history_already_on_the_ticket_is_kept_and_the_source_not_asked() -> None:
+    source = FakeHistory([Turn("customer", "from the store")])
+    given = (Turn("customer", "given by the channel"),)
+
+    result = Intake(source).run(_ticket("Any news?", channel="api", history=given))
+
+    assert result.history == given
+    assert source.calls == []
+
+
+def test_zero_history_turns_means_no_history() -> None:
+    source = FakeHistory([Turn("customer", "earlier")])
+
+    result = Intake(source, history_turns=0).run(_ticket("Any news?", channel="api"))
+
+    assert result.history == ()
+    assert source.calls == []
