@@ -10,10 +10,9 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from support import PG_URL, STORE
 from ticketflow.settings import Settings
 from ticketflow.wiring import Engine, TrainedModels, read_records, train_models
-
-from support import PG_URL, STORE
 
 
 def reset_postgres(url: str) -> None:
@@ -60,4 +59,3 @@ def engine(settings: Settings, store_models: TrainedModels) -> Iterator[Engine]:
     built = Engine.from_workspace(settings=settings, models=store_models)
     yield built
     built.close()
-

@@ -32,7 +32,9 @@ def _err() -> Console:
 
 WorkspaceOpt = Annotated[
     Path,
-    typer.Option("--workspace", "-w", envvar="TICKETFLOW_WORKSPACE", help="workspace folder", show_default=True),
+    typer.Option(
+        "--workspace", "-w", envvar="TICKETFLOW_WORKSPACE", help="workspace folder", show_default=True
+    ),
 ]
 
 
@@ -65,8 +67,8 @@ def demo(
     as_json: Annotated[bool, typer.Option("--json", help="print the report as one JSON object")] = False,
 ) -> None:
     """Run every ticket of the workspace's examples.jsonl through the durable pipeline and report."""
-    from ticketflow.runtime.demo import run_demo
     from ticketflow.evals.render import render_demo
+    from ticketflow.runtime.demo import run_demo
 
     try:
         report = run_demo(workspace, console=_err())

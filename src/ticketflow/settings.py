@@ -16,7 +16,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from ticketflow.errors import ConfigError
 
-_toml_data: ContextVar[dict[str, Any]] = ContextVar("_toml_data", default={})
+_toml_data: ContextVar[dict[str, Any] | None] = ContextVar("_toml_data", default=None)
 
 
 class _Section(BaseModel):
@@ -27,7 +27,9 @@ class _Section(BaseModel):
 
 class RoutingSettings(_Section):
     unsure_threshold: float = Field(0.35, ge=0.0, le=1.0, description="below this confidence: human review")
-    tone_threshold: float | None = Field(None, ge=0.0, le=1.0, description="overrides rules.yaml tone.threshold")
+    tone_threshold: float | None = Field(
+        None, ge=0.0, le=1.0, description="overrides rules.yaml tone.threshold"
+    )
 
 
 class ContextSettings(_Section):
@@ -62,9 +64,13 @@ class Settings(BaseSettings):
     name: str = "ticketflow"
     data_dir: Path | None = Field(None, description="models and default databases; default WORKSPACE/var")
     database_url: str | None = Field(None, description="default: sqlite file under the workspace's var/")
-    system_database_url: str | None = Field(None, description="DBOS system database; default: beside the app db")
+    system_database_url: str | None = Field(
+        None, description="DBOS system database; default: beside the app db"
+    )
     provider: Literal["offline"] = "offline"
-    offline_latency_ms: float = Field(0.0, ge=0.0, description="simulated model latency of the offline drafter")
+    offline_latency_ms: float = Field(
+        0.0, ge=0.0, description="simulated model latency of the offline drafter"
+    )
     models: ModelSettings = ModelSettings()
     routing: RoutingSettings = RoutingSettings()
     context: ContextSettings = ContextSettings()
@@ -131,7 +137,7 @@ def read_toml(path: Path) -> dict[str, Any]:
 
 class _TomlSource(PydanticBaseSettingsSource):
     def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
-        return _toml_data.get().get(field_name), field_name, False
+        return (_toml_data.get() or {}).get(field_name), field_name, False
 
     def __call__(self) -> dict[str, Any]:
-        return dict(_toml_data.get())
+        return dict(_toml_data.get() or {})

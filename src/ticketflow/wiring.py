@@ -103,8 +103,8 @@ def train_models(records: Sequence[EvalRecord]) -> TrainedModels:
     """Train the intent model from ``labels.intent`` and the tone model from ``labels.sentiment``."""
     with_intent = [(r.text, str(r.labels["intent"])) for r in records if r.labels.get("intent")]
     with_tone = [(r.text, str(r.labels["sentiment"])) for r in records if r.labels.get("sentiment")]
-    intent = TextClassifier.train(*zip(*with_intent, strict=True)) if with_intent else None  # type: ignore[arg-type]
-    tone = TextClassifier.train(*zip(*with_tone, strict=True)) if with_tone else None  # type: ignore[arg-type]
+    intent = TextClassifier.train(*zip(*with_intent, strict=True)) if with_intent else None
+    tone = TextClassifier.train(*zip(*with_tone, strict=True)) if with_tone else None
     return TrainedModels(intent, tone)
 
 
@@ -131,7 +131,7 @@ def _workspace_models(settings: Settings, workspace: Workspace) -> TrainedModels
     if intent is None and workspace.examples_path.exists():
         records = read_records(workspace.examples_path)
         labelled = [(r.text, str(r.labels["intent"])) for r in records if r.labels.get("intent")]
-        cache = folder / f"intent-examples-{fingerprint(*zip(*labelled, strict=True))}.joblib"  # type: ignore[arg-type]
+        cache = folder / f"intent-examples-{fingerprint(*zip(*labelled, strict=True))}.joblib"
         if cache.exists():
             intent = TextClassifier.load(cache)
         else:
@@ -177,7 +177,7 @@ class Engine:
         s, ws = self.settings, self.workspace
         if models.intent is None:
             raise ConfigError(
-                f"{ws.root}: no intent model: add labelled tickets to examples.jsonl or run `ticketflow train`"
+                f"{ws.root}: no intent model; label tickets in examples.jsonl or run `ticketflow train`"
             )
         provider = OfflineDrafter(
             company=s.name,
@@ -195,9 +195,13 @@ class Engine:
                 tone_threshold=s.routing.tone_threshold,
                 tone_model=models.tone,
             ),
-            context=ContextBuilder(ws.index, ws.customers, token_budget=s.context.token_budget, passages=s.context.passages),
+            context=ContextBuilder(
+                ws.index, ws.customers, token_budget=s.context.token_budget, passages=s.context.passages
+            ),
             generator=Generator(provider, build_system_prompt(s.name, ws.voice.text, ws.rules)),
-            validator=Validator([LengthCompleteness(s.validation.max_words), GroundedFigures(), PiiLeak(detector)]),
+            validator=Validator(
+                [LengthCompleteness(s.validation.max_words), GroundedFigures(), PiiLeak(detector)]
+            ),
             delivery=Deliverer(self.store),
             regenerate=s.validation.regenerate,
         )

@@ -62,7 +62,9 @@ def test_a_resent_message_is_reported_as_a_duplicate(client: TestClient) -> None
 
 
 def test_a_drafted_reply_shows_its_checks_and_ledger(client: TestClient) -> None:
-    body = _body(external_id="api-auto", text="How do I change the shipping address on an order I just placed?")
+    body = _body(
+        external_id="api-auto", text="How do I change the shipping address on an order I just placed?"
+    )
     view = _wait_done(client, client.post("/v1/messages", json=body).json()["ticket_id"])
     if view["decision"]["route"] == "auto":
         assert {c["name"] for c in view["checks"]} == {"length", "grounding", "pii"}
@@ -70,7 +72,9 @@ def test_a_drafted_reply_shows_its_checks_and_ledger(client: TestClient) -> None
 
 
 def test_malformed_json_is_a_400_that_says_so(client: TestClient) -> None:
-    response = client.post("/v1/messages", content=b'{"channel": "chat",', headers={"content-type": "application/json"})
+    response = client.post(
+        "/v1/messages", content=b'{"channel": "chat",', headers={"content-type": "application/json"}
+    )
     assert response.status_code == 400
     assert "not valid JSON" in response.json()["error"]
 

@@ -98,7 +98,12 @@ def test_sigkill_mid_run_loses_nothing_and_repeats_nothing(tmp_path: Path) -> No
         _wait(lambda: _healthy(base), 60, "the server to start")
         ids = []
         for n, text in enumerate(TICKETS):
-            body = {"channel": "chat", "external_id": f"kill-{n}", "customer": {"email": "kim@example.com"}, "text": text}
+            body = {
+                "channel": "chat",
+                "external_id": f"kill-{n}",
+                "customer": {"email": "kim@example.com"},
+                "text": text,
+            }
             response = httpx.post(f"{base}/v1/messages", json=body, timeout=10)
             assert response.status_code == 202, response.text
             ids.append(response.json()["ticket_id"])
@@ -142,7 +147,9 @@ def test_sigkill_mid_run_loses_nothing_and_repeats_nothing(tmp_path: Path) -> No
     assert generated_before_kill, "no generation step had completed before the kill"
     for workflow_id in generated_before_kill:
         ticket_id = ticket_of[workflow_id]
-        assert calls[(ticket_id, "1")] == 1, f"{ticket_id}: a completed generation step called the model again"
+        assert calls[(ticket_id, "1")] == 1, (
+            f"{ticket_id}: a completed generation step called the model again"
+        )
 
 
 def _healthy(base: str) -> bool:

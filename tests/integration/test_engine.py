@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from support import STORE
 from ticketflow.domain.decision import Route
 from ticketflow.domain.message import CustomerRef, InboundMessage
 from ticketflow.domain.outcome import Outcome
@@ -14,10 +15,10 @@ from ticketflow.errors import ConfigError
 from ticketflow.settings import Settings
 from ticketflow.wiring import Engine
 
-from support import STORE
 
-
-def _message(external_id: str, text: str, conversation: str | None = None, email: str = "x@example.com") -> InboundMessage:
+def _message(
+    external_id: str, text: str, conversation: str | None = None, email: str = "x@example.com"
+) -> InboundMessage:
     return InboundMessage("chat", external_id, CustomerRef(email=email), text, conversation_ref=conversation)
 
 
@@ -32,7 +33,9 @@ def test_a_faq_is_answered_by_its_canned_rule_without_a_model_call(engine: Engin
 
 
 def test_a_refund_demand_is_escalated_with_a_handoff_package(engine: Engine) -> None:
-    result = engine.handle(_message("esc-1", "The blender arrived broken. I want my money back, refund me please."))
+    result = engine.handle(
+        _message("esc-1", "The blender arrived broken. I want my money back, refund me please.")
+    )
     assert result.delivery.outcome is Outcome.ESCALATED
     assert "refund" in result.decision.reasons
     assert result.delivery.handoff is not None
@@ -57,8 +60,12 @@ def test_an_answerable_question_is_drafted_checked_sent_and_ledgered(engine: Eng
 
 
 def test_a_follow_up_brings_the_earlier_messages_with_times_into_the_context(engine: Engine) -> None:
-    first = engine.handle(_message("t-1", "Where can I see the tracking for my parcel?", conversation="conv-1"))
-    follow = engine.handle(_message("t-2", "I found it, thanks. Can I still change the address?", conversation="conv-1"))
+    first = engine.handle(
+        _message("t-1", "Where can I see the tracking for my parcel?", conversation="conv-1")
+    )
+    follow = engine.handle(
+        _message("t-2", "I found it, thanks. Can I still change the address?", conversation="conv-1")
+    )
     assert [t.text for t in follow.ticket.history][:1] == ["Where can I see the tracking for my parcel?"]
     if follow.context is not None:
         assert "CONVERSATION HISTORY" in follow.context.rendered

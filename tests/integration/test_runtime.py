@@ -20,7 +20,9 @@ def runtime(engine: Engine) -> Iterator[Runtime]:
 
 
 def _message(external_id: str, text: str, conversation: str | None = None) -> InboundMessage:
-    return InboundMessage("chat", external_id, CustomerRef(email="lena@example.com"), text, conversation_ref=conversation)
+    return InboundMessage(
+        "chat", external_id, CustomerRef(email="lena@example.com"), text, conversation_ref=conversation
+    )
 
 
 def test_a_duplicate_message_starts_no_second_workflow(runtime: Runtime) -> None:
@@ -34,7 +36,9 @@ def test_a_duplicate_message_starts_no_second_workflow(runtime: Runtime) -> None
 
 
 def test_each_stage_is_a_checkpointed_step(runtime: Runtime) -> None:
-    ticket_id, _ = runtime.submit(_message("steps-1", "Can I change the address on an order that has not shipped?"))
+    ticket_id, _ = runtime.submit(
+        _message("steps-1", "Can I change the address on an order that has not shipped?")
+    )
     result = runtime.result(ticket_id)
     steps = [s["function_name"] for s in DBOS.list_workflow_steps("msg:chat:steps-1")]
     assert steps[:4] == ["start", "load", "intake", "routing"]
@@ -44,11 +48,15 @@ def test_each_stage_is_a_checkpointed_step(runtime: Runtime) -> None:
 
 
 def test_a_conversation_is_answered_in_order_with_its_history(runtime: Runtime) -> None:
-    first_id, _ = runtime.submit(_message("c-1", "Where do I find the tracking link for my order?", "thread-1"))
-    second_id, _ = runtime.submit(_message("c-2", "Got it. And can I change my delivery address?", "thread-1"))
+    first_id, _ = runtime.submit(
+        _message("c-1", "Where do I find the tracking link for my order?", "thread-1")
+    )
+    second_id, _ = runtime.submit(
+        _message("c-2", "Got it. And can I change my delivery address?", "thread-1")
+    )
     first = runtime.result(first_id)
     second = runtime.result(second_id)
-    assert [t.text for t in second.ticket.history][0] == "Where do I find the tracking link for my order?"
+    assert second.ticket.history[0].text == "Where do I find the tracking link for my order?"
     if first.delivery.outcome is Outcome.SENT:
         assert second.ticket.history[1].role == "agent"
 

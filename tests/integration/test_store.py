@@ -64,7 +64,9 @@ def test_history_holds_earlier_turns_in_order_with_times(engine: Engine) -> None
     assert store is not None
     first = engine.handle(_message("m-4", "How do I track my order?", conversation="thread-9"))
     assert first.delivery.body
-    second = store.accept(_message("m-5", "Thanks. And how long does delivery take?", conversation="thread-9"))
+    second = store.accept(
+        _message("m-5", "Thanks. And how long does delivery take?", conversation="thread-9")
+    )
     assert second.conversation_id == first.ticket.conversation_id
     turns = store.history(second.conversation_id, second.ticket_id, limit=8)
     assert [t.role for t in turns] == ["customer", "agent"]

@@ -74,7 +74,11 @@ def create_app(runtime: Runtime, *, manage_runtime: bool = True) -> FastAPI:
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [
-            {"where": ".".join(str(p) for p in e.get("loc", ())), "problem": e.get("msg", ""), "type": e.get("type")}
+            {
+                "where": ".".join(str(p) for p in e.get("loc", ())),
+                "problem": e.get("msg", ""),
+                "type": e.get("type"),
+            }
             for e in exc.errors()
         ]
         malformed = any(e["type"] == "json_invalid" for e in errors)
@@ -85,7 +89,9 @@ def create_app(runtime: Runtime, *, manage_runtime: bool = True) -> FastAPI:
     def submit(message: MessageIn) -> Accepted:
         ticket_id, created = runtime.submit(message.to_message())
         view = runtime.store.ticket_view(ticket_id)
-        return Accepted(ticket_id=ticket_id, status=view["status"] if view else "queued", duplicate=not created)
+        return Accepted(
+            ticket_id=ticket_id, status=view["status"] if view else "queued", duplicate=not created
+        )
 
     @app.get("/v1/tickets/{ticket_id}", summary="A ticket: status, decision, draft, checks, outcome, ledger")
     def ticket(ticket_id: str) -> dict[str, Any]:

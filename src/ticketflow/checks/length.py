@@ -16,7 +16,28 @@ _NON_ANSWERS = tuple(
     )
 )
 _WORD = re.compile(r"[a-z0-9]+")
-_STOP = frozenset("the and for you your our with this that have has are was what how can when where".split())
+_STOP = frozenset(
+    [
+        "the",
+        "and",
+        "for",
+        "you",
+        "your",
+        "our",
+        "with",
+        "this",
+        "that",
+        "have",
+        "has",
+        "are",
+        "was",
+        "what",
+        "how",
+        "can",
+        "when",
+        "where",
+    ]
+)
 
 
 def _content_words(text: str) -> set[str]:
@@ -46,5 +67,7 @@ class LengthCompleteness:
         if subject.decision.intent:
             asked |= _content_words(subject.decision.intent.replace("_", " "))
         if asked and not asked & _content_words(reply):
-            return CheckResult(self.name, Verdict.WARN, ("the reply shares no content word with the question",))
+            return CheckResult(
+                self.name, Verdict.WARN, ("the reply shares no content word with the question",)
+            )
         return CheckResult(self.name, Verdict.PASS, (f"{words} words",))

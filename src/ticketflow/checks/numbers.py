@@ -19,8 +19,15 @@ _FIGURE = re.compile(
 _TRAILING = ".,;:!?)]'\""
 
 
+_THOUSANDS = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?")
+
+
 def _norm(figure: str) -> str:
-    return figure.rstrip(_TRAILING).replace(",", ".").lower()
+    """``1,000`` → ``1000`` (thousands), ``4,95`` → ``4.95`` (decimal comma); links and ids lower-cased."""
+    figure = figure.rstrip(_TRAILING)
+    if _THOUSANDS.fullmatch(figure):
+        return figure.replace(",", "")
+    return figure.replace(",", ".").lower()
 
 
 def figures(text: str) -> set[str]:
@@ -34,7 +41,8 @@ class GroundedFigures:
         if subject.draft.action == "escalate" or not subject.draft.reply:
             return CheckResult(self.name, Verdict.PASS, ())
         allowed = figures(subject.context.grounding_text()) | figures(subject.ticket.text)
-        allowed |= {_norm(t.text) for t in subject.ticket.history}
+        for turn in subject.ticket.history:
+            allowed |= figures(turn.text)
         missing = sorted(f for f in figures(subject.draft.reply) if f not in allowed)
         if missing:
             return CheckResult(self.name, Verdict.FAIL, tuple(missing))

@@ -23,10 +23,10 @@ class PiiLeak:
         reply = subject.draft.reply
         if not reply:
             return CheckResult(self.name, Verdict.PASS, ())
-        allowed = (subject.context.grounding_text() + "\n" + subject.ticket.text).lower()
-        customer = subject.context.customer
-        if customer is not None:
-            allowed += f"\n{customer.email.lower()}"
+        known_text = subject.context.grounding_text() + "\n" + subject.ticket.text
+        allowed = {span.text_in(known_text).lower() for span in self._detector.find(known_text)}
+        if subject.context.customer is not None:
+            allowed.add(subject.context.customer.email.lower())
         leaks = []
         for span in self._detector.find(reply):
             value = span.text_in(reply)

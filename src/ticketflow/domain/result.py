@@ -31,4 +31,7 @@ class TicketResult:
 
     @property
     def input_tokens(self) -> int:
-        return sum(u.input_tokens + u.cache_read_input_tokens + u.cache_creation_input_tokens for u in self.model_calls)
+        return sum(
+            u.input_tokens + u.cache_read_input_tokens + u.cache_creation_input_tokens
+            for u in self.model_calls
+        )

@@ -76,7 +76,10 @@ def render_eval(report: dict[str, Any], console: Console) -> None:
     console.rule(f"[bold]ticketflow eval[/] — {report['records']} records from {report.get('file', '')}")
     rows: list[tuple[str, str]] = []
     if "intent" in report:
-        rows += [("intent accuracy", _pct(report["intent"]["accuracy"])), ("intent macro-F1", f"{report['intent']['macro_f1']:.3f}")]
+        rows += [
+            ("intent accuracy", _pct(report["intent"]["accuracy"])),
+            ("intent macro-F1", f"{report['intent']['macro_f1']:.3f}"),
+        ]
     if "route" in report:
         rows.append(("route accuracy", _pct(report["route"]["accuracy"])))
         rows.append(("rule share", _pct(report["rule_share"])))
@@ -85,10 +88,22 @@ def render_eval(report: dict[str, Any], console: Console) -> None:
         rows.append(("escalation recall", _pct(report["escalation"]["recall"])))
     if "sentiment" in report:
         s = report["sentiment"]
-        rows.append(("negative tone P / R / F1", f"{s['negative_precision']:.3f} / {s['negative_recall']:.3f} / {s['negative_f1']:.3f}"))
+        rows.append(
+            (
+                "negative tone P / R / F1",
+                f"{s['negative_precision']:.3f} / {s['negative_recall']:.3f} / {s['negative_f1']:.3f}",
+            )
+        )
     if "injection" in report:
-        rows.append(("injection TPR / FPR", f"{report['injection']['tpr']:.3f} / {report['injection']['fpr']:.3f}"))
-    rows.append(("input tokens p50 / p95", f"{report['tokens']['input_p50']:.0f} / {report['tokens']['input_p95']:.0f}"))
+        rows.append(
+            ("injection TPR / FPR", f"{report['injection']['tpr']:.3f} / {report['injection']['fpr']:.3f}")
+        )
+    rows.append(
+        (
+            "input tokens p50 / p95",
+            f"{report['tokens']['input_p50']:.0f} / {report['tokens']['input_p95']:.0f}",
+        )
+    )
     console.print(_kv("Scores", rows))
     if "escalation" in report and report["escalation"]["by_reason"]:
         table = Table(title="Escalation by reason", title_justify="left")

@@ -21,7 +21,9 @@ from ticketflow.wiring import Engine, TrainedModels, ticket_from_record, train_m
 Progress = Callable[[int], None]
 
 
-def run_records(engine: Engine, records: Sequence[EvalRecord], progress: Progress | None = None) -> list[TicketResult]:
+def run_records(
+    engine: Engine, records: Sequence[EvalRecord], progress: Progress | None = None
+) -> list[TicketResult]:
     results = []
     for record in records:
         results.append(engine.process(ticket_from_record(record)))
@@ -69,14 +71,21 @@ def evaluate(
     return report
 
 
-def score(records: Sequence[EvalRecord], results: Sequence[TicketResult], *, tone_threshold: float) -> dict[str, Any]:
+def score(
+    records: Sequence[EvalRecord], results: Sequence[TicketResult], *, tone_threshold: float
+) -> dict[str, Any]:
     report: dict[str, Any] = {"records": len(records)}
     pairs = list(zip(records, results, strict=True))
 
-    with_intent = [(str(r.labels["intent"]), res.decision.intent or "") for r, res in pairs if r.labels.get("intent")]
+    with_intent = [
+        (str(r.labels["intent"]), res.decision.intent or "") for r, res in pairs if r.labels.get("intent")
+    ]
     if with_intent:
         gold, pred = zip(*with_intent, strict=True)
-        report["intent"] = {"accuracy": metrics.accuracy(gold, pred), "macro_f1": metrics.macro_f1(gold, pred)}
+        report["intent"] = {
+            "accuracy": metrics.accuracy(gold, pred),
+            "macro_f1": metrics.macro_f1(gold, pred),
+        }
 
     with_route = [(r, res) for r, res in pairs if r.labels.get("route")]
     if with_route:
@@ -92,7 +101,10 @@ def score(records: Sequence[EvalRecord], results: Sequence[TicketResult], *, ton
             gold_routes,
             pred_routes,
             [r.labels.get("escalation_reason") for r, _ in with_route],
-            [res.decision.primary_reason if res.decision.route is Route.ESCALATE else None for _, res in with_route],
+            [
+                res.decision.primary_reason if res.decision.route is Route.ESCALATE else None
+                for _, res in with_route
+            ],
         )
 
     with_sentiment = [(r, res) for r, res in pairs if r.labels.get("sentiment")]
@@ -115,7 +127,10 @@ def score(records: Sequence[EvalRecord], results: Sequence[TicketResult], *, ton
         negatives = len(gold_inj) - positives
         tp = sum(1 for g, p in zip(gold_inj, pred_inj, strict=True) if g and p)
         fp = sum(1 for g, p in zip(gold_inj, pred_inj, strict=True) if not g and p)
-        report["injection"] = {"tpr": tp / positives if positives else 0.0, "fpr": fp / negatives if negatives else 0.0}
+        report["injection"] = {
+            "tpr": tp / positives if positives else 0.0,
+            "fpr": fp / negatives if negatives else 0.0,
+        }
 
     generated = [res for res in results if res.draft is not None]
     report["tokens"] = {

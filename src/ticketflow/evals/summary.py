@@ -43,7 +43,9 @@ def ledger_line(result: TicketResult) -> dict[str, Any]:
         },
         "outcome": result.delivery.outcome.value,
         "outcome_reason": result.delivery.reason,
-        "checks": [{"name": c.name, "verdict": c.verdict.value, "evidence": list(c.evidence)} for c in result.checks],
+        "checks": [
+            {"name": c.name, "verdict": c.verdict.value, "evidence": list(c.evidence)} for c in result.checks
+        ],
         "model_calls": jsonable(calls),
         "tokens": {
             "input": sum(u.input_tokens for u in calls),
@@ -56,7 +58,9 @@ def ledger_line(result: TicketResult) -> dict[str, Any]:
     }
 
 
-def summarise(results: Sequence[TicketResult], priced_models: Sequence[str], ledger_path: str) -> dict[str, Any]:
+def summarise(
+    results: Sequence[TicketResult], priced_models: Sequence[str], ledger_path: str
+) -> dict[str, Any]:
     """The demo report as one JSON-ready dict."""
     n = len(results)
     outcomes = Counter(r.delivery.outcome.value for r in results)
@@ -67,7 +71,7 @@ def summarise(results: Sequence[TicketResult], priced_models: Sequence[str], led
     for r in results:
         for stage, ms in r.timings_ms:
             stage_times.setdefault(stage, []).append(ms)
-    totals = {m: 0.0 for m in priced_models}
+    totals = dict.fromkeys(priced_models, 0.0)
     for r in results:
         for model, cost in projected_costs(r).items():
             totals[model] = totals.get(model, 0.0) + cost
@@ -77,7 +81,9 @@ def summarise(results: Sequence[TicketResult], priced_models: Sequence[str], led
         "automation_rate": outcomes.get(Outcome.SENT.value, 0) / n if n else 0.0,
         "escalation_rate": len(escalated) / n if n else 0.0,
         "review_rate": outcomes.get(Outcome.REVIEW.value, 0) / n if n else 0.0,
-        "escalations_by_reason": dict(Counter(r.delivery.reason or "unknown" for r in escalated).most_common()),
+        "escalations_by_reason": dict(
+            Counter(r.delivery.reason or "unknown" for r in escalated).most_common()
+        ),
         "routes": dict(Counter(r.decision.route.value for r in results)),
         "rule_answers": sum(
             1 for r in results if r.decision.route is Route.RULE and r.delivery.outcome is Outcome.SENT

@@ -1,1 +1,1 @@
-"""Workspace files as facts: policies and articles (chunked, BM25-indexed), rules, customers, the intent model."""
+"""Workspace files as facts: policies and articles (chunked, BM25-indexed), rules, customers, intent model."""

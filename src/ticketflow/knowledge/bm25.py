@@ -20,7 +20,9 @@ def _tokenize(texts: list[str]) -> bm25s.tokenization.Tokenized:
 class Bm25Index:
     """A ``KnowledgeIndex``: BM25 over chunks, plus the verbatim policies keyed by the intents they name."""
 
-    def __init__(self, chunks: Sequence[Chunk], policies: Sequence[tuple[PolicyQuote, tuple[str, ...]]]) -> None:
+    def __init__(
+        self, chunks: Sequence[Chunk], policies: Sequence[tuple[PolicyQuote, tuple[str, ...]]]
+    ) -> None:
         self._chunks = list(chunks)
         self._policies = list(policies)
         self._retriever = bm25s.BM25()

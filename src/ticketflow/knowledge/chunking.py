@@ -28,24 +28,24 @@ def chunk_markdown(
     max_words: int = 120,
     overlap_words: int = 20,
 ) -> list[Chunk]:
-    """Sections under each heading, split into paragraph groups of at most ``max_words`` words.
+    """Sections under each heading, split into paragraph groups of about ``max_words`` words.
 
     A long section's next chunk repeats the last ``overlap_words`` words of the previous one, so a fact that
-    straddles a boundary is still found whole in one chunk.
+    straddles a boundary is still found whole in one chunk. A paragraph longer than the window is split at
+    sentence ends (a single sentence longer than that stays whole).
     """
     sections: list[tuple[str, list[str]]] = [("", [])]
     for line in body.splitlines():
-        heading = _HEADING.match(line)
-        if heading:
-            sections.append((heading.group(1).strip(), []))
+        found = _HEADING.match(line)
+        if found:
+            sections.append((found.group(1).strip(), []))
         else:
             sections[-1][1].append(line)
     chunks: list[Chunk] = []
     for heading, lines in sections:
         paragraphs = [p.strip() for p in "\n".join(lines).split("\n\n") if p.strip()]
         buffer: list[str] = []
-        for paragraph in paragraphs:
-            words = paragraph.split()
+        for words in _pieces(paragraphs, max_words - overlap_words):
             if buffer and len(buffer) + len(words) > max_words:
                 chunks.append(Chunk(source_id, title, heading, " ".join(buffer), kind, intents))
                 buffer = buffer[-overlap_words:] if overlap_words else []
@@ -53,3 +53,26 @@ def chunk_markdown(
         if buffer:
             chunks.append(Chunk(source_id, title, heading, " ".join(buffer), kind, intents))
     return chunks
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+
+
+def _pieces(paragraphs: list[str], window: int) -> list[list[str]]:
+    """Paragraphs as word lists; one longer than ``window`` words is cut into runs of whole sentences."""
+    pieces: list[list[str]] = []
+    for paragraph in paragraphs:
+        words = paragraph.split()
+        if len(words) <= window:
+            pieces.append(words)
+            continue
+        run: list[str] = []
+        for sentence in _SENTENCE_END.split(paragraph):
+            sentence_words = sentence.split()
+            if run and len(run) + len(sentence_words) > window:
+                pieces.append(run)
+                run = []
+            run.extend(sentence_words)
+        if run:
+            pieces.append(run)
+    return pieces

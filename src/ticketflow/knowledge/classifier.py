@@ -48,7 +48,10 @@ class TextClassifier:
         features = FeatureUnion(
             [
                 ("words", TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=1, lowercase=True)),
-                ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=1)),
+                (
+                    "chars",
+                    TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=1),
+                ),
             ]
         )
         model = Pipeline([("features", features), ("clf", LogisticRegression(C=20.0, max_iter=2000))])
@@ -74,7 +77,9 @@ class TextClassifier:
 
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        joblib.dump({"pipeline": self._pipeline, "labels": self.labels, "fingerprint": self.fingerprint}, path)
+        joblib.dump(
+            {"pipeline": self._pipeline, "labels": self.labels, "fingerprint": self.fingerprint}, path
+        )
 
     @classmethod
     def load(cls, path: Path) -> TextClassifier:
@@ -82,4 +87,6 @@ class TextClassifier:
             data = joblib.load(path)
             return cls(data["pipeline"], tuple(data["labels"]), str(data["fingerprint"]))
         except Exception as exc:
-            raise ConfigError(f"{path}: cannot load the model ({exc}); retrain with `ticketflow train`") from exc
+            raise ConfigError(
+                f"{path}: cannot load the model ({exc}); retrain with `ticketflow train`"
+            ) from exc

@@ -48,7 +48,9 @@ def read_document(path: Path) -> Document:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 2 if mark is not None else 1
-        raise ConfigError.at(path, line, f"front matter is not valid YAML ({getattr(exc, 'problem', exc)})") from exc
+        raise ConfigError.at(
+            path, line, f"front matter is not valid YAML ({getattr(exc, 'problem', exc)})"
+        ) from exc
     if not isinstance(meta, dict):
         raise ConfigError.at(path, 2, "front matter must be a mapping of keys to values")
     intents = meta.get("intents")

@@ -35,6 +35,23 @@ def _strings(value: object, path: Path, line: int, what: str) -> tuple[str, ...]
     return tuple(value)
 
 
+def _mapping(value: object, path: Path, line: int, what: str) -> dict[str, Any]:
+    """A section that must be a mapping; absent means empty."""
+    if value is None:
+        return {_LINE: line}
+    if not isinstance(value, dict):
+        raise ConfigError.at(path, line, f"{what} must be a mapping of keys to values")
+    return value
+
+
+def _key_line(path: Path, key: str, fallback: int) -> int:
+    """The line where ``key:`` is written (plain values carry no line of their own)."""
+    for number, text in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if number >= fallback and text.strip().startswith(f"{key}:"):
+            return number
+    return fallback
+
+
 def load_rules(path: Path) -> RuleBook:
     """Parse ``rules.yaml``; an absent file means no rules (everything goes to the classifier)."""
     if not path.exists():
@@ -51,36 +68,53 @@ def load_rules(path: Path) -> RuleBook:
     if unknown:
         raise ConfigError.at(path, data[_LINE], f"unknown top-level keys {sorted(unknown)}")
 
+    top = data[_LINE]
     canned: dict[str, CannedAnswer] = {}
-    for intent, entry in _items(data.get("canned") or {_LINE: 1}):
+    canned_section = _mapping(data.get("canned"), path, top, "canned")
+    for intent, entry in _items(canned_section):
         if not isinstance(entry, dict) or not isinstance(entry.get("answer"), str):
-            line = entry.get(_LINE, data[_LINE]) if isinstance(entry, dict) else data[_LINE]
+            line = entry[_LINE] if isinstance(entry, dict) else _key_line(path, intent, canned_section[_LINE])
             raise ConfigError.at(path, line, f"canned.{intent} needs an 'answer' text")
         examples = _strings(entry.get("examples"), path, entry[_LINE], f"canned.{intent}.examples")
         canned[intent] = CannedAnswer(intent, entry["answer"].strip(), examples)
 
-    escalate = data.get("escalate") or {_LINE: 1}
-    intents = {k: str(v) for k, v in _items(escalate.get("intents") or {_LINE: 1})}
+    escalate = _mapping(data.get("escalate"), path, top, "escalate")
+    intents = {
+        k: str(v)
+        for k, v in _items(_mapping(escalate.get("intents"), path, escalate[_LINE], "escalate.intents"))
+    }
+    raw_triggers = escalate.get("triggers") or []
+    if not isinstance(raw_triggers, list):
+        raise ConfigError.at(path, escalate[_LINE], "escalate.triggers must be a list of triggers")
     triggers: list[PatternTrigger] = []
-    for i, trig in enumerate(escalate.get("triggers") or []):
+    for i, trig in enumerate(raw_triggers):
         line = trig.get(_LINE, escalate[_LINE]) if isinstance(trig, dict) else escalate[_LINE]
-        if not isinstance(trig, dict) or not trig.get("id") or not trig.get("reason"):
+        if (
+            not isinstance(trig, dict)
+            or not trig.get("id")
+            or not trig.get("reason")
+            or not trig.get("patterns")
+        ):
             raise ConfigError.at(path, line, f"escalate.triggers[{i}] needs 'id', 'reason' and 'patterns'")
         compiled = []
         for pattern in _strings(trig.get("patterns"), path, line, f"trigger {trig['id']} patterns"):
             try:
                 compiled.append(re.compile(pattern, re.IGNORECASE))
             except re.error as exc:
-                raise ConfigError.at(path, line, f"trigger {trig['id']}: bad regex {pattern!r} ({exc})") from exc
+                raise ConfigError.at(
+                    path, line, f"trigger {trig['id']}: bad regex {pattern!r} ({exc})"
+                ) from exc
         triggers.append(PatternTrigger(str(trig["id"]), str(trig["reason"]), tuple(compiled)))
 
-    tone = data.get("tone") or {_LINE: 1}
+    tone = _mapping(data.get("tone"), path, top, "tone")
     threshold = tone.get("threshold", 0.5)
-    if not isinstance(threshold, int | float) or not 0 <= threshold <= 1:
+    if isinstance(threshold, bool) or not isinstance(threshold, int | float) or not 0 <= threshold <= 1:
         raise ConfigError.at(path, tone[_LINE], "tone.threshold must be a number between 0 and 1")
     lexicon = ToneLexicon(
         threshold=float(threshold),
-        profanity=frozenset(w.lower() for w in _strings(tone.get("profanity"), path, tone[_LINE], "profanity")),
+        profanity=frozenset(
+            w.lower() for w in _strings(tone.get("profanity"), path, tone[_LINE], "profanity")
+        ),
         anger=tuple(w.lower() for w in _strings(tone.get("anger"), path, tone[_LINE], "tone.anger")),
     )
     return RuleBook(canned, intents, tuple(triggers), lexicon)

@@ -10,10 +10,12 @@ from ticketflow.domain.message import Ticket
 from ticketflow.domain.outcome import Delivery, Handoff, Outcome
 from ticketflow.ports.store import Outbox
 
+
 def _summary(ticket: Ticket, decision: Decision) -> str:
     first_line = ticket.text.strip().splitlines()[0] if ticket.text.strip() else ""
     intent = decision.intent or "unknown intent"
     return f"{intent} ({decision.confidence:.2f}) via {ticket.message.channel}: {first_line[:160]}"
+
 
 class Deliverer:
     def __init__(self, outbox: Outbox | None = None) -> None:
@@ -40,8 +42,10 @@ class Deliverer:
         failed = failures(checks)
         if failed:
             reason = "validation:" + ",".join(r.name for r in failed)
-            tried = ("routing: auto", f"generation: {draft.attempt} attempt(s)") + tuple(
-                f"{r.name} failed: {'; '.join(r.evidence)}" for r in failed
+            tried = (
+                "routing: auto",
+                f"generation: {draft.attempt} attempt(s)",
+                *(f"{r.name} failed: {'; '.join(r.evidence)}" for r in failed),
             )
             return self._handoff(ticket, decision, Outcome.REVIEW, reason, tried, context, draft.reply)
         return self._send(ticket, draft.reply, reason=None)

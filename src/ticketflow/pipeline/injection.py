@@ -16,7 +16,8 @@ _PATTERNS = tuple(
         r"\b(developer|jailbreak|god|dan) mode\b",
         r"\bnew instructions?\b",
         r"\bas (an|the) (ai|assistant|language model|bot)\b",
-        r"\b(reveal|print|show|repeat)\b.{0,30}\b(instructions|prompt|configuration)\b",
+        r"\b(reveal|print|show|repeat|output)\b.{0,20}\b(your|the system|hidden|initial|original)\s+"
+        r"(instructions|prompt|configuration|rules)\b",
         r"\boverride\b.{0,30}\b(policy|rules|instructions)\b",
         r"</?(system|assistant|instructions?)>",
         r"\b[A-Za-z0-9+/]{40,}={0,2}",

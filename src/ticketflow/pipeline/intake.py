@@ -39,4 +39,6 @@ class Intake:
         history = ticket.history
         if not history and self._history is not None and self._turns:
             history = tuple(self._history.history(ticket.conversation_id, ticket.id, self._turns))
-        return dataclasses.replace(ticket, message=message, history=history[-self._turns :] if self._turns else ())
+        return dataclasses.replace(
+            ticket, message=message, history=history[-self._turns :] if self._turns else ()
+        )

@@ -22,7 +22,9 @@ REPLY_SCHEMA = {
 def build_system_prompt(company: str, voice: str, rules: RuleBook) -> str:
     """Identical bytes for every ticket of a workspace, so providers can cache it."""
     reasons = sorted({*rules.escalate_intents.values(), *(t.reason for t in rules.triggers)})
-    escalations = "\n".join(f"- {intent}: escalate ({why})" for intent, why in sorted(rules.escalate_intents.items()))
+    escalations = "\n".join(
+        f"- {intent}: escalate ({why})" for intent, why in sorted(rules.escalate_intents.items())
+    )
     return f"""You are the customer-support assistant of {company}. You answer customers' questions about \
 {company}'s products, orders, accounts and policies, and nothing else.
 

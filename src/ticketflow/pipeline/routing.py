@@ -54,7 +54,9 @@ class Router:
         if intent is not None and intent in self._rules.escalate_intents and confidence >= self._unsure:
             triggers.insert(
                 1 if triggers and triggers[0].id == "tone" else 0,
-                Trigger(f"intent:{intent}", self._rules.escalate_intents[intent], f"{intent} ({confidence:.2f})"),
+                Trigger(
+                    f"intent:{intent}", self._rules.escalate_intents[intent], f"{intent} ({confidence:.2f})"
+                ),
             )
         if suspicious:
             triggers.append(Trigger("injection", "injection", suspicious))

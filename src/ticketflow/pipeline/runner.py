@@ -83,7 +83,9 @@ class Pipeline:
             draft = stage("generation", self.generator.run, ticket, decision, context, (), 1)
             checks = stage("validation", self.validator.run, ticket, decision, context, draft)
             if self.regenerate and draft.action == "reply" and failures(checks):
-                retry = stage("generation", self.generator.run, ticket, decision, context, feedback_from(checks), 2)
+                retry = stage(
+                    "generation", self.generator.run, ticket, decision, context, feedback_from(checks), 2
+                )
                 draft = dataclasses.replace(
                     retry, usage=draft.usage + retry.usage, projections=draft.projections + retry.projections
                 )

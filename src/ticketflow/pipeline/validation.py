@@ -20,7 +20,9 @@ class Validator:
     def names(self) -> tuple[str, ...]:
         return tuple(c.name for c in self._checks)
 
-    def run(self, ticket: Ticket, decision: Decision, context: ContextPack, draft: Draft) -> tuple[CheckResult, ...]:
+    def run(
+        self, ticket: Ticket, decision: Decision, context: ContextPack, draft: Draft
+    ) -> tuple[CheckResult, ...]:
         subject = CheckInput(ticket, decision, context, draft)
         results = []
         for check in self._checks:

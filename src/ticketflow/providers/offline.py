@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import time
 
-from ticketflow.domain.draft import Draft, Usage
+from ticketflow.domain.draft import Action, Draft, Usage
 from ticketflow.domain.tokens import estimate_tokens
 from ticketflow.ports.provider import GenerationRequest
 from ticketflow.providers.pricing import PRICED_MODELS, cost_usd
@@ -19,9 +19,67 @@ _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
 _WORD = re.compile(r"[a-z0-9]+")
 _MARKUP = re.compile(r"^\s*(?:[-*]|\d+\.)\s+|\*\*|__|`")
 _STOP = frozenset(
-    "a an and are as at be but by can do does for from has have how i if in is it its me my of on or our so "
-    "that the their them then there this to was we what when where which who why will with you your please "
-    "hi hello thanks thank want need would could".split()
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "but",
+        "by",
+        "can",
+        "do",
+        "does",
+        "for",
+        "from",
+        "has",
+        "have",
+        "how",
+        "i",
+        "if",
+        "in",
+        "is",
+        "it",
+        "its",
+        "me",
+        "my",
+        "of",
+        "on",
+        "or",
+        "our",
+        "so",
+        "that",
+        "the",
+        "their",
+        "them",
+        "then",
+        "there",
+        "this",
+        "to",
+        "was",
+        "we",
+        "what",
+        "when",
+        "where",
+        "which",
+        "who",
+        "why",
+        "will",
+        "with",
+        "you",
+        "your",
+        "please",
+        "hi",
+        "hello",
+        "thanks",
+        "thank",
+        "want",
+        "need",
+        "would",
+        "could",
+    ]
 )
 _JSON_OVERHEAD_TOKENS = 40
 
@@ -53,7 +111,7 @@ class OfflineDrafter:
         if self._latency_s:
             time.sleep(self._latency_s)
         reply, sources, confidence = self._compose(request)
-        action = "reply" if reply else "escalate"
+        action: Action = "reply" if reply else "escalate"
         output = estimate_tokens(reply) + _JSON_OVERHEAD_TOKENS
         input_tokens = estimate_tokens(request.system) + estimate_tokens(request.prompt)
         elapsed = (time.perf_counter() - started) * 1000
@@ -119,7 +177,8 @@ class OfflineDrafter:
         greeting = f"Hi {customer.first_name}," if customer and customer.first_name else "Hi there,"
         reply = (
             f"{greeting}\n\nThanks for getting in touch. {body}\n\n"
-            f"If anything is still unclear, just reply to this message and we'll help.\n\nThe {self._company} team"
+            "If anything is still unclear, just reply to this message and we'll help.\n\n"
+            f"The {self._company} team"
         )
         sources = tuple(dict.fromkeys(s for _, _, _, s in best))
         confidence = min(1.0, passages[0].score / (passages[0].score + 2.0) + 0.1 * len(best))

@@ -41,7 +41,12 @@ def run_demo(workspace: Path, *, console: Console | None = None) -> dict[str, An
     assert engine.store is not None
     results = []
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Runtime(engine) as runtime, Progress(*columns, console=console, transient=True, redirect_stdout=False, redirect_stderr=False) as bar:
+    with (
+        Runtime(engine) as runtime,
+        Progress(
+            *columns, console=console, transient=True, redirect_stdout=False, redirect_stderr=False
+        ) as bar,
+    ):
         submitted = bar.add_task("submitting", total=len(records))
         ids = []
         for record in records:

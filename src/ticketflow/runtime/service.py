@@ -6,7 +6,7 @@ import logging
 import sys
 import time
 
-from dbos import DBOS, DBOSConfig, SetEnqueueOptions, SetWorkflowID
+from dbos import DBOS, DBOSConfig, SetEnqueueOptions, SetWorkflowID, WorkflowHandle
 
 from ticketflow.domain.ids import ConversationId, TicketId
 from ticketflow.domain.message import InboundMessage
@@ -101,8 +101,13 @@ class Runtime:
             raise KeyError(ticket_id)
         workflow_id = f"msg:{view['channel']}:{view['external_id']}"
         deadline = time.monotonic() + timeout
-        handle = DBOS.retrieve_workflow(workflow_id)
-        while handle.get_status().status not in ("SUCCESS", "ERROR", "CANCELLED", "MAX_RECOVERY_ATTEMPTS_EXCEEDED"):
+        handle: WorkflowHandle[TicketResult] = DBOS.retrieve_workflow(workflow_id)
+        while handle.get_status().status not in (
+            "SUCCESS",
+            "ERROR",
+            "CANCELLED",
+            "MAX_RECOVERY_ATTEMPTS_EXCEEDED",
+        ):
             if time.monotonic() > deadline:
                 raise TimeoutError(f"ticket {ticket_id} did not finish within {timeout} s")
             time.sleep(0.05)

@@ -57,4 +57,6 @@ def migrate(engine: sa.Engine) -> None:
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
     except sa.exc.OperationalError as exc:
-        raise StorageError(f"cannot migrate {engine.url.render_as_string(hide_password=True)}: {exc.orig}") from exc
+        raise StorageError(
+            f"cannot migrate {engine.url.render_as_string(hide_password=True)}: {exc.orig}"
+        ) from exc

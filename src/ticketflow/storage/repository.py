@@ -60,7 +60,7 @@ class SqlStore:
     # -- intake -------------------------------------------------------------------------------------------
 
     def accept(self, message: InboundMessage) -> Accepted:
-        """Store an inbound message as a queued ticket; a duplicate returns the existing one, ``created`` False."""
+        """Store an inbound message as a queued ticket; a duplicate returns the existing one (not created)."""
         ticket_id = ticket_id_for(message.channel, message.external_id)
         conversation_ref = message.conversation_ref or f"ticket:{message.external_id}"
         conversation_id = conversation_id_for(message.channel, conversation_ref)
@@ -73,7 +73,9 @@ class SqlStore:
             ).scalar()
             if existing is not None:
                 return Accepted(ticket_id, ConversationId(existing), workflow_id, created=False)
-            if not conn.execute(sa.select(conversations.c.id).where(conversations.c.id == conversation_id)).first():
+            if not conn.execute(
+                sa.select(conversations.c.id).where(conversations.c.id == conversation_id)
+            ).first():
                 conn.execute(
                     conversations.insert().values(
                         id=conversation_id,
@@ -102,16 +104,24 @@ class SqlStore:
             )
             conn.execute(
                 messages.insert().values(
-                    conversation_id=conversation_id, ticket_id=ticket_id, role="customer", text=message.text, at=received
+                    conversation_id=conversation_id,
+                    ticket_id=ticket_id,
+                    role="customer",
+                    text=message.text,
+                    at=received,
                 )
             )
         return Accepted(ticket_id, conversation_id, workflow_id, created=True)
 
-    def import_history(self, conversation_id: ConversationId, turns: tuple[Turn, ...], *, channel: str) -> None:
+    def import_history(
+        self, conversation_id: ConversationId, turns: tuple[Turn, ...], *, channel: str
+    ) -> None:
         """Seed a conversation with earlier turns (e.g. a thread migrated from another helpdesk)."""
         now = _now()
         with self.engine.begin() as conn:
-            if not conn.execute(sa.select(conversations.c.id).where(conversations.c.id == conversation_id)).first():
+            if not conn.execute(
+                sa.select(conversations.c.id).where(conversations.c.id == conversation_id)
+            ).first():
                 conn.execute(
                     conversations.insert().values(
                         id=conversation_id, channel=channel, external_ref=conversation_id, created_at=now
@@ -120,7 +130,10 @@ class SqlStore:
             for turn in turns:
                 conn.execute(
                     messages.insert().values(
-                        conversation_id=conversation_id, role=turn.role, text=turn.text, at=_aware(turn.at) or now
+                        conversation_id=conversation_id,
+                        role=turn.role,
+                        text=turn.text,
+                        at=_aware(turn.at) or now,
                     )
                 )
 
@@ -185,10 +198,16 @@ class SqlStore:
             now = _now()
             conn.execute(
                 outbox.insert().values(
-                    ticket_id=ticket_id, conversation_id=conversation_id, channel=channel, body=body, created_at=now
+                    ticket_id=ticket_id,
+                    conversation_id=conversation_id,
+                    channel=channel,
+                    body=body,
+                    created_at=now,
                 )
             )
-            conn.execute(messages.insert().values(conversation_id=conversation_id, role="agent", text=body, at=now))
+            conn.execute(
+                messages.insert().values(conversation_id=conversation_id, role="agent", text=body, at=now)
+            )
         return True
 
     def queue_review(self, ticket_id: TicketId, reason: str, handoff: Handoff) -> bool:
@@ -197,7 +216,11 @@ class SqlStore:
                 return False
             conn.execute(
                 reviews.insert().values(
-                    ticket_id=ticket_id, reason=reason, handoff=jsonable(handoff), status="open", created_at=_now()
+                    ticket_id=ticket_id,
+                    reason=reason,
+                    handoff=jsonable(handoff),
+                    status="open",
+                    created_at=_now(),
                 )
             )
         return True
@@ -209,7 +232,9 @@ class SqlStore:
         ticket_id = result.ticket.id
         now = _now()
         with self.engine.begin() as conn:
-            already = conn.execute(sa.select(sa.func.count()).where(ledger.c.ticket_id == ticket_id)).scalar_one()
+            already = conn.execute(
+                sa.select(sa.func.count()).where(ledger.c.ticket_id == ticket_id)
+            ).scalar_one()
             if not already:
                 for seq, usage in enumerate(result.model_calls, start=1):
                     conn.execute(
@@ -254,7 +279,9 @@ class SqlStore:
             row = conn.execute(sa.select(tickets).where(tickets.c.id == ticket_id)).mappings().first()
             if row is None:
                 return None
-            review = conn.execute(sa.select(reviews).where(reviews.c.ticket_id == ticket_id)).mappings().first()
+            review = (
+                conn.execute(sa.select(reviews).where(reviews.c.ticket_id == ticket_id)).mappings().first()
+            )
             sent = conn.execute(sa.select(outbox.c.body).where(outbox.c.ticket_id == ticket_id)).scalar()
         return {
             "id": row["id"],

@@ -21,7 +21,9 @@ messages = sa.Table(
     "messages",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("conversation_id", sa.String(64), sa.ForeignKey("conversations.id"), nullable=False, index=True),
+    sa.Column(
+        "conversation_id", sa.String(64), sa.ForeignKey("conversations.id"), nullable=False, index=True
+    ),
     sa.Column("ticket_id", sa.String(64), unique=True),
     sa.Column("role", sa.String(16), nullable=False),
     sa.Column("text", sa.Text, nullable=False),
@@ -33,7 +35,9 @@ tickets = sa.Table(
     metadata,
     sa.Column("id", sa.String(64), primary_key=True),
     sa.Column("workflow_id", sa.String(512), nullable=False, unique=True),
-    sa.Column("conversation_id", sa.String(64), sa.ForeignKey("conversations.id"), nullable=False, index=True),
+    sa.Column(
+        "conversation_id", sa.String(64), sa.ForeignKey("conversations.id"), nullable=False, index=True
+    ),
     sa.Column("channel", sa.String(32), nullable=False),
     sa.Column("external_id", sa.String(255), nullable=False),
     sa.Column("customer_email", sa.String(320)),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from ticketflow.checks.numbers import GroundedFigures, figures
 from ticketflow.domain.checks import Verdict
 from ticketflow.domain.context import ContextPack, Passage
@@ -9,7 +11,7 @@ from ticketflow.domain.customer import Customer, Order
 from ticketflow.domain.decision import Decision, Route
 from ticketflow.domain.draft import Action, Draft
 from ticketflow.domain.ids import conversation_id_for, ticket_id_for
-from ticketflow.domain.message import CustomerRef, InboundMessage, Ticket
+from ticketflow.domain.message import CustomerRef, InboundMessage, Ticket, Turn
 from ticketflow.ports.check import CheckInput
 
 SHIPPING = Passage(
@@ -98,3 +100,21 @@ def test_figures_are_normalised_without_trailing_punctuation() -> None:
         "nw-100234",
         "www.example.com",
     }
+
+
+def test_figures_from_earlier_turns_of_the_conversation_pass() -> None:
+    subject = _subject("Order NW-100234 has tracking 55501.", question="Any news?")
+    history = (Turn("agent", "Your order NW-100234 shipped with tracking 55501."),)
+    subject = CheckInput(dataclasses.replace(subject.ticket, history=history), *_rest(subject))
+    assert GroundedFigures().run(subject).verdict is Verdict.PASS
+
+
+def test_a_thousands_separator_is_not_a_decimal_comma() -> None:
+    passage = Passage("kb-limits", "Limits", "Orders above 1000 EUR need a bank transfer.", 2.0)
+    assert GroundedFigures().run(
+        _subject("Orders above 1,000 EUR need a transfer.", passages=(passage,))
+    ).verdict is (Verdict.PASS)
+
+
+def _rest(subject: CheckInput) -> tuple[Decision, ContextPack, Draft]:
+    return subject.decision, subject.context, subject.draft

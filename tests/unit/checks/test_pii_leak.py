@@ -71,3 +71,9 @@ def test_reply_without_personal_data_passes(check: PiiLeak) -> None:
     result = check.run(_subject("Our team answers within one business day.", customer=None))
 
     assert result.verdict is Verdict.PASS
+
+
+def test_an_address_inside_a_known_one_is_still_a_leak(check: PiiLeak) -> None:
+    result = check.run(_subject("Write to quill@gmail.com for help."))
+    assert result.verdict is Verdict.FAIL
+    assert result.evidence == ("EMAIL_ADDRESS: quill@gmail.com",)

@@ -59,3 +59,11 @@ def test_no_overlap_when_overlap_is_zero() -> None:
     chunks = chunk_markdown("doc", "Doc", body, kind="kb", max_words=10, overlap_words=0)
 
     assert [c.text for c in chunks] == [_words("a", 6), _words("b", 6)]
+
+
+def test_a_long_paragraph_is_cut_at_sentence_ends() -> None:
+    body = " ".join(f"Sentence {i} says a few plain words here." for i in range(60))
+    chunks = chunk_markdown("doc", "Doc", body, kind="kb", max_words=120, overlap_words=20)
+    assert len(chunks) > 1
+    assert all(len(c.text.split()) <= 120 for c in chunks)
+    assert all(c.text.endswith(".") for c in chunks)

@@ -129,3 +129,26 @@ def test_examples_must_be_a_list_of_strings(tmp_path: Path) -> None:
 
     with pytest.raises(ConfigError, match=r"canned\.track_order\.examples must be a list of strings"):
         load_rules(path)
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "message"),
+    [
+        ("canned:\n  - a\n", 1, "canned must be a mapping"),
+        ("escalate:\n  - a\n", 1, "escalate must be a mapping"),
+        ("tone: 5\n", 1, "tone must be a mapping"),
+        ("canned:\n  x: just a string\n", 2, "canned.x needs an 'answer'"),
+        (
+            "escalate:\n  triggers:\n    - id: legal\n      reason: legal\n",
+            3,
+            r"escalate\.triggers\[0\] needs 'id', 'reason' and 'patterns'",
+        ),
+        ("tone:\n  threshold: true\n", 2, "tone.threshold must be a number"),
+    ],
+)
+def test_a_section_of_the_wrong_shape_names_its_line(
+    tmp_path: Path, text: str, line: int, message: str
+) -> None:
+    path = _write(tmp_path, text)
+    with pytest.raises(ConfigError, match=rf"rules\.yaml:{line}: {message}"):
+        load_rules(path)

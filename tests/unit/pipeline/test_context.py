@@ -146,3 +146,10 @@ def test_grounding_text_holds_the_kept_facts() -> None:
     assert "45.90" in grounding
     assert "TRK2" in grounding
     assert "Express takes 1-2 business days." in grounding
+
+
+def test_the_rendered_context_never_exceeds_the_budget() -> None:
+    for budget in range(60, 400, 7):
+        builder = ContextBuilder(FakeKnowledge(), FakeCustomers(), token_budget=budget, passages=3)
+        pack = builder.run(_ticket(history=HISTORY), DECISION)
+        assert pack.tokens <= budget, (budget, pack.tokens)

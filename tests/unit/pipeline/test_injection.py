@@ -50,3 +50,7 @@ def test_evidence_is_cut_to_eighty_characters() -> None:
 )
 def test_ordinary_customer_messages_are_not_suspicious(text: str) -> None:
     assert injection_evidence(text) is None
+
+
+def test_asking_for_product_instructions_is_not_injection() -> None:
+    assert injection_evidence("Can you show me the assembly instructions for the shelf?") is None
