@@ -6,11 +6,18 @@ phone numbers may appear only when they are the company's own (in the knowledge 
 
 from __future__ import annotations
 
+import re
+
 from ticketflow.domain.checks import CheckResult, Verdict
 from ticketflow.ports.check import CheckInput
 from ticketflow.ports.pii import PiiDetector
 
 NEVER_IN_REPLY = frozenset({"CREDIT_CARD", "IBAN_CODE", "US_SSN"})
+
+
+def _appears_whole(value: str, text: str) -> bool:
+    """``value`` occurs in ``text`` as a whole value: ``quill@x.com`` is not inside ``ada.quill@x.com``."""
+    return re.search(rf"(?<![\w.@+-]){re.escape(value)}(?![\w@-])", text) is not None
 
 
 class PiiLeak:
@@ -23,14 +30,13 @@ class PiiLeak:
         reply = subject.draft.reply
         if not reply:
             return CheckResult(self.name, Verdict.PASS, ())
-        known_text = subject.context.grounding_text() + "\n" + subject.ticket.text
-        allowed = {span.text_in(known_text).lower() for span in self._detector.find(known_text)}
+        known = (subject.context.grounding_text() + "\n" + subject.ticket.text).lower()
         if subject.context.customer is not None:
-            allowed.add(subject.context.customer.email.lower())
+            known += "\n" + subject.context.customer.email.lower()
         leaks = []
         for span in self._detector.find(reply):
             value = span.text_in(reply)
-            if span.type in NEVER_IN_REPLY or value.lower() not in allowed:
+            if span.type in NEVER_IN_REPLY or not _appears_whole(value.lower(), known):
                 leaks.append(f"{span.type}: {value}")
         if leaks:
             return CheckResult(self.name, Verdict.FAIL, tuple(leaks))
