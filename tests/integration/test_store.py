@@ -73,3 +73,16 @@ def test_history_holds_earlier_turns_in_order_with_times(engine: Engine) -> None
     assert turns[0].text == "How do I track my order?"
     assert turns[1].text == first.delivery.body
     assert all(t.at is not None for t in turns)
+
+
+def test_every_ticket_has_an_append_only_audit_trail(engine: Engine) -> None:
+    assert engine.store is not None
+    result = engine.handle(_message("m-6", "What payment methods do you accept?"))
+    engine.store.finish(result)  # a replayed record step adds nothing
+    trail = engine.store.audit_for(result.ticket.id)
+    events = [e["event"] for e in trail]
+    assert events[0] == "accepted"
+    assert events.count("decided") == 1
+    assert ("sent" in events) != ("handed_off" in events)
+    decided = next(e for e in trail if e["event"] == "decided")
+    assert decided["detail"]["route"] == result.decision.route.value

@@ -18,7 +18,7 @@ from ticketflow.domain.outcome import Handoff
 from ticketflow.domain.result import TicketResult
 from ticketflow.domain.serialize import jsonable
 from ticketflow.storage.db import create_engine, migrate
-from ticketflow.storage.tables import conversations, ledger, messages, outbox, reviews, tickets
+from ticketflow.storage.tables import audit_log, conversations, ledger, messages, outbox, reviews, tickets
 
 QUEUED, PROCESSING, DONE = "queued", "processing", "done"
 
@@ -39,6 +39,10 @@ def _aware(value: datetime | None) -> datetime | None:
     if value is not None and value.tzinfo is None:
         return value.replace(tzinfo=UTC)
     return value
+
+
+def _audit(conn: sa.Connection, ticket_id: str, event: str, detail: dict[str, Any]) -> None:
+    conn.execute(audit_log.insert().values(ticket_id=ticket_id, event=event, detail=detail, at=_now()))
 
 
 class SqlStore:
@@ -111,6 +115,8 @@ class SqlStore:
                     at=received,
                 )
             )
+            origin = {"channel": message.channel, "external_id": message.external_id}
+            _audit(conn, ticket_id, "accepted", origin)
         return Accepted(ticket_id, conversation_id, workflow_id, created=True)
 
     def import_history(
@@ -208,6 +214,7 @@ class SqlStore:
             conn.execute(
                 messages.insert().values(conversation_id=conversation_id, role="agent", text=body, at=now)
             )
+            _audit(conn, ticket_id, "sent", {"channel": channel, "chars": len(body)})
         return True
 
     def queue_review(self, ticket_id: TicketId, reason: str, handoff: Handoff) -> bool:
@@ -223,6 +230,7 @@ class SqlStore:
                     created_at=_now(),
                 )
             )
+            _audit(conn, ticket_id, "handed_off", {"reason": reason})
         return True
 
     # -- results and ledger -------------------------------------------------------------------------------
@@ -232,10 +240,25 @@ class SqlStore:
         ticket_id = result.ticket.id
         now = _now()
         with self.engine.begin() as conn:
-            already = conn.execute(
-                sa.select(sa.func.count()).where(ledger.c.ticket_id == ticket_id)
-            ).scalar_one()
+            decided = sa.and_(audit_log.c.ticket_id == ticket_id, audit_log.c.event == "decided")
+            already = conn.execute(sa.select(sa.func.count()).where(decided)).scalar_one()
             if not already:
+                d = result.decision
+                _audit(
+                    conn,
+                    ticket_id,
+                    "decided",
+                    {
+                        "route": d.route.value,
+                        "intent": d.intent,
+                        "confidence": d.confidence,
+                        "reasons": list(d.reasons),
+                        "triggers": [t.id for t in d.triggers],
+                        "checks": {c.name: c.verdict.value for c in result.checks},
+                        "outcome": result.delivery.outcome.value,
+                        "model_calls": len(result.model_calls),
+                    },
+                )
                 for seq, usage in enumerate(result.model_calls, start=1):
                     conn.execute(
                         ledger.insert().values(
@@ -299,7 +322,29 @@ class SqlStore:
             "handoff": review["handoff"] if review else None,
             "stage_latency_ms": row["timings"] or {},
             "ledger": self.ledger_for(ticket_id),
+            "audit": self.audit_for(ticket_id),
         }
+
+    def audit_for(self, ticket_id: str) -> list[dict[str, Any]]:
+        """The ticket's audit trail, oldest first (append-only: nothing here is ever updated or deleted)."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(audit_log.c.event, audit_log.c.detail, audit_log.c.at)
+                .where(audit_log.c.ticket_id == ticket_id)
+                .order_by(audit_log.c.id)
+            ).all()
+        return [{"event": r[0], "detail": r[1], "at": _aware(r[2]).isoformat()} for r in rows]  # type: ignore[union-attr]
+
+    def spent_today(self) -> float:
+        """Dollars charged (not projected) by the ledger rows written since midnight UTC."""
+        midnight = _now().replace(hour=0, minute=0, second=0, microsecond=0)
+        with self.engine.connect() as conn:
+            total = conn.execute(
+                sa.select(sa.func.coalesce(sa.func.sum(ledger.c.cost_usd), 0.0)).where(
+                    ledger.c.at >= midnight, ledger.c.projected.is_(False)
+                )
+            ).scalar_one()
+        return float(total)
 
     def ledger_for(self, ticket_id: str) -> list[dict[str, Any]]:
         with self.engine.connect() as conn:
