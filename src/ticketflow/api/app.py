@@ -13,7 +13,8 @@ from typing import Any
 
 from fastapi import FastAPI, HTTPException, Request, Response
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
 
 from ticketflow import __version__
@@ -99,6 +100,10 @@ def create_app(runtime: Runtime, *, manage_runtime: bool = True) -> FastAPI:
         if view is None:
             raise HTTPException(status_code=404, detail=f"no ticket {ticket_id!r}")
         return view
+
+    @app.get("/metrics", summary="Prometheus metrics", response_class=PlainTextResponse)
+    def metrics() -> PlainTextResponse:
+        return PlainTextResponse(generate_latest(runtime.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     @app.get("/healthz", summary="Liveness and database reachability")
     def healthz() -> dict[str, Any]:

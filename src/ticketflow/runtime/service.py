@@ -11,6 +11,7 @@ from dbos import DBOS, DBOSConfig, SetEnqueueOptions, SetWorkflowID, WorkflowHan
 from ticketflow.domain.ids import ConversationId, TicketId
 from ticketflow.domain.message import InboundMessage
 from ticketflow.domain.result import TicketResult
+from ticketflow.runtime.metrics import TicketMetrics
 from ticketflow.runtime.workflows import TICKETS_QUEUE, bind, process_ticket
 from ticketflow.wiring import Engine
 
@@ -38,6 +39,8 @@ class Runtime:
             raise ValueError("the runtime needs an engine with a store")
         self.engine = engine
         self.store = engine.store
+        self.metrics = TicketMetrics()
+        engine.pipeline.hooks.on_delivered.append(self.metrics.observe)
         self._started = False
 
     def start(self) -> None:

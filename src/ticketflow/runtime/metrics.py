@@ -1,0 +1,58 @@
+"""Prometheus metrics for the processes that run tickets (exposed by the API at ``/metrics``)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+
+from ticketflow.domain.result import TicketResult
+
+
+class TicketMetrics:
+    """Counters and histograms fed by the pipeline's ``on_delivered`` hook."""
+
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry or CollectorRegistry()
+        self.tickets = Counter(
+            "ticketflow_tickets", "Tickets finished, by route and outcome", ["route", "outcome"], registry=self.registry
+        )
+        self.escalations = Counter(
+            "ticketflow_escalations", "Tickets handed to humans, by reason", ["reason"], registry=self.registry
+        )
+        self.check_failures = Counter(
+            "ticketflow_check_failures", "Drafts failing a validation check", ["check"], registry=self.registry
+        )
+        self.model_calls = Counter(
+            "ticketflow_model_calls", "Model calls (projected ones included)", ["model"], registry=self.registry
+        )
+        self.cost = Counter(
+            "ticketflow_model_cost_usd", "Model cost in USD (projected for the offline drafter)", ["model"],
+            registry=self.registry,
+        )  # fmt: skip
+        self.tokens = Counter(
+            "ticketflow_model_tokens", "Model tokens by kind", ["model", "kind"], registry=self.registry
+        )
+        self.stage_seconds = Histogram(
+            "ticketflow_stage_seconds",
+            "Time spent in each pipeline stage",
+            ["stage"],
+            buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+            registry=self.registry,
+        )
+
+    def observe(self, result: TicketResult) -> None:
+        outcome = result.delivery.outcome.value
+        self.tickets.labels(result.decision.route.value, outcome).inc()
+        if outcome != "sent":
+            self.escalations.labels(result.delivery.reason or "unknown").inc()
+        for check in result.checks:
+            if check.failed:
+                self.check_failures.labels(check.name).inc()
+        for usage in result.model_calls:
+            self.model_calls.labels(usage.model).inc()
+            self.cost.labels(usage.model).inc(usage.cost_usd)
+            self.tokens.labels(usage.model, "input").inc(usage.input_tokens)
+            self.tokens.labels(usage.model, "output").inc(usage.output_tokens)
+            self.tokens.labels(usage.model, "cache_read").inc(usage.cache_read_input_tokens)
+            self.tokens.labels(usage.model, "cache_write").inc(usage.cache_creation_input_tokens)
+        for stage, ms in result.timings_ms:
+            self.stage_seconds.labels(stage).observe(ms / 1000)
