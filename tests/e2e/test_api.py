@@ -122,5 +122,6 @@ def test_metrics_count_finished_tickets_by_outcome(client: TestClient) -> None:
     ticket_id = client.post("/v1/messages", json=_body(external_id="api-metrics")).json()["ticket_id"]
     view = _wait_done(client, ticket_id)
     text = client.get("/metrics").text
-    assert f'ticketflow_tickets_total{{outcome="{view["outcome"]}",route="{view["decision"]["route"]}"}} 1.0' in text
+    labels = f'outcome="{view["outcome"]}",route="{view["decision"]["route"]}"'
+    assert f"ticketflow_tickets_total{{{labels}}} 1.0" in text
     assert "ticketflow_stage_seconds_bucket" in text

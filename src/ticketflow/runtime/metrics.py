@@ -12,31 +12,29 @@ class TicketMetrics:
 
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
         self.registry = registry or CollectorRegistry()
-        self.tickets = Counter(
-            "ticketflow_tickets", "Tickets finished, by route and outcome", ["route", "outcome"], registry=self.registry
-        )
+        r = self.registry
+        self.tickets = Counter("ticketflow_tickets", "Tickets finished", ["route", "outcome"], registry=r)
         self.escalations = Counter(
-            "ticketflow_escalations", "Tickets handed to humans, by reason", ["reason"], registry=self.registry
+            "ticketflow_escalations", "Tickets handed to humans", ["reason"], registry=r
         )
         self.check_failures = Counter(
-            "ticketflow_check_failures", "Drafts failing a validation check", ["check"], registry=self.registry
+            "ticketflow_check_failures", "Drafts failing a check", ["check"], registry=r
         )
         self.model_calls = Counter(
-            "ticketflow_model_calls", "Model calls (projected ones included)", ["model"], registry=self.registry
+            "ticketflow_model_calls", "Model calls, projected included", ["model"], registry=r
         )
         self.cost = Counter(
-            "ticketflow_model_cost_usd", "Model cost in USD (projected for the offline drafter)", ["model"],
-            registry=self.registry,
-        )  # fmt: skip
+            "ticketflow_model_cost_usd", "Model cost (projected offline)", ["model"], registry=r
+        )
         self.tokens = Counter(
-            "ticketflow_model_tokens", "Model tokens by kind", ["model", "kind"], registry=self.registry
+            "ticketflow_model_tokens", "Model tokens by kind", ["model", "kind"], registry=r
         )
         self.stage_seconds = Histogram(
             "ticketflow_stage_seconds",
             "Time spent in each pipeline stage",
             ["stage"],
             buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
-            registry=self.registry,
+            registry=r,
         )
 
     def observe(self, result: TicketResult) -> None:
