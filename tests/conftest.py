@@ -25,9 +25,14 @@ def reset_postgres(url: str) -> None:
     engine.dispose()
 
 
-@pytest.fixture
-def database_url(tmp_path: Path) -> str:
-    if PG_URL:
+BACKENDS = ["sqlite", "postgresql"] if PG_URL else ["sqlite"]
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Each database test runs on SQLite, and again on PostgreSQL when TICKETFLOW_TEST_DATABASE_URL is set."""
+    if request.param == "postgresql":
+        assert PG_URL is not None
         reset_postgres(PG_URL)
         return PG_URL
     return f"sqlite:///{tmp_path / 'ticketflow.sqlite'}"
@@ -35,7 +40,7 @@ def database_url(tmp_path: Path) -> str:
 
 @pytest.fixture
 def system_database_url(tmp_path: Path, database_url: str) -> str:
-    return database_url if PG_URL else f"sqlite:///{tmp_path / 'dbos.sqlite'}"
+    return database_url if database_url.startswith("postgresql") else f"sqlite:///{tmp_path / 'dbos.sqlite'}"
 
 
 @pytest.fixture(scope="session")

@@ -67,7 +67,7 @@ def test_a_drafted_reply_shows_its_checks_and_ledger(client: TestClient) -> None
     )
     view = _wait_done(client, client.post("/v1/messages", json=body).json()["ticket_id"])
     if view["decision"]["route"] == "auto":
-        assert {c["name"] for c in view["checks"]} == {"length", "grounding", "pii"}
+        assert {c["name"] for c in view["checks"]} >= {"length", "grounding", "pii"}
         assert view["ledger"] and view["ledger"][0]["model"] == "claude-sonnet-5-5"
 
 

@@ -51,7 +51,7 @@ def test_an_answerable_question_is_drafted_checked_sent_and_ledgered(engine: Eng
     result = engine.handle(_message("auto-1", "How can I change the delivery address for an order I placed?"))
     assert result.decision.route is Route.AUTO
     assert result.delivery.outcome is Outcome.SENT, result.checks
-    assert {c.name for c in result.checks} == {"length", "grounding", "pii"}
+    assert {c.name for c in result.checks} >= {"length", "grounding", "pii"}
     assert engine.store is not None
     ledger = engine.store.ledger_for(result.ticket.id)
     assert len(ledger) == 1
