@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from benchmarks import context, validation
 from ticketflow.domain.decision import Route
 from ticketflow.evals.metrics import percentile
 from ticketflow.wiring import Engine, read_records, ticket_from_record
@@ -26,7 +27,8 @@ def _measure(name: str, items: list[object], fn: Callable[[object], object], rep
             times.append((time.perf_counter() - started) * 1000)
     total_s = sum(times) / 1000
     print(
-        f"{name:<34} n={len(times):>5}  p50={percentile(times, 50):7.3f} ms  p95={percentile(times, 95):7.3f} ms"
+        f"{name:<34} n={len(times):>5}  p50={percentile(times, 50):7.3f} ms"
+        f"  p95={percentile(times, 95):7.3f} ms"
         f"  mean={statistics.fmean(times):7.3f} ms  throughput={len(times) / total_s:8.1f}/s"
     )
 
@@ -38,8 +40,11 @@ def main() -> None:
     pipeline = engine.pipeline
     for ticket in tickets[:20]:  # warm caches and lazy imports
         pipeline.process(ticket)
-    print(f"workspace: {WORKSPACE.name}, {len(tickets)} tickets, {len(engine.workspace.index)} knowledge chunks\n")
-    _measure("routing (rules+classifier+tone)", tickets, lambda t: pipeline.router.run(t))  # type: ignore[arg-type]
+    print(
+        f"workspace: {WORKSPACE.name}, {len(tickets)} tickets,"
+        f" {len(engine.workspace.index)} knowledge chunks\n"
+    )
+    _measure("routing (all triage, no model call)", tickets, lambda t: pipeline.router.run(t))  # type: ignore[arg-type]
     decided = [(t, pipeline.router.run(t)) for t in tickets]
     auto = [(t, d) for t, d in decided if d.route is Route.AUTO]
     _measure("context (lookup+BM25+budget)", auto, lambda td: pipeline.context.run(*td))  # type: ignore[misc]
@@ -47,7 +52,13 @@ def main() -> None:
     _measure("generation (offline drafter)", contexts, lambda tdc: pipeline.generator.run(*tdc))  # type: ignore[misc]
     drafts = [(t, d, c, pipeline.generator.run(t, d, c)) for t, d, c in contexts]
     _measure("validation (all checks)", drafts, lambda tdcr: pipeline.validator.run(*tdcr))  # type: ignore[misc]
+    checks = validation.validation_inputs(engine)
+    _measure("validation, 7 checks, validation set", checks, lambda i: pipeline.validator.run(*i))  # type: ignore[misc]
     _measure("whole pipeline, in-process", tickets, lambda t: pipeline.process(t), repeat=1)  # type: ignore[arg-type]
+    print()
+    context.naive_ratio(engine, [c for _, _, c in contexts])
+    context.bench_retrieval()
+    context.bench_build()
 
 
 if __name__ == "__main__":

@@ -65,13 +65,21 @@ def init(directory: Annotated[Path, typer.Argument(help="folder to create")]) ->
 def demo(
     workspace: WorkspaceOpt = Path("examples/store"),
     as_json: Annotated[bool, typer.Option("--json", help="print the report as one JSON object")] = False,
+    provider: Annotated[
+        str | None,
+        typer.Option(
+            "--provider",
+            envvar="TICKETFLOW_PROVIDER",
+            help="offline | anthropic | openai-compatible | fake-anthropic (the real SDK, a local fake API)",
+        ),
+    ] = None,
 ) -> None:
     """Run every ticket of the workspace's examples.jsonl through the durable pipeline and report."""
     from ticketflow.evals.render import render_demo
     from ticketflow.runtime.demo import run_demo
 
     try:
-        report = run_demo(workspace, console=_err())
+        report = run_demo(workspace, console=_err(), provider=provider)
     except TicketflowError as exc:
         raise _fail(exc) from exc
     if as_json:
@@ -127,12 +135,12 @@ def train(
     workspace: WorkspaceOpt = Path("examples/store"),
 ) -> None:
     """Train the workspace's intent model (and tone model) and store them under var/models/."""
-    from ticketflow.wiring import Settings, read_records, save_models, train_models
+    from ticketflow.wiring import Settings, read_records, save_models, train_models, workspace_rules
 
     try:
         settings = Settings.load(workspace)
         records = read_records(file)
-        models = train_models(records)
+        models = train_models(records, rules=workspace_rules(settings))
         if models.intent is None and models.tone is None:
             raise TicketflowError(f"{file}: no record has labels.intent or labels.sentiment")
         for path in save_models(settings, models):

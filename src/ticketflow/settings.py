@@ -6,6 +6,7 @@ e.g. ``TICKETFLOW_ROUTING__UNSURE_THRESHOLD``), the workspace's ``ticketflow.tom
 
 from __future__ import annotations
 
+import os
 import tomllib
 from contextvars import ContextVar
 from pathlib import Path
@@ -26,7 +27,12 @@ class _Section(BaseModel):
 
 
 class RoutingSettings(_Section):
-    unsure_threshold: float = Field(0.35, ge=0.0, le=1.0, description="below this confidence: human review")
+    unsure_threshold: float | None = Field(
+        None,
+        ge=0.0,
+        le=1.0,
+        description="below this intent confidence: human review; default: chosen by training",
+    )
     tone_threshold: float | None = Field(
         None, ge=0.0, le=1.0, description="overrides rules.yaml tone.threshold"
     )
@@ -37,16 +43,117 @@ class ContextSettings(_Section):
     passages: int = Field(3, ge=1, le=10)
     history_turns: int = Field(8, ge=0, le=50)
     min_retrieval_score: float = Field(0.5, ge=0.0, description="below this, the offline drafter hands off")
+    previous_tickets: int = Field(2, ge=0, le=5, description="the customer's most relevant earlier tickets")
+
+
+class CustomerSettings(_Section):
+    """Where accounts come from: workspace files (default), a SQL database, or an HTTP JSON endpoint."""
+
+    source: Literal["files", "sql", "http"] = "files"
+    url: str | None = Field(None, description="sql: a SQLAlchemy URL; http: a template with {id} / {email}")
+    table: str = "customers"
+    orders_table: str | None = "orders"
+    columns: dict[str, str] = Field(default_factory=dict, description="our field -> their column or key")
+    order_columns: dict[str, str] = Field(default_factory=dict)
+    facts: list[str] = Field(default_factory=list, description="extra columns shown as account facts")
+    auth_header: str = "Authorization"
+    auth_env: str | None = Field(None, description="environment variable holding the auth header's value")
+    timeout_s: float = Field(2.0, gt=0.0)
+    ttl_s: float = Field(3600.0, ge=0.0, description="how long stable facts (name, plan) are cached")
+    volatile: list[str] = Field(
+        default_factory=lambda: ["status", "balance_eur", "orders"], description="fetched live every time"
+    )
+    on_stale: Literal["use", "handoff"] = Field(
+        "use", description="when a live fetch fails: use the last value, marked stale, or hand off"
+    )
+    live_intents: list[str] = Field(
+        default_factory=list, description="with on_stale=handoff: intents that need live facts (empty: all)"
+    )
+
+
+VerdictPolicy = Literal["block", "warn", "review"]
 
 
 class ValidationSettings(_Section):
     max_words: int = Field(200, ge=20)
     regenerate: bool = Field(True, description="one regeneration with the failures as feedback")
+    upset_tone: float = Field(0.25, ge=0.0, le=1.0, description="tone score that requires an acknowledgement")
+    policy: dict[str, VerdictPolicy] = Field(
+        default_factory=lambda: {  # type: ignore[arg-type]  # literals, inferred as str
+            "policy": "block",
+            "grounding": "block",
+            "tone": "block",
+            "escalation": "review",
+            "length": "block",
+            "pii": "block",
+            "injection": "review",
+        },
+        description="per check, what a failure does: block (regenerate once, then hand off), warn (send, "
+        "noted), review (hand to a person without regenerating); checks not listed block",
+    )
 
 
 class ModelSettings(_Section):
     generation: str = "claude-sonnet-5-5"
     validation: str = "claude-haiku-5-5"
+
+
+class BatchSettings(_Section):
+    """Off-peak batching (``[anthropic.batch]``): tickets that may wait go through the Message Batches API
+    (50% off) instead of an inline call. A ticket waits when its channel is listed and it arrives outside
+    business hours."""
+
+    enabled: bool = False
+    channels: list[str] = Field(default_factory=lambda: ["email"], description="channels that may wait")
+    business_days: list[int] = Field(
+        default_factory=lambda: [0, 1, 2, 3, 4], description="weekdays with business hours (0 = Monday)"
+    )
+    business_hours: tuple[int, int] = Field((9, 17), description="[start, end) hours of the business day")
+    timezone: str = Field("UTC", description="IANA zone of the business hours")
+    schedule: str = Field(
+        "0 */10 * * * *",
+        description="cron (seconds first) of the run that submits waiting tickets as a batch",
+    )
+    poll_interval_s: float = Field(60.0, gt=0.0, description="between two status checks of a batch")
+    max_requests: int = Field(
+        1000, ge=1, le=100_000, description="requests per batch (each waiting ticket holds a worker thread)"
+    )
+    max_wait_s: float = Field(
+        26 * 3600.0, gt=0.0, description="a ticket waiting longer for its batch result is handed off"
+    )
+
+
+class AnthropicSettings(_Section):
+    """The Claude provider: limits, budget and caching (model ids are under ``[models]``)."""
+
+    timeout_s: float = Field(30.0, gt=0.0, description="per-call timeout, seconds")
+    max_retries: int = Field(2, ge=0, le=10, description="SDK retries of 429/5xx, honouring retry-after")
+    requests_per_minute: int | None = Field(
+        None, ge=1, description="rate limit of the ticket queue (about one model call per ticket)"
+    )
+    daily_budget_usd: float | None = Field(
+        None, ge=0.0, description="once today's ledger spend reaches it, new tickets go to humans (budget)"
+    )
+    cache_ttl: Literal["5m", "1h"] = Field("5m", description="lifetime of the cached static prefix")
+    batch: BatchSettings = BatchSettings()
+
+
+class OpenAICompatibleSettings(_Section):
+    """A local OpenAI-compatible server (Ollama, vLLM, llama.cpp): ``provider = "openai-compatible"``."""
+
+    base_url: str = Field("http://localhost:11434/v1", description="the API root, ending before /chat")
+    model: str = Field("llama3.1:8b", description="the model name the server knows")
+    api_key: str | None = Field(None, description="sent as a Bearer token when set")
+    timeout_s: float = Field(30.0, gt=0.0, description="per-call timeout, seconds")
+    input_usd_per_million: float = Field(0.0, ge=0.0, description="price to ledger; 0: free")
+    output_usd_per_million: float = Field(0.0, ge=0.0, description="price to ledger; 0: free")
+
+
+class JudgeSettings(_Section):
+    """The model judge for tone and coherence (``models.validation``), asked only when checks warn."""
+
+    enabled: bool = Field(False, description="ask the judge when a deterministic check is inconclusive")
+    max_output_tokens: int = Field(200, ge=50, le=2000)
 
 
 class RuntimeSettings(_Section):
@@ -67,15 +174,21 @@ class Settings(BaseSettings):
     system_database_url: str | None = Field(
         None, description="DBOS system database; default: beside the app db"
     )
-    provider: Literal["offline"] = "offline"
+    provider: Literal["offline", "anthropic", "openai-compatible", "fake-anthropic"] = Field(
+        "offline", description="left at the default, ANTHROPIC_API_KEY in the environment selects anthropic"
+    )
     offline_latency_ms: float = Field(
         0.0, ge=0.0, description="simulated model latency of the offline drafter"
     )
     models: ModelSettings = ModelSettings()
     routing: RoutingSettings = RoutingSettings()
     context: ContextSettings = ContextSettings()
+    customers: CustomerSettings = CustomerSettings()
     validation: ValidationSettings = ValidationSettings()
     runtime: RuntimeSettings = RuntimeSettings()
+    anthropic: AnthropicSettings = AnthropicSettings()
+    openai_compatible: OpenAICompatibleSettings = OpenAICompatibleSettings()
+    judge: JudgeSettings = JudgeSettings()
 
     @classmethod
     def settings_customise_sources(
@@ -87,6 +200,13 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         return (init_settings, env_settings, _TomlSource(settings_cls))
+
+    @property
+    def resolved_provider(self) -> str:
+        """``provider``, except that an unset provider with ``ANTHROPIC_API_KEY`` present means anthropic."""
+        if "provider" not in self.model_fields_set and os.environ.get("ANTHROPIC_API_KEY"):
+            return "anthropic"
+        return self.provider
 
     @property
     def var_dir(self) -> Path:

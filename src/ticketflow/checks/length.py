@@ -13,6 +13,9 @@ _NON_ANSWERS = tuple(
         r"\bplease (contact|reach out to|get in touch with) (our )?(customer )?(support|service|team)\b",
         r"\b(i|we) (can(no|')t|am unable to|are unable to) help (you )?with (that|this)\b",
         r"\bcontact us for more information\b",
+        r"\b(please )?(refer to|check|see|visit) our (website|faq|help (center|centre|pages))\b(?! for the)",
+        r"\b(i|we) (don't|do not) know\b",
+        r"\bsomeone (else )?will (look into|get back to you)\b",
     )
 )
 _WORD = re.compile(r"[a-z0-9]+")

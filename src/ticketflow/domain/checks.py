@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from ticketflow.domain.draft import Usage
+
 
 class Verdict(StrEnum):
     PASS = "pass"
@@ -17,6 +19,8 @@ class CheckResult:
     name: str
     verdict: Verdict
     evidence: tuple[str, ...] = field(default=())
+    usage: tuple[Usage, ...] = field(default=(), metadata={"json": False})
+    """Model calls the check made (the model judge); in the ledger, so left out of the check's JSON."""
 
     @property
     def failed(self) -> bool:

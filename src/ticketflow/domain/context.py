@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
-from ticketflow.domain.customer import Customer
+from ticketflow.domain.customer import Customer, CustomerFetch
 from ticketflow.domain.message import Turn
 
 
@@ -29,6 +30,17 @@ class PolicyQuote:
 
 
 @dataclass(frozen=True, slots=True)
+class PastTicket:
+    """An earlier ticket of the same customer, as the PREVIOUS TICKETS section shows it."""
+
+    id: str
+    text: str
+    at: datetime | None = None
+    intent: str | None = None
+    outcome: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class ContextPack:
     """The context stage's output: the facts and the rendered, labelled prompt section."""
 
@@ -39,11 +51,18 @@ class ContextPack:
     rendered: str
     tokens: int
     dropped: tuple[str, ...] = field(default=())
+    previous: tuple[PastTicket, ...] = field(default=())
+    customer_fetch: CustomerFetch | None = None
+    retrieved: tuple[str, ...] = field(default=())
+    """Ids of the articles retrieval ranked for this ticket, best first, before the budget was applied."""
+    handoff: str | None = None
+    """Set when the reply needs a fact that could not be fetched live (policy: hand off, do not guess)."""
 
     def grounding_text(self) -> str:
         """Every fact a reply may use, as one string for grounding checks."""
         parts = [p.text for p in self.policies] + [p.text for p in self.passages]
         parts += [t.text for t in self.history]
+        parts += [t.text for t in self.previous]
         if self.customer is not None:
             c = self.customer
             parts.append(" ".join([c.id, c.name, c.email, c.plan, c.status]))

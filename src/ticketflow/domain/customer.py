@@ -29,7 +29,24 @@ class Customer:
     status: str = ""
     facts: tuple[tuple[str, str], ...] = field(default=())
     orders: tuple[Order, ...] = field(default=())
+    stale: tuple[str, ...] = field(default=())
+    """Fields served from an expired cache because the live fetch failed ("orders" for the order list)."""
 
     @property
     def first_name(self) -> str:
         return self.name.split()[0] if self.name.strip() else ""
+
+
+class CustomerUnavailable(Exception):
+    """The customer source could not be reached and nothing usable is cached."""
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerFetch:
+    """How the account was obtained for one ticket, for the ledger: which source, how long, how fresh."""
+
+    source: str
+    ms: float
+    found: bool
+    stale: tuple[str, ...] = field(default=())
+    error: str | None = None

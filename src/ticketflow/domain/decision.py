@@ -34,9 +34,12 @@ class Decision:
     reasons: tuple[str, ...] = field(default=())
     triggers: tuple[Trigger, ...] = field(default=())
     tone: float = 0.0
+    """Anger, abuse and threats, 0–1 (the tone escalation threshold applies to it)."""
     injection: bool = False
     rule_id: str | None = None
     canned_answer: str | None = None
+    sentiment: str | None = None
+    """``negative``, ``neutral`` or ``positive``: recorded, never an escalation by itself."""
 
     @property
     def primary_reason(self) -> str | None:

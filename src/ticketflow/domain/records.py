@@ -32,6 +32,8 @@ class EvalRecord:
     labels: Mapping[str, Any] = field(default_factory=dict)
     documents: tuple[DocumentRef, ...] = field(default=())
     draft: str | None = None
+    draft_action: str = "reply"
+    """With ``draft``: the action the drafter chose, ``reply`` or ``escalate``."""
     customer_id: str | None = None
     customer_email: str | None = None
 
@@ -97,6 +99,7 @@ def parse_record(obj: object, where: str) -> EvalRecord:
         labels=labels,
         documents=tuple(docs),
         draft=draft if isinstance(draft, str) else None,
+        draft_action="escalate" if raw.get("draft_action") == "escalate" else "reply",
         customer_id=customer.get("id") if isinstance(customer, dict) else None,
         customer_email=customer.get("email") if isinstance(customer, dict) else None,
     )

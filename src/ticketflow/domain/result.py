@@ -21,13 +21,15 @@ class TicketResult:
     draft: Draft | None = None
     checks: tuple[CheckResult, ...] = field(default=())
     timings_ms: tuple[tuple[str, float], ...] = field(default=())
+    validation_calls: tuple[Usage, ...] = field(default=())
+    """Model calls made while validating (the model judge), every validation round included."""
 
     @property
     def model_calls(self) -> tuple[Usage, ...]:
         """Calls that reached a model (projected ones included, they stand in for real calls)."""
         if self.draft is None:
-            return ()
-        return self.draft.usage
+            return self.validation_calls
+        return self.draft.usage + self.validation_calls
 
     @property
     def input_tokens(self) -> int:

@@ -16,6 +16,15 @@ class CannedAnswer:
 
 
 @dataclass(frozen=True, slots=True)
+class CannedMatch:
+    """A message matched to a canned answer through its nearest example phrasing."""
+
+    intent: str
+    example: str
+    similarity: float
+
+
+@dataclass(frozen=True, slots=True)
 class PatternTrigger:
     """Escalate when any pattern matches, whatever the intent."""
 

@@ -13,7 +13,9 @@ def jsonable(value: Any) -> Any:
     if isinstance(value, enum.Enum):
         return value.value
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        # a field marked metadata={"json": False} is internal (e.g. a check's model calls, in the ledger)
+        fields = (f for f in dataclasses.fields(value) if f.metadata.get("json", True))
+        return {f.name: jsonable(getattr(value, f.name)) for f in fields}
     if isinstance(value, dict):
         return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple | set | frozenset):

@@ -58,7 +58,27 @@ def render_demo(report: dict[str, Any], console: Console) -> None:
     cost.add_column("USD / ticket", justify="right")
     for model, usd in report["projected_cost_per_ticket_usd"].items():
         cost.add_row(model, f"${usd:.5f}")
-    console.print(cost)
+    claude = report.get("claude")
+    if not claude:
+        console.print(cost)
+    if claude:
+        console.print(
+            _kv(
+                f"Claude ({report.get('provider')}): real calls through the SDK",
+                [
+                    ("model calls (failed attempts included)", f"{claude['model_calls']}"),
+                    ("model calls per generated ticket", f"{claude['calls_per_generated_ticket']:.2f}"),
+                    ("cache hit rate (calls reading the cache)", _pct(claude["cache_hit_rate"])),
+                    ("cost per ticket", f"${claude['cost_per_ticket_usd']:.5f}"),
+                    (
+                        "cost per ticket without caching",
+                        f"${claude['cost_per_ticket_without_caching_usd']:.5f}",
+                    ),
+                ],
+            )
+        )
+        if claude.get("cache_note"):
+            console.print(f"prompt caching: {claude['cache_note']}")
     tokens = report["input_tokens"]
     console.print(f"input tokens per drafted ticket: p50 {tokens['p50']:.0f}, p95 {tokens['p95']:.0f}")
     latency = Table(title="Stage latency (ms)", title_justify="left")
@@ -68,7 +88,8 @@ def render_demo(report: dict[str, Any], console: Console) -> None:
     for stage, figures in report["stage_latency_ms"].items():
         latency.add_row(stage, f"{figures['p50']:.2f}", f"{figures['p95']:.2f}")
     console.print(latency)
-    console.print(f"[dim]{report['cost_projection_note']}[/]")
+    if not claude:
+        console.print(f"[dim]{report['cost_projection_note']}[/]")
     console.print(f"ledger, one line per ticket: [bold]{report['ledger_path']}[/]")
 
 

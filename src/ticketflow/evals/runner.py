@@ -15,6 +15,8 @@ from ticketflow.domain.decision import Route
 from ticketflow.domain.records import EvalRecord
 from ticketflow.domain.result import TicketResult
 from ticketflow.evals import metrics
+from ticketflow.evals.retrieval import RetrievalScorer, scorer
+from ticketflow.evals.validation_scores import issue6_scores, validate_draft
 from ticketflow.pipeline import STAGES
 from ticketflow.wiring import Engine, TrainedModels, ticket_from_record, train_models
 
@@ -26,7 +28,11 @@ def run_records(
 ) -> list[TicketResult]:
     results = []
     for record in records:
-        results.append(engine.process(ticket_from_record(record)))
+        # A record carrying a draft skips generation: the draft is validated against its own documents.
+        if record.draft is not None:
+            results.append(validate_draft(engine, record))
+        else:
+            results.append(engine.process(ticket_from_record(record)))
         if progress:
             progress(1)
     return results
@@ -59,20 +65,31 @@ def evaluate(
             raise ValueError(f"--cv must be between 2 and the number of records ({len(records)})")
         results, ordered = [], []
         for train, test in _folds(records, cv):
-            trained = train_models([records[i] for i in train])
+            trained = train_models([records[i] for i in train], rules=engine.workspace.rules)
             models = TrainedModels(trained.intent or engine.models.intent, trained.tone or engine.models.tone)
             fold_engine = engine.with_models(models)
             held_out = [records[i] for i in test]
             results += run_records(fold_engine, held_out, progress)
             ordered += held_out
-    report = score(ordered, results, tone_threshold=engine.pipeline.router.tone_threshold)
+    articles = [(a.id, a.intents) for a in engine.workspace.articles]
+    report = score(
+        ordered,
+        results,
+        tone_threshold=engine.pipeline.router.tone_threshold,
+        retrieval=scorer(engine.pipeline.context.retrieve, articles),
+    )
+    report.update(issue6_scores(engine, list(zip(ordered, results, strict=True))))
     if cv is not None:
         report["cv"] = cv
     return report
 
 
 def score(
-    records: Sequence[EvalRecord], results: Sequence[TicketResult], *, tone_threshold: float
+    records: Sequence[EvalRecord],
+    results: Sequence[TicketResult],
+    *,
+    tone_threshold: float,
+    retrieval: RetrievalScorer | None = None,
 ) -> dict[str, Any]:
     report: dict[str, Any] = {"records": len(records)}
     pairs = list(zip(records, results, strict=True))
@@ -109,9 +126,11 @@ def score(
 
     with_sentiment = [(r, res) for r, res in pairs if r.labels.get("sentiment")]
     if with_sentiment:
+        # "negative" is the decision's sentiment, not the anger score at the escalation threshold: most
+        # unhappy customers are not abusive, and the escalation threshold is set for abuse.
         pr = metrics.binary_pr(
             [r.labels["sentiment"] == "negative" for r, _ in with_sentiment],
-            [res.decision.tone >= tone_threshold for _, res in with_sentiment],
+            [res.decision.sentiment == "negative" for _, res in with_sentiment],
         )
         report["sentiment"] = {
             "negative_precision": pr.precision,
@@ -131,6 +150,9 @@ def score(
             "tpr": tp / positives if positives else 0.0,
             "fpr": fp / negatives if negatives else 0.0,
         }
+
+    if retrieval is not None and (retrieved := retrieval(records, results)) is not None:
+        report["retrieval"] = retrieved
 
     generated = [res for res in results if res.draft is not None]
     report["tokens"] = {

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from ticketflow.domain.decision import Route
@@ -38,6 +38,7 @@ def ledger_line(result: TicketResult) -> dict[str, Any]:
             "reasons": list(d.reasons),
             "triggers": jsonable(d.triggers),
             "tone": d.tone,
+            "sentiment": d.sentiment,
             "injection": d.injection,
             "rule": d.rule_id,
         },
@@ -53,8 +54,22 @@ def ledger_line(result: TicketResult) -> dict[str, Any]:
             "context": result.context.tokens if result.context else 0,
             "context_dropped": list(result.context.dropped) if result.context else [],
         },
+        "context": _context_line(result),
         "projected_cost_usd": round_floats(projected_costs(result), 8),
         "stage_ms": dict(result.timings_ms),
+    }
+
+
+def _context_line(result: TicketResult) -> dict[str, Any] | None:
+    """What the context stage fetched: the customer lookup (source, ms, stale fields), articles, tickets."""
+    pack = result.context
+    if pack is None:
+        return None
+    return {
+        "customer_fetch": jsonable(pack.customer_fetch),
+        "retrieved": list(pack.retrieved),
+        "previous_tickets": [p.id for p in pack.previous],
+        "handoff": pack.handoff,
     }
 
 
@@ -99,3 +114,40 @@ def summarise(
         "ledger_path": ledger_path,
     }
     return round_floats(report, 6)  # type: ignore[return-value]
+
+
+def claude_usage(
+    results: Sequence[TicketResult], cost: Callable[..., float], *, cache_ttl: str = "5m"
+) -> dict[str, Any]:
+    """Real (not projected) model calls: cache hit rate, cost per ticket with and without caching, calls per
+    generated ticket. ``cost`` is the pricing function (``providers.pricing.cost_usd``, via wiring)."""
+    n = len(results)
+    calls = [u for r in results for u in r.model_calls if not u.projected]
+    answered = [u for u in calls if u.input_tokens or u.output_tokens]
+    generated = [r for r in results if any(not u.projected for u in r.model_calls)]
+    charged = sum(u.cost_usd for u in calls)
+    uncached = sum(
+        cost(
+            u.model,
+            input_tokens=u.input_tokens + u.cache_creation_input_tokens + u.cache_read_input_tokens,
+            output_tokens=u.output_tokens,
+        )
+        for u in answered
+    )
+    prompt = sum(u.input_tokens + u.cache_creation_input_tokens + u.cache_read_input_tokens for u in answered)
+    report = {
+        "model_calls": len(calls),
+        "failed_calls": len(calls) - len(answered),
+        "calls_per_generated_ticket": len(calls) / len(generated) if generated else 0.0,
+        "cache_hit_rate": sum(1 for u in answered if u.cache_read_input_tokens) / len(answered)
+        if answered
+        else 0.0,
+        "cached_share_of_prompt_tokens": sum(u.cache_read_input_tokens for u in answered) / prompt
+        if prompt
+        else 0.0,
+        "cost_total_usd": charged,
+        "cost_per_ticket_usd": charged / n if n else 0.0,
+        "cost_per_ticket_without_caching_usd": uncached / n if n else 0.0,
+        "cache_ttl": cache_ttl,
+    }
+    return round_floats(report, 8)  # type: ignore[return-value]

@@ -1,9 +1,15 @@
-"""The default ``CustomerSource``: ``customers.csv`` (and ``orders.csv``) in the workspace."""
+"""The default ``CustomerSource``: account files in the workspace.
+
+``customers.csv`` (with ``orders.csv``) or ``customers.json``: a list of account objects, each with an
+optional ``orders`` list whose entries use the ``orders.csv`` column names.
+"""
 
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
+from typing import Any
 
 from ticketflow.domain.customer import Customer, Order
 from ticketflow.domain.message import CustomerRef
@@ -27,8 +33,40 @@ def _rows(path: Path, required: tuple[str, ...]) -> list[tuple[int, dict[str, st
         return rows
 
 
+def order_from_row(row: dict[str, str]) -> Order:
+    """An order from a row with ``orders.csv`` column names (``order_id``, ``status``, ``total_eur``...)."""
+    return Order(
+        id=row.get("order_id", row.get("id", "")),
+        status=row.get("status", ""),
+        placed_at=row.get("placed_at", ""),
+        total=row.get("total_eur", row.get("total", "")),
+        items=row.get("items", ""),
+        carrier=row.get("carrier", ""),
+        tracking=row.get("tracking", ""),
+    )
+
+
+def customer_from_row(row: dict[str, str], orders: list[Order]) -> Customer:
+    """An account from a flat row: core columns by name, every other non-empty column becomes a fact."""
+    return Customer(
+        id=row["id"],
+        name=row.get("name", ""),
+        email=row.get("email", ""),
+        plan=row.get("plan", ""),
+        status=row.get("status", ""),
+        facts=tuple((k, v) for k, v in row.items() if k not in _CORE and k != "orders" and v),
+        orders=tuple(sorted(orders, key=lambda o: o.placed_at, reverse=True)),
+    )
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value).strip()
+
+
 class CsvCustomers:
-    """Accounts from CSV files, indexed by id and by lower-cased email."""
+    """Accounts from CSV or JSON files, indexed by id and by lower-cased email."""
+
+    name = "files"
 
     def __init__(self, customers: list[Customer]) -> None:
         self._by_id = {c.id: c for c in customers}
@@ -46,34 +84,41 @@ class CsvCustomers:
             for line, row in _rows(orders_csv, ("order_id", "customer_id", "status")):
                 if not row["order_id"]:
                     raise ConfigError.at(orders_csv, line, "order_id is empty")
-                orders.setdefault(row["customer_id"], []).append(
-                    Order(
-                        id=row["order_id"],
-                        status=row["status"],
-                        placed_at=row.get("placed_at", ""),
-                        total=row.get("total_eur", row.get("total", "")),
-                        items=row.get("items", ""),
-                        carrier=row.get("carrier", ""),
-                        tracking=row.get("tracking", ""),
-                    )
-                )
+                orders.setdefault(row["customer_id"], []).append(order_from_row(row))
         customers = []
         for line, row in _rows(customers_csv, _REQUIRED):
             if not row["id"]:
                 raise ConfigError.at(customers_csv, line, "id is empty")
-            recent = sorted(orders.get(row["id"], []), key=lambda o: o.placed_at, reverse=True)
-            customers.append(
-                Customer(
-                    id=row["id"],
-                    name=row["name"],
-                    email=row["email"],
-                    plan=row.get("plan", ""),
-                    status=row.get("status", ""),
-                    facts=tuple((k, v) for k, v in row.items() if k not in _CORE and v),
-                    orders=tuple(recent),
-                )
-            )
+            customers.append(customer_from_row(row, orders.get(row["id"], [])))
         return cls(customers)
+
+    @classmethod
+    def from_json(cls, path: Path) -> CsvCustomers:
+        """``customers.json``: a list of objects with ``id``, ``name``, ``email``... and ``orders``."""
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise ConfigError.at(path, exc.lineno, f"not valid JSON ({exc.msg})") from exc
+        if not isinstance(data, list):
+            raise ConfigError.at(path, 1, "expected a list of customer objects")
+        customers = []
+        for n, item in enumerate(data):
+            if not isinstance(item, dict) or not _text(item.get("id")):
+                raise ConfigError(f"{path}: customer #{n + 1} is not an object with a non-empty id")
+            raw_orders = item.get("orders") or []
+            if not isinstance(raw_orders, list) or not all(isinstance(o, dict) for o in raw_orders):
+                raise ConfigError(f"{path}: customer {item['id']!r}: orders must be a list of objects")
+            row = {str(k): _text(v) for k, v in item.items() if k != "orders"}
+            orders = [order_from_row({str(k): _text(v) for k, v in o.items()}) for o in raw_orders]
+            customers.append(customer_from_row(row, orders))
+        return cls(customers)
+
+    @classmethod
+    def from_workspace(cls, root: Path) -> CsvCustomers:
+        """``customers.json`` when the workspace has one, else ``customers.csv`` and ``orders.csv``."""
+        if (root / "customers.json").exists():
+            return cls.from_json(root / "customers.json")
+        return cls.from_files(root / "customers.csv", root / "orders.csv")
 
     def lookup(self, ref: CustomerRef) -> Customer | None:
         if ref.id and ref.id in self._by_id:

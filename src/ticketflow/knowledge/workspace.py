@@ -71,8 +71,12 @@ def _documents(folder: Path) -> tuple[Document, ...]:
     return docs
 
 
-def load_workspace(root: Path) -> Workspace:
-    """Everything a workspace defines; each broken file raises ``ConfigError`` naming file and line."""
+def load_workspace(root: Path, *, index_dir: Path | None = None) -> Workspace:
+    """Everything a workspace defines; each broken file raises ``ConfigError`` naming file and line.
+
+    Only articles are chunked for search: policies are chosen by the intents their front matter names and
+    quoted whole. With ``index_dir`` the search index is stored there and reused while no article changes.
+    """
     if not root.is_dir():
         raise ConfigError(f"{root}: the workspace folder does not exist (try `ticketflow init {root}`)")
     policies = _documents(root / "policies")
@@ -80,8 +84,6 @@ def load_workspace(root: Path) -> Workspace:
     chunks: list[Chunk] = []
     for doc in articles:
         chunks += chunk_markdown(doc.id, doc.title, doc.body, kind="kb", intents=doc.intents)
-    for doc in policies:
-        chunks += chunk_markdown(doc.id, doc.title, doc.body, kind="policy", intents=doc.intents)
     quotes = [(PolicyQuote(doc.id, doc.title, doc.body.strip()), doc.intents) for doc in policies]
     return Workspace(
         root=root,
@@ -89,6 +91,6 @@ def load_workspace(root: Path) -> Workspace:
         policies=policies,
         articles=articles,
         rules=load_rules(root / "rules.yaml"),
-        index=Bm25Index(chunks, quotes),
-        customers=CsvCustomers.from_files(root / "customers.csv", root / "orders.csv"),
+        index=Bm25Index(chunks, quotes, cache_dir=index_dir),
+        customers=CsvCustomers.from_workspace(root),
     )

@@ -1,20 +1,32 @@
 """Context: the facts a reply needs, labelled, within a token budget.
 
-Items are added in order of value (the customer's message, their account, the policy for the intent, the
-best passage, recent history, further passages) until the budget is spent; what did not fit is recorded.
+Items are added in order of value (the customer's account, the policy for the intent, the best passage,
+recent conversation, relevant earlier tickets, further passages, a second policy) until the budget is spent;
+what did not fit is recorded. The customer's message is always there, fenced as data.
+
+The customer lookup is timed and recorded on the pack (``customer_fetch``) for the ledger. Facts served from
+an expired cache because the live fetch failed are marked stale in the account section; with
+``on_stale="handoff"`` the ticket is handed to a person instead, for the intents that need live facts.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
+from typing import Literal
 
-from ticketflow.domain.context import ContextPack, Passage, PolicyQuote
-from ticketflow.domain.customer import Customer
+from ticketflow.domain.context import ContextPack, Passage, PastTicket, PolicyQuote
+from ticketflow.domain.customer import Customer, CustomerFetch, CustomerUnavailable
 from ticketflow.domain.decision import Decision
 from ticketflow.domain.message import Ticket, Turn
 from ticketflow.domain.tokens import estimate_tokens
-from ticketflow.ports.customers import CustomerSource
+from ticketflow.pipeline.previous_tickets import rank_previous
+from ticketflow.ports.customers import CustomerSource, PastTickets
 from ticketflow.ports.knowledge import KnowledgeIndex
+
+OnStale = Literal["use", "handoff"]
+STALE_HANDOFF = "stale_customer_data"
+UNAVAILABLE_HANDOFF = "customer_data_unavailable"
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,13 +37,20 @@ class _Item:
 
 
 def render_customer(customer: Customer, orders: int = 3) -> str:
+    stale = set(customer.stale)
+
+    def mark(field: str) -> str:
+        return " (last known; live lookup failed)" if field in stale else ""
+
     lines = [
         f"id: {customer.id}",
         f"name: {customer.name}",
-        f"plan: {customer.plan}",
-        f"status: {customer.status}",
+        f"plan: {customer.plan}{mark('plan')}",
+        f"status: {customer.status}{mark('status')}",
     ]
-    lines += [f"{k}: {v}" for k, v in customer.facts if k not in {"phone"}]
+    lines += [f"{k}: {v}{mark(k)}" for k, v in customer.facts if k not in {"phone"}]
+    if customer.orders and "orders" in stale:
+        lines.append("orders below are last known; live lookup failed")
     for order in customer.orders[:orders]:
         extra = f", tracking {order.tracking}" if order.tracking else ""
         lines.append(
@@ -44,6 +63,20 @@ def render_turns(turns: tuple[Turn, ...]) -> str:
     return "\n".join(f"[{t.at.isoformat() if t.at else 'earlier'}] {t.role}: {t.text}" for t in turns)
 
 
+def render_previous(past: PastTicket, max_chars: int = 200) -> str:
+    when = past.at.date().isoformat() if past.at else "earlier"
+    about = ", ".join(x for x in (past.intent, past.outcome) if x)
+    text = " ".join(past.text.split())
+    if len(text) > max_chars:
+        text = text[: max_chars - 1].rsplit(" ", 1)[0] + "…"
+    return f"[{when}] {past.id}{f' ({about})' if about else ''}: {text}"
+
+
+def retrieval_query(text: str, intent: str | None) -> str:
+    """The search query: the customer's words, plus the routed intent spelt as words."""
+    return f"{text} {intent.replace('_', ' ')}" if intent else text
+
+
 class ContextBuilder:
     def __init__(
         self,
@@ -52,18 +85,83 @@ class ContextBuilder:
         *,
         token_budget: int = 700,
         passages: int = 3,
+        past_tickets: PastTickets | None = None,
+        previous: int = 2,
+        on_stale: OnStale = "use",
+        live_intents: frozenset[str] = frozenset(),
+        relative_score: float = 0.6,
     ) -> None:
+        """``live_intents``: with ``on_stale="handoff"``, the intents that need live facts (empty: all).
+
+        ``relative_score``: a passage after the first is used only if it scores at least this share of the
+        best one; a weak third match costs tokens and invites the model to answer the wrong question.
+        """
         self._knowledge = knowledge
         self._customers = customers
         self._budget = token_budget
         self._k = passages
+        self._past = past_tickets
+        self._previous = previous
+        self._on_stale = on_stale
+        self._live_intents = live_intents
+        self._relative = relative_score
+
+    def retrieve(self, text: str, intent: str | None, k: int | None = None) -> list[Passage]:
+        """The ``k`` (default: the configured number) best passages, one per article, best first."""
+        k = self._k if k is None else k
+        found = self._knowledge.search(retrieval_query(text, intent), k + 2)
+        return [p for p in found if p.kind == "kb"][:k]
 
     def run(self, ticket: Ticket, decision: Decision) -> ContextPack:
-        customer = self._customers.lookup(ticket.message.customer) if self._customers else None
-        query = ticket.text if not decision.intent else f"{ticket.text} {decision.intent.replace('_', ' ')}"
-        passages = [p for p in self._knowledge.search(query, self._k + 2) if p.kind == "kb"][: self._k]
+        customer, fetch = self._lookup(ticket)
+        ranked = self.retrieve(ticket.text, decision.intent)
+        passages = [p for p in ranked if p.score >= self._relative * ranked[0].score]
         policies = self._knowledge.policies_for(decision.intent)[:2]
-        return self.assemble(ticket, customer, policies, passages)
+        previous = self._previous_tickets(ticket, decision)
+        pack = self.assemble(ticket, customer, policies, passages, previous)
+        handoff = None
+        if self._on_stale == "handoff" and fetch is not None:
+            needs_live = not self._live_intents or decision.intent in self._live_intents
+            if needs_live and fetch.error is not None:
+                handoff = UNAVAILABLE_HANDOFF
+            elif needs_live and fetch.stale:
+                handoff = STALE_HANDOFF
+        return ContextPack(
+            customer=pack.customer,
+            policies=pack.policies,
+            passages=pack.passages,
+            history=pack.history,
+            rendered=pack.rendered,
+            tokens=pack.tokens,
+            dropped=pack.dropped,
+            previous=pack.previous,
+            customer_fetch=fetch,
+            retrieved=tuple(p.source_id for p in ranked),
+            handoff=handoff,
+        )
+
+    def _lookup(self, ticket: Ticket) -> tuple[Customer | None, CustomerFetch | None]:
+        """The account and how it was fetched; a source that is down gives no account, not a failure."""
+        if self._customers is None:
+            return None, None
+        name = str(getattr(self._customers, "name", type(self._customers).__name__))
+        started = time.perf_counter()
+        try:
+            customer = self._customers.lookup(ticket.message.customer)
+        except CustomerUnavailable as exc:
+            ms = round((time.perf_counter() - started) * 1000, 3)
+            return None, CustomerFetch(name, ms, found=False, error=str(exc))
+        ms = round((time.perf_counter() - started) * 1000, 3)
+        stale = customer.stale if customer else ()
+        return customer, CustomerFetch(name, ms, found=customer is not None, stale=stale)
+
+    def _previous_tickets(self, ticket: Ticket, decision: Decision) -> list[PastTicket]:
+        if self._past is None or self._previous <= 0:
+            return []
+        candidates = self._past.past_tickets(ticket.message.customer, ticket.id, 20)
+        return rank_previous(
+            ticket.text, decision.intent, candidates, ticket.message.received_at, k=self._previous
+        )
 
     def assemble(
         self,
@@ -71,7 +169,9 @@ class ContextBuilder:
         customer: Customer | None,
         policies: list[PolicyQuote],
         passages: list[Passage],
+        previous: list[PastTicket] | None = None,
     ) -> ContextPack:
+        previous = previous or []
         items: list[_Item] = []
         if customer is not None:
             items.append(_Item("customer", "CUSTOMER ACCOUNT", render_customer(customer)))
@@ -82,6 +182,7 @@ class ContextBuilder:
             items.append(_Item("kb:0", "KNOWLEDGE", _passage(passages[0])))
         if ticket.history:
             items.append(_Item("history", "CONVERSATION HISTORY", render_turns(ticket.history)))
+        items += [_Item(f"previous:{p.id}", "PREVIOUS TICKETS", render_previous(p)) for p in previous]
         items += [_Item(f"kb:{n}", "KNOWLEDGE", _passage(p)) for n, p in enumerate(passages) if n > 0]
         items += [
             _Item(f"policy:{p.id}", "RELEVANT POLICY", f"[{p.id}] {p.title}\n{p.text}") for p in policies[1:]
@@ -104,6 +205,7 @@ class ContextBuilder:
             policies=tuple(p for p in policies if f"policy:{p.id}" in kept_keys),
             passages=tuple(p for n, p in enumerate(passages) if f"kb:{n}" in kept_keys),
             history=ticket.history if "history" in kept_keys else (),
+            previous=tuple(p for p in previous if f"previous:{p.id}" in kept_keys),
             rendered=rendered,
             tokens=estimate_tokens(rendered),
             dropped=tuple(dropped),

@@ -13,20 +13,26 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from ticketflow.domain.checks import failures
-from ticketflow.domain.decision import Route
+from ticketflow.domain.checks import CheckResult
+from ticketflow.domain.context import ContextPack
+from ticketflow.domain.decision import Decision, Route
+from ticketflow.domain.draft import Draft, Usage
 from ticketflow.domain.message import Ticket
 from ticketflow.domain.result import TicketResult
 from ticketflow.pipeline.context import ContextBuilder
 from ticketflow.pipeline.delivery import Deliverer
-from ticketflow.pipeline.generation import Generator
+from ticketflow.pipeline.generation import Generator, Prepared
 from ticketflow.pipeline.intake import Intake
 from ticketflow.pipeline.routing import Router
-from ticketflow.pipeline.validation import Validator, feedback_from
+from ticketflow.pipeline.validation import Validator
+from ticketflow.ports.provider import GenerationRequest
 
 T = TypeVar("T")
 Step = Callable[..., Any]
 """``step(name, fn, *args)`` runs ``fn(*args)`` as the stage called ``name`` and returns its result."""
+Defer = Callable[[GenerationRequest], Draft]
+"""Drafts a prepared request some other way than an inline provider call: the durable runtime passes one
+that submits it to an off-peak batch and waits for the result."""
 
 
 def direct(name: str, fn: Callable[..., T], *args: Any) -> T:
@@ -64,7 +70,7 @@ class Pipeline:
     regenerate: bool = True
     hooks: Hooks = field(default_factory=Hooks)
 
-    def process(self, ticket: Ticket, step: Step = direct) -> TicketResult:
+    def process(self, ticket: Ticket, step: Step = direct, defer: Defer | None = None) -> TicketResult:
         timings: dict[str, float] = {}
 
         def stage(name: str, fn: Callable[..., T], *args: Any) -> T:
@@ -78,18 +84,24 @@ class Pipeline:
             hook(ticket, decision)
         context = draft = None
         checks: tuple[Any, ...] = ()
+        judged: tuple[Usage, ...] = ()
         if decision.route is Route.AUTO:
             context = stage("context", self.context.run, ticket, decision)
-            draft = stage("generation", self.generator.run, ticket, decision, context, (), 1)
+            if context.handoff:  # the reply needs a fact that could not be fetched live
+                reasons = (context.handoff, *decision.reasons)
+                decision = dataclasses.replace(decision, route=Route.ESCALATE, reasons=reasons)
+        if decision.route is Route.AUTO and context is not None:
+            draft = self._generate(stage, defer, ticket, decision, context, (), 1)
             checks = stage("validation", self.validator.run, ticket, decision, context, draft)
-            if self.regenerate and draft.action == "reply" and failures(checks):
-                retry = stage(
-                    "generation", self.generator.run, ticket, decision, context, feedback_from(checks), 2
-                )
+            judged = _calls_of(checks)
+            feedback = self.validator.feedback(checks)  # empty: passed, or goes straight to review
+            if self.regenerate and draft.action == "reply" and feedback:
+                retry = self._generate(stage, defer, ticket, decision, context, feedback, 2)
                 draft = dataclasses.replace(
                     retry, usage=draft.usage + retry.usage, projections=draft.projections + retry.projections
                 )
                 checks = stage("validation", self.validator.run, ticket, decision, context, draft)
+                judged += _calls_of(checks)
         delivered = stage("delivery", self.delivery.run, ticket, decision, context, draft, checks)
         result = TicketResult(
             ticket=ticket,
@@ -99,7 +111,35 @@ class Pipeline:
             draft=draft,
             checks=checks,
             timings_ms=tuple(timings.items()),
+            validation_calls=judged,
         )
         for done in self.hooks.on_delivered:
             done(result)
         return result
+
+    def _generate(
+        self,
+        stage: Step,
+        defer: Defer | None,
+        ticket: Ticket,
+        decision: Decision,
+        context: ContextPack,
+        feedback: tuple[str, ...],
+        attempt: int,
+    ) -> Draft:
+        if defer is None:
+            draft: Draft = stage(
+                "generation", self.generator.run, ticket, decision, context, feedback, attempt
+            )
+            return draft
+        prepared: Prepared = stage(
+            "generation", self.generator.prepare, ticket, decision, context, feedback, attempt
+        )
+        waited = defer(prepared.request)  # outside any step: the runtime waits durably
+        finished: Draft = stage("generation", self.generator.finish, prepared, waited)
+        return finished
+
+
+def _calls_of(checks: tuple[CheckResult, ...]) -> tuple[Usage, ...]:
+    """Model calls made by checks (the model judge), ledgered like generation's."""
+    return tuple(u for check in checks for u in check.usage)

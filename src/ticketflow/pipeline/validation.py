@@ -1,8 +1,16 @@
-"""Validation: run every check on a draft; a failure blocks sending."""
+"""Validation: run every check on a draft, then apply the verdict policy; a blocking failure stops sending.
+
+The policy (``[validation] policy`` in settings) says, per check, what its failure does:
+
+- ``block``: the draft is regenerated once with the failures as feedback, then handed off if it fails again;
+- ``review``: handed to a person straight away (regenerating would not help: an injection, a routing clash);
+- ``warn``: sent, with the failure kept as a warning in the ledger.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import dataclasses
+from collections.abc import Mapping, Sequence
 
 from ticketflow.domain.checks import CheckResult, Verdict
 from ticketflow.domain.context import ContextPack
@@ -11,14 +19,20 @@ from ticketflow.domain.draft import Draft
 from ticketflow.domain.message import Ticket
 from ticketflow.ports.check import Check, CheckInput
 
+BLOCK, WARN, REVIEW = "block", "warn", "review"
+
 
 class Validator:
-    def __init__(self, checks: Sequence[Check]) -> None:
+    def __init__(self, checks: Sequence[Check], policy: Mapping[str, str] | None = None) -> None:
         self._checks = tuple(checks)
+        self._policy = dict(policy or {})
 
     @property
     def names(self) -> tuple[str, ...]:
         return tuple(c.name for c in self._checks)
+
+    def policy_for(self, name: str) -> str:
+        return self._policy.get(name, BLOCK)
 
     def run(
         self, ticket: Ticket, decision: Decision, context: ContextPack, draft: Draft
@@ -27,10 +41,21 @@ class Validator:
         results = []
         for check in self._checks:
             try:
-                results.append(check.run(subject))
+                result = check.run(subject)
             except Exception as exc:  # a broken check must block, not crash the ticket
-                results.append(CheckResult(check.name, Verdict.FAIL, (f"check crashed: {exc!r}",)))
+                result = CheckResult(check.name, Verdict.FAIL, (f"check crashed: {exc!r}",))
+            if result.failed and self.policy_for(check.name) == WARN:
+                result = dataclasses.replace(
+                    result, verdict=Verdict.WARN, evidence=(*result.evidence, "policy: warn")
+                )
+            results.append(result)
         return tuple(results)
+
+    def feedback(self, results: tuple[CheckResult, ...]) -> tuple[str, ...]:
+        """Feedback for the one regeneration; empty when nothing failed or a failure goes to review."""
+        if any(r.failed and self.policy_for(r.name) == REVIEW for r in results):
+            return ()
+        return feedback_from(results)
 
 
 def feedback_from(results: tuple[CheckResult, ...]) -> tuple[str, ...]:

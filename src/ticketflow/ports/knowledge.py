@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Protocol
 
 from ticketflow.domain.context import Passage, PolicyQuote
+from ticketflow.domain.rules import CannedMatch
 
 
 class KnowledgeIndex(Protocol):
     def search(self, query: str, k: int) -> list[Passage]:
-        """The ``k`` best passages for ``query``, best first."""
+        """The ``k`` best passages for ``query``, best first, at most one per source document."""
         ...
 
     def policies_for(self, intent: str | None) -> list[PolicyQuote]:
@@ -22,4 +23,24 @@ class IntentClassifier(Protocol):
 
     def predict(self, text: str) -> tuple[str, float]:
         """The most likely intent and its calibrated probability."""
+        ...
+
+
+class ToneModel(Protocol):
+    labels: tuple[str, ...]
+
+    def predict(self, text: str) -> tuple[str, float]:
+        """The most likely sentiment label and its calibrated probability."""
+        ...
+
+    def probability_of(self, text: str, label: str) -> float:
+        """The calibrated probability of one label."""
+        ...
+
+
+class AnswerMatcher(Protocol):
+    threshold: float
+
+    def match(self, text: str) -> CannedMatch | None:
+        """The canned answer whose example phrasing is nearest to ``text``, if above ``threshold``."""
         ...

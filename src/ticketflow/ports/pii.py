@@ -1,7 +1,8 @@
-"""Finding personal data in text."""
+"""Finding personal data in text, and masking it before text leaves for an external model."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from ticketflow.domain.pii import PiiSpan
@@ -10,4 +11,27 @@ from ticketflow.domain.pii import PiiSpan
 class PiiDetector(Protocol):
     def find(self, text: str, known: tuple[str, ...] = ()) -> list[PiiSpan]:
         """Spans of personal data in ``text``; ``known`` are values (names, emails) already on file."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class MaskedText:
+    """Text with personal data replaced by placeholders such as ``<EMAIL_1>``, and the way back."""
+
+    text: str
+    placeholders: tuple[tuple[str, str], ...] = field(default=())
+    """``(placeholder, original value)`` pairs, in order of first appearance."""
+
+    @property
+    def types(self) -> tuple[str, ...]:
+        return tuple(p.strip("<>").rsplit("_", 1)[0] for p, _ in self.placeholders)
+
+
+class PiiMasker(Protocol):
+    def mask(self, text: str, known: tuple[str, ...] = ()) -> MaskedText:
+        """``text`` with every personal value (found, or ``known`` from the record) replaced reversibly."""
+        ...
+
+    def unmask(self, text: str, masked: MaskedText) -> str:
+        """Put the original values back where the placeholders are (for personalising a validated reply)."""
         ...

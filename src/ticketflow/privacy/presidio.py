@@ -1,14 +1,18 @@
-"""A ``PiiDetector`` built from Presidio's pattern recognizers plus values known from the customer record.
+"""A ``PiiDetector``: Presidio's recognizers on a blank spaCy pipeline, plus values known from the record.
 
-Presidio's default analyzer loads a spaCy model at start and fails offline, so this uses its recognizers
-directly (they need no NLP artifacts): email, phone, credit card (Luhn), IBAN, US SSN, IP address. Names and
-street addresses need NER, which this does not do; the customer's own known values cover the common case.
+Presidio's default analyzer loads a trained spaCy model (a download) and fails offline. A *blank* English
+pipeline (``spacy.blank("en")``, tokenizer only) saved to disk backs its ``NlpEngine`` instead: the pattern
+recognizers (email, phone, credit card with Luhn, IBAN, US SSN, IP address) and the context words that lift
+their scores all work; named-entity recognition does not. Names and street addresses therefore come from
+cue rules (``recognizers.py``) and from the values already on file for the customer (``known``).
 """
 
 from __future__ import annotations
 
 import os
 import re
+import tempfile
+from pathlib import Path
 
 from ticketflow.domain.pii import PiiSpan
 
@@ -16,6 +20,10 @@ from ticketflow.domain.pii import PiiSpan
 # snapshot is enough and keeps the run offline.
 os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")
 
+import spacy
+from presidio_analyzer import AnalyzerEngine, EntityRecognizer, RecognizerRegistry
+from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer
+from presidio_analyzer.nlp_engine import SpacyNlpEngine
 from presidio_analyzer.predefined_recognizers import (
     CreditCardRecognizer,
     EmailRecognizer,
@@ -25,41 +33,89 @@ from presidio_analyzer.predefined_recognizers import (
     UsSsnRecognizer,
 )
 
-_MIN_SCORE = {"PHONE_NUMBER": 0.3, "US_SSN": 0.3}
+from ticketflow.privacy.recognizers import (
+    CaseInsensitiveIbanRecognizer,
+    LoosePhoneRecognizer,
+    LuhnCardRecognizer,
+    address_recognizer,
+    person_recognizer,
+)
+
+ENTITIES = (
+    "EMAIL_ADDRESS",
+    "PHONE_NUMBER",
+    "CREDIT_CARD",
+    "IBAN_CODE",
+    "US_SSN",
+    "IP_ADDRESS",
+    "PERSON",
+    "STREET_ADDRESS",
+)
+_MIN_SCORE = {"US_SSN": 0.3}
+# When two recognizers claim the same characters, the more specific type wins (an SSN is also phone-shaped).
+_PRIORITY = {"EMAIL_ADDRESS": 6, "IBAN_CODE": 5, "CREDIT_CARD": 4, "US_SSN": 3, "IP_ADDRESS": 2}
+
+
+def blank_pipeline(path: Path) -> Path:
+    """A blank English spaCy pipeline saved at ``path`` (written once; nothing is downloaded)."""
+    if not (path / "config.cfg").exists():
+        path.mkdir(parents=True, exist_ok=True)
+        spacy.blank("en").to_disk(path)
+    return path
+
+
+def _recognizers() -> list[EntityRecognizer]:
+    return [
+        EmailRecognizer(),
+        PhoneRecognizer(supported_regions=("US", "GB", "DE", "FR", "IE", "NL", "ES", "IT")),
+        LoosePhoneRecognizer(),
+        CreditCardRecognizer(),
+        LuhnCardRecognizer(),
+        IbanRecognizer(),
+        CaseInsensitiveIbanRecognizer(),
+        UsSsnRecognizer(),
+        IpRecognizer(),
+        person_recognizer(),
+        address_recognizer(),
+    ]
 
 
 class PresidioPatterns:
-    def __init__(self, min_score: float = 0.5) -> None:
-        self._recognizers = [
-            (EmailRecognizer(), "EMAIL_ADDRESS"),
-            (
-                PhoneRecognizer(supported_regions=("US", "GB", "DE", "FR", "IE", "NL", "ES", "IT")),
-                "PHONE_NUMBER",
-            ),
-            (CreditCardRecognizer(), "CREDIT_CARD"),
-            (IbanRecognizer(), "IBAN_CODE"),
-            (UsSsnRecognizer(), "US_SSN"),
-            (IpRecognizer(), "IP_ADDRESS"),
-        ]
+    """Finds personal data offline. ``nlp_dir`` is where the blank spaCy pipeline lives (made if absent)."""
+
+    def __init__(self, min_score: float = 0.5, nlp_dir: Path | None = None) -> None:
+        folder = (
+            nlp_dir or Path(tempfile.gettempdir()) / f"ticketflow-spacy-blank-en-{spacy.about.__version__}"
+        )
+        engine = SpacyNlpEngine(models=[{"lang_code": "en", "model_name": str(blank_pipeline(folder))}])
+        engine.load()
+        registry = RecognizerRegistry(supported_languages=["en"])
+        for recognizer in _recognizers():
+            registry.add_recognizer(recognizer)
+        # Context after a number counts too: address blocks write "416 60 039 office", "… -Fax".
+        enhancer = LemmaContextAwareEnhancer(context_prefix_count=5, context_suffix_count=2)
+        self._analyzer = AnalyzerEngine(
+            registry=registry, nlp_engine=engine, supported_languages=["en"], context_aware_enhancer=enhancer
+        )
         self._min_score = min_score
 
     def find(self, text: str, known: tuple[str, ...] = ()) -> list[PiiSpan]:
         spans: list[PiiSpan] = []
-        for recognizer, entity in self._recognizers:
-            for r in recognizer.analyze(text, [entity], None):  # type: ignore[arg-type]  # patterns need no NLP
-                if r.score >= _MIN_SCORE.get(entity, self._min_score):
-                    spans.append(PiiSpan(entity, r.start, r.end, float(r.score)))
+        if text.strip():
+            for r in self._analyzer.analyze(text, language="en", entities=list(ENTITIES)):
+                if r.score >= _MIN_SCORE.get(r.entity_type, self._min_score):
+                    spans.append(PiiSpan(r.entity_type, r.start, r.end, float(r.score)))
         for value in known:
             if len(value) < 3:
                 continue
-            for match in re.finditer(re.escape(value), text, flags=re.IGNORECASE):
+            for match in re.finditer(rf"(?<!\w){re.escape(value)}(?!\w)", text, flags=re.IGNORECASE):
                 spans.append(PiiSpan("KNOWN", match.start(), match.end(), 1.0))
         return _merge(spans)
 
 
 def _merge(spans: list[PiiSpan]) -> list[PiiSpan]:
-    """Overlapping spans collapse to the longest (then highest-scoring) one."""
-    spans.sort(key=lambda s: (s.start, -(s.end - s.start), -s.score))
+    """Overlapping spans collapse to the longest one; on equal length the more specific type wins."""
+    spans.sort(key=lambda s: (s.start, -(s.end - s.start), -_PRIORITY.get(s.type, 0), -s.score))
     kept: list[PiiSpan] = []
     for span in spans:
         if kept and span.start < kept[-1].end:

@@ -1,1 +1,1 @@
-"""Model providers (offline drafter now; Anthropic and OpenAI-compatible next) and the price table."""
+"""Model providers (offline drafter, Claude, local OpenAI-compatible servers), the model judge and prices."""

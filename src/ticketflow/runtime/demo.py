@@ -17,14 +17,16 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from ticketflow.domain.ids import conversation_id_for
 from ticketflow.domain.message import InboundMessage
 from ticketflow.errors import ConfigError
-from ticketflow.evals.summary import ledger_line, summarise
+from ticketflow.evals.summary import claude_usage, ledger_line, summarise
 from ticketflow.runtime.service import Runtime
-from ticketflow.wiring import PRICED_MODELS, Engine, Settings, customer_ref, read_records
+from ticketflow.wiring import PRICED_MODELS, Engine, Settings, cost_usd, customer_ref, read_records
 
 
-def run_demo(workspace: Path, *, console: Console | None = None) -> dict[str, Any]:
+def run_demo(
+    workspace: Path, *, console: Console | None = None, provider: str | None = None
+) -> dict[str, Any]:
     console = console or Console(stderr=True)
-    base = Settings.load(workspace)
+    base = Settings.load(workspace, **({"provider": provider} if provider else {}))
     demo_dir = base.var_dir / "demo"
     shutil.rmtree(demo_dir, ignore_errors=True)
     demo_dir.mkdir(parents=True)
@@ -73,5 +75,9 @@ def run_demo(workspace: Path, *, console: Console | None = None) -> dict[str, An
             handle.write(json.dumps(ledger_line(result)) + "\n")
     report = summarise(results, PRICED_MODELS, str(ledger_path))
     report["workspace"] = str(workspace)
+    report["provider"] = settings.resolved_provider
+    if engine.claude is not None:
+        report["claude"] = claude_usage(results, cost_usd, cache_ttl=settings.anthropic.cache_ttl)
+        report["claude"]["cache_note"] = engine.cache_note()
     engine.close()
     return report

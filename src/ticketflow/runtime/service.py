@@ -5,12 +5,14 @@ from __future__ import annotations
 import logging
 import sys
 import time
+from datetime import UTC, datetime
 
 from dbos import DBOS, DBOSConfig, SetEnqueueOptions, SetWorkflowID, WorkflowHandle
 
 from ticketflow.domain.ids import ConversationId, TicketId
 from ticketflow.domain.message import InboundMessage
 from ticketflow.domain.result import TicketResult
+from ticketflow.runtime import batching
 from ticketflow.runtime.metrics import TicketMetrics
 from ticketflow.runtime.workflows import TICKETS_QUEUE, bind, process_ticket
 from ticketflow.wiring import Engine
@@ -52,6 +54,9 @@ class Runtime:
         }
         if s.runtime.executor_id:
             config["executor_id"] = s.runtime.executor_id
+        if self.engine.batch is not None:
+            # the batch schedule is applied after launch: let the scheduler see it without a 30 s delay
+            config["scheduler_polling_interval_sec"] = 1.0
         bind(self.engine)
         _follow_stderr()
         DBOS(config=config)
@@ -62,7 +67,15 @@ class Runtime:
             partition_concurrency=1,
             polling_interval_sec=s.runtime.polling_interval_sec,
             on_conflict="always_update",
+            # about one model call per ticket (measured 1.0), so limiting tickets limits requests
+            limiter=(
+                {"limit": s.anthropic.requests_per_minute, "period": 60.0}
+                if s.anthropic.requests_per_minute
+                else None
+            ),
         )
+        if self.engine.batch is not None:
+            batching.schedule(s.anthropic.batch, polling_interval_sec=s.runtime.polling_interval_sec)
         self._started = True
         resumed = self.resubmit_unfinished()
         if resumed:
@@ -82,8 +95,14 @@ class Runtime:
         self.stop()
 
     def _enqueue(self, ticket_id: TicketId, workflow_id: str, conversation_id: ConversationId) -> None:
+        channel = workflow_id.split(":", 2)[1]  # msg:{channel}:{external_id}
+        batch = self.engine.batch is not None and batching.may_wait(
+            self.engine.settings.anthropic.batch, channel, datetime.now(UTC)
+        )
+        # a ticket waiting for its batch must not hold one of the tickets queue's few worker slots
+        queue = batching.OFFPEAK_QUEUE if batch else TICKETS_QUEUE
         with SetWorkflowID(workflow_id), SetEnqueueOptions(queue_partition_key=conversation_id):
-            DBOS.enqueue_workflow(TICKETS_QUEUE, process_ticket, ticket_id)
+            DBOS.enqueue_workflow(queue, process_ticket, ticket_id, batch)
 
     def submit(self, message: InboundMessage) -> tuple[TicketId, bool]:
         """Store and enqueue ``message``; a duplicate returns the existing ticket id and False."""

@@ -14,6 +14,7 @@ from dbos import DBOS
 
 from ticketflow.domain.ids import TicketId
 from ticketflow.domain.result import TicketResult
+from ticketflow.runtime import batching
 from ticketflow.wiring import Engine
 
 T = TypeVar("T")
@@ -27,6 +28,7 @@ class _Current:
 def bind(engine: Engine | None) -> None:
     """Make ``engine`` the one the workflows in this process use."""
     _Current.engine = engine
+    batching.bind(engine)
 
 
 def _engine() -> Engine:
@@ -41,12 +43,15 @@ def durable_step(name: str, fn: Callable[..., T], *args: Any) -> T:
 
 
 @DBOS.workflow(name="ticketflow.process_ticket")
-def process_ticket(ticket_id: str) -> TicketResult:
+def process_ticket(ticket_id: str, batch: bool = False) -> TicketResult:
+    """``batch``: the ticket was accepted off-peak on a channel that may wait (see ``runtime.batching``)."""
     engine = _engine()
     store = engine.store
     assert store is not None
     DBOS.run_step({"name": "start"}, store.mark, TicketId(ticket_id), "processing")
     ticket = DBOS.run_step({"name": "load"}, store.load_ticket, TicketId(ticket_id))
-    result = engine.pipeline.process(ticket, step=durable_step)
+    waits = batch and DBOS.run_step({"name": "batch?"}, batching.within_budget)
+    defer = batching.wait_for_batch if waits else None
+    result = engine.pipeline.process(ticket, step=durable_step, defer=defer)
     DBOS.run_step({"name": "record"}, store.finish, result)
     return result

@@ -77,7 +77,9 @@ def test_order_id_from_the_account_passes_and_an_unknown_one_fails() -> None:
 
 
 def test_figures_the_customer_gave_may_be_repeated() -> None:
-    result = GroundedFigures().run(_subject("We have noted order 55501.", question="Where is order 55501?"))
+    result = GroundedFigures().run(
+        _subject("Your order 55501 is on its way.", question="Where is order 55501?")
+    )
 
     assert result.verdict is Verdict.PASS
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from ticketflow.domain.context import PolicyQuote
 from ticketflow.knowledge.bm25 import Bm25Index
 from ticketflow.knowledge.chunking import Chunk
@@ -70,3 +72,63 @@ def test_policies_for_intent_most_specific_first() -> None:
     assert index.policies_for("track_order") == [SHIPPING, TERMS]
     assert index.policies_for("cancel_order") == []
     assert index.policies_for(None) == []
+
+
+REFUND = ("get_refund",)
+
+
+def _article_chunks() -> list[Chunk]:
+    return [
+        Chunk(
+            "returns",
+            "Returns",
+            "Window",
+            "Return any item within 30 days of delivery.",
+            "kb",
+            ("get_refund",),
+        ),
+        Chunk(
+            "returns",
+            "Returns",
+            "Labels",
+            "Print the return label from the order page.",
+            "kb",
+            ("get_refund",),
+        ),
+        Chunk("tracking", "Tracking", "", "The order page shows the return of your parcel too.", "kb", ()),
+        Chunk("gifts", "Gift cards", "", "Gift cards never expire.", "kb", ("check_payment_methods",)),
+    ]
+
+
+def test_search_returns_one_passage_per_article() -> None:
+    index = Bm25Index(_article_chunks(), [])
+
+    passages = index.search("return label order page return", k=3)
+
+    ids = [p.source_id for p in passages]
+    assert ids[0] == "returns"
+    assert len(ids) == len(set(ids)) == 2
+
+
+def test_front_matter_intents_are_searchable_as_words() -> None:
+    index = Bm25Index(_article_chunks(), [])
+
+    (hit,) = index.search("payment methods", k=1)
+
+    assert hit.source_id == "gifts"
+
+
+def test_stored_index_is_reused_and_rebuilt_when_an_article_changes(tmp_path: Path) -> None:
+    chunks = _article_chunks()
+    first = Bm25Index(chunks, [], cache_dir=tmp_path)
+    again = Bm25Index(chunks, [], cache_dir=tmp_path)
+    changed = [*chunks[:3], Chunk("gifts", "Gift cards", "", "Gift cards expire after 3 years.", "kb", ())]
+    rebuilt = Bm25Index(changed, [], cache_dir=tmp_path)
+
+    assert first.loaded_from is None
+    assert again.loaded_from == tmp_path / f"bm25-{first.digest}"
+    assert again.search("label", k=1) == first.search("label", k=1)
+    assert rebuilt.loaded_from is None
+    assert rebuilt.digest != first.digest
+    assert [p.name for p in tmp_path.glob("bm25-*")] == [f"bm25-{rebuilt.digest}"]
+    assert "3 years" in rebuilt.search("gift cards expire", k=1)[0].text

@@ -4,10 +4,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import joblib
+import numpy as np
 import pytest
 
 from ticketflow.errors import ConfigError
-from ticketflow.knowledge.classifier import TextClassifier, fingerprint
+from ticketflow.knowledge.classifier import (
+    DEFAULT_UNSURE,
+    TextClassifier,
+    choose_unsure_threshold,
+    fingerprint,
+    fit_temperature,
+)
 
 TEXTS = [
     "where is my parcel",
@@ -98,3 +106,68 @@ def test_fingerprint_changes_with_the_data() -> None:
 
     assert fingerprint(TEXTS, LABELS) == fingerprint(list(TEXTS), list(LABELS))
     assert fingerprint(TEXTS, LABELS) != fingerprint(TEXTS, changed)
+
+
+def test_one_text_prediction_matches_scikit_learn_batch_prediction() -> None:
+    # the fast single-text path must give the very numbers of the fitted scikit-learn pipeline
+    model = TextClassifier.train(TEXTS * 2, LABELS * 2)
+    queries = ["where is my parcel now", "reset password please", "zzz", ""]
+
+    batch = model.predict_many(queries)
+
+    for query, (label, p) in zip(queries, batch, strict=True):
+        assert model.predict(query)[0] == label
+        assert model.predict(query)[1] == pytest.approx(p, abs=1e-9)
+
+
+def test_training_records_the_calibration_it_chose_from_held_out_predictions() -> None:
+    model = TextClassifier.train(TEXTS * 2, LABELS * 2)
+
+    assert model.calibration.oof_accuracy is not None
+    assert model.calibration.temperature > 0
+    assert 0.0 <= model.unsure_threshold <= 1.0
+
+
+def test_too_little_data_keeps_the_default_threshold() -> None:
+    model = TextClassifier.train(TEXTS[:2] + TEXTS[5:7], LABELS[:2] + LABELS[5:7])
+
+    assert model.calibration.oof_accuracy is None
+    assert model.unsure_threshold == DEFAULT_UNSURE
+
+
+def test_threshold_for_a_label_is_learned_only_when_asked() -> None:
+    asked = TextClassifier.train(TEXTS * 2, LABELS * 2, threshold_for=("track_order", "absent"))
+    plain = TextClassifier.train(TEXTS * 2, LABELS * 2)
+
+    cut = asked.threshold_for("track_order")
+    assert cut is not None and 0.0 < cut < 1.0
+    assert asked.threshold_for("absent") is None
+    assert plain.threshold_for("track_order") is None
+
+
+def test_unsure_threshold_sits_where_held_out_predictions_turn_mostly_wrong() -> None:
+    confidence = np.array([0.2, 0.3, 0.4, 0.6, 0.7, 0.8, 0.9, 0.95])
+    correct = np.array([False, False, False, True, True, False, True, True])
+
+    # below 0.5 all three are wrong (cost 2 each if trusted, 1 each if handed over); above, one in five
+    assert choose_unsure_threshold(confidence, correct, error_cost=2.0) == pytest.approx(0.5)
+    # if errors cost nothing, trust everything
+    assert choose_unsure_threshold(confidence, correct, error_cost=0.0) == 0.0
+
+
+def test_temperature_fit_recovers_the_temperature_that_generated_the_labels() -> None:
+    rng = np.random.default_rng(3)
+    margins = rng.normal(0.0, 1.0, size=(4000, 3))
+    scaled = np.exp(margins / 0.5)
+    probabilities = scaled / scaled.sum(axis=1, keepdims=True)
+    gold = np.array([rng.choice(3, p=row) for row in probabilities])
+
+    assert fit_temperature(margins, gold) == pytest.approx(0.5, rel=0.15)
+
+
+def test_a_model_saved_by_an_older_version_asks_for_retraining(tmp_path: Path) -> None:
+    path = tmp_path / "intent.joblib"
+    joblib.dump({"pipeline": None, "labels": ("a", "b"), "fingerprint": "x"}, path)
+
+    with pytest.raises(ConfigError, match=r"older version.*retrain"):
+        TextClassifier.load(path)

@@ -120,3 +120,30 @@ def test_absent_customers_file_means_no_accounts(tmp_path: Path) -> None:
 
     assert len(source) == 0
     assert source.lookup(CustomerRef(email="a@x.com")) is None
+
+
+def test_customers_json_is_used_when_the_workspace_has_one(tmp_path: Path) -> None:
+    _files(tmp_path)
+    (tmp_path / "customers.json").write_text(
+        '[{"id": "J1", "name": "Jo Park", "email": "jo@example.com", "plan": "basic", "balance_eur": 3.5,'
+        ' "orders": [{"order_id": "O-9", "status": "shipped", "placed_at": "2025-04-02", "total_eur": 12}]}]',
+        encoding="utf-8",
+    )
+
+    source = CsvCustomers.from_workspace(tmp_path)
+
+    jo = source.lookup(CustomerRef(email="JO@example.com"))
+    assert len(source) == 1
+    assert jo is not None
+    assert (jo.id, jo.plan, jo.facts) == ("J1", "basic", (("balance_eur", "3.5"),))
+    assert [(o.id, o.total) for o in jo.orders] == [("O-9", "12")]
+
+
+def test_broken_customers_json_names_the_file_and_line(tmp_path: Path) -> None:
+    path = tmp_path / "customers.json"
+    path.write_text('[\n{"id": "J1",\n', encoding="utf-8")
+
+    with pytest.raises(ConfigError, match=r"not valid JSON") as caught:
+        CsvCustomers.from_json(path)
+
+    assert str(caught.value).startswith(f"{path}:3: ")

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from ticketflow.domain.context import Passage, PolicyQuote
-from ticketflow.domain.customer import Customer, Order
+import dataclasses
+
+from ticketflow.domain.context import Passage, PastTicket, PolicyQuote
+from ticketflow.domain.customer import Customer, CustomerUnavailable, Order
 from ticketflow.domain.decision import Decision, Route
-from ticketflow.domain.ids import conversation_id_for, ticket_id_for
+from ticketflow.domain.ids import TicketId, conversation_id_for, ticket_id_for
 from ticketflow.domain.message import CustomerRef, InboundMessage, Ticket, Turn
 from ticketflow.pipeline.context import ContextBuilder
 
@@ -153,3 +155,91 @@ def test_the_rendered_context_never_exceeds_the_budget() -> None:
         builder = ContextBuilder(FakeKnowledge(), FakeCustomers(), token_budget=budget, passages=3)
         pack = builder.run(_ticket(history=HISTORY), DECISION)
         assert pack.tokens <= budget, (budget, pack.tokens)
+
+
+class PastFake:
+    def __init__(self, tickets: list[PastTicket]) -> None:
+        self.tickets = tickets
+
+    def past_tickets(self, customer: CustomerRef, before: TicketId, limit: int) -> list[PastTicket]:
+        return self.tickets[:limit]
+
+
+class DownCustomers:
+    def lookup(self, ref: CustomerRef) -> Customer | None:
+        raise CustomerUnavailable("crm is down")
+
+
+class StaleCustomers:
+    name = "http+cache"
+
+    def lookup(self, ref: CustomerRef) -> Customer | None:
+        return dataclasses.replace(ADA, stale=("status", "orders"))
+
+
+def test_relevant_earlier_tickets_appear_under_previous_tickets() -> None:
+    past = PastFake(
+        [
+            PastTicket("t-9", "Lamp order O-7 tracking not updating", None, "track_order", "sent"),
+            PastTicket("t-8", "Please unsubscribe me from newsletters", None, "newsletter", "sent"),
+        ]
+    )
+    builder = ContextBuilder(FakeKnowledge(), FakeCustomers(), token_budget=2000, past_tickets=past)
+
+    pack = builder.run(_ticket("Where is my lamp order O-7?"), DECISION)
+
+    assert [p.id for p in pack.previous] == ["t-9"]
+    assert "PREVIOUS TICKETS:\n[earlier] t-9 (track_order, sent): Lamp order O-7 tracking" in pack.rendered
+    assert "unsubscribe" not in pack.rendered
+
+
+def test_the_customer_lookup_is_timed_and_recorded() -> None:
+    pack = ContextBuilder(FakeKnowledge(), FakeCustomers(), token_budget=2000).run(_ticket(), DECISION)
+
+    assert pack.customer_fetch is not None
+    assert pack.customer_fetch.source == "FakeCustomers"
+    assert pack.customer_fetch.found
+    assert pack.customer_fetch.ms >= 0
+    assert pack.retrieved == ("kb-ship", "kb-track", "kb-extra")
+
+
+def test_stale_facts_are_marked_in_the_account_section_and_used() -> None:
+    pack = ContextBuilder(FakeKnowledge(), StaleCustomers(), token_budget=2000).run(_ticket(), DECISION)
+
+    assert "status: active (last known; live lookup failed)" in pack.rendered
+    assert "orders below are last known" in pack.rendered
+    assert pack.customer_fetch is not None
+    assert pack.customer_fetch.stale == ("status", "orders")
+    assert pack.handoff is None
+
+
+def test_with_handoff_configured_stale_or_missing_live_facts_hand_the_ticket_off() -> None:
+    stale = ContextBuilder(FakeKnowledge(), StaleCustomers(), on_stale="handoff").run(_ticket(), DECISION)
+    down = ContextBuilder(FakeKnowledge(), DownCustomers(), on_stale="handoff").run(_ticket(), DECISION)
+    other_intent = ContextBuilder(
+        FakeKnowledge(), StaleCustomers(), on_stale="handoff", live_intents=frozenset({"get_invoice"})
+    ).run(_ticket(), DECISION)
+
+    assert stale.handoff == "stale_customer_data"
+    assert down.handoff == "customer_data_unavailable"
+    assert down.customer is None
+    assert down.customer_fetch is not None
+    assert down.customer_fetch.error == "crm is down"
+    assert other_intent.handoff is None
+
+
+def test_a_source_that_is_down_gives_a_context_without_the_account() -> None:
+    pack = ContextBuilder(FakeKnowledge(), DownCustomers(), token_budget=2000).run(_ticket(), DECISION)
+
+    assert pack.customer is None
+    assert "CUSTOMER ACCOUNT:" not in pack.rendered
+    assert pack.handoff is None
+
+
+def test_passages_much_weaker_than_the_best_are_left_out() -> None:
+    builder = ContextBuilder(FakeKnowledge(), FakeCustomers(), token_budget=2000, passages=3)
+
+    pack = builder.run(_ticket(), DECISION)
+
+    assert [p.source_id for p in pack.passages] == ["kb-ship", "kb-track"]  # kb-extra scores 1.0 of 3.0
+    assert "kb-extra" in pack.retrieved

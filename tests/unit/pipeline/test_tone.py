@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ticketflow.domain.rules import ToneLexicon
-from ticketflow.pipeline.tone import score_tone
+from ticketflow.pipeline.tone import cue_text, score_tone
 
 LEXICON = ToneLexicon(profanity=frozenset({"damn", "crap"}), anger=("ridiculous", "fed up"))
 
@@ -58,3 +58,50 @@ def test_double_exclamation_adds_a_little() -> None:
 
     assert reading.score == pytest.approx(0.37)
     assert reading.evidence == ("ridiculous", "!!")
+
+
+class FixedPolarity:
+    def __init__(self, value: float) -> None:
+        self.value = value
+
+    def polarity(self, text: str) -> float:
+        return self.value
+
+
+def test_a_complaint_without_negative_words_reads_negative() -> None:
+    reading = score_tone("Still waiting for my parcel since Monday", LEXICON, FixedPolarity(0.0))
+
+    assert reading.complaints == ("still waiting",)
+    assert reading.negative
+    assert reading.sentiment == "negative"
+    assert reading.score == 0.0  # unhappy, not angry: no escalation
+
+
+def test_negative_polarity_from_the_library_reads_negative() -> None:
+    assert score_tone("The lamp is dull", LEXICON, FixedPolarity(-0.4)).sentiment == "negative"
+
+
+def test_a_clearly_positive_message_with_a_complaint_word_is_not_negative() -> None:
+    reading = score_tone("No problem at all, thanks a lot!", LEXICON, FixedPolarity(0.8))
+
+    assert reading.complaints == ("problem",)
+    assert reading.sentiment == "positive"
+
+
+def test_shouting_alone_is_not_negative_but_an_angry_word_is() -> None:
+    assert score_tone("WHERE WAS THE BUS", LEXICON, FixedPolarity(0.0)).sentiment == "neutral"
+    assert score_tone("this is ridiculous", LEXICON, FixedPolarity(0.0)).sentiment == "negative"
+
+
+def test_without_a_library_thanks_still_read_positive() -> None:
+    reading = score_tone("Thank you for the quick help", LEXICON)
+
+    assert reading.polarity == 0.0
+    assert reading.sentiment == "positive"
+
+
+def test_cue_text_appends_the_reading_as_tokens() -> None:
+    reading = score_tone("damn, still waiting, thanks", LEXICON, FixedPolarity(-1.0))
+
+    assert cue_text("hello", reading) == "hello tfpolarity0 tfpolarity0 tfcomplaint tfanger tfthanks"
+    assert cue_text("hi", score_tone("hi", LEXICON)) == "hi tfpolarity4 tfpolarity4"

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
+
+from provider_contract import ProviderContract
 from ticketflow.domain.context import ContextPack, Passage
 from ticketflow.domain.customer import Customer
 from ticketflow.domain.decision import Decision, Route
@@ -134,3 +137,9 @@ def test_escalation_still_reports_projected_usage() -> None:
 
     assert draft.usage[0].projected is True
     assert len(draft.projections) == len(PRICED_MODELS)
+
+
+class TestOfflineDrafterContract(ProviderContract):
+    @pytest.fixture
+    def provider(self) -> OfflineDrafter:
+        return _drafter()

@@ -1,0 +1,98 @@
+"""Retrieval and context figures: BM25 over synthetic chunks, and the context's size against a naive prompt.
+
+The synthetic corpus is generated here (seeded, made-up words drawn with a Zipf-like skew, like real text)
+so the figures do not depend on any dataset; run twice and compare, do not assert.
+"""
+
+from __future__ import annotations
+
+import random
+import tempfile
+import time
+from pathlib import Path
+
+from ticketflow.domain.tokens import estimate_tokens
+from ticketflow.evals.metrics import percentile
+from ticketflow.wiring import Engine
+
+_SYLLABLES = ["ka", "lo", "mi", "ne", "ru", "sa", "ti", "vo", "ze", "pa", "do", "qui", "bel", "tor", "an"]
+
+
+def _vocabulary(rng: random.Random, size: int = 5000) -> list[str]:
+    words: set[str] = set()
+    while len(words) < size:
+        words.add("".join(rng.choice(_SYLLABLES) for _ in range(rng.randint(2, 4))))
+    return sorted(words)
+
+
+def synthetic_chunks(n: int, seed: int = 5) -> list[object]:
+    """``n`` chunks of 60-120 words, 8 chunks per article, with titles and headings."""
+    from ticketflow.knowledge.chunking import Chunk  # benchmarks may reach adapters; src may not
+
+    rng = random.Random(seed)
+    vocab = _vocabulary(rng)
+    weights = [1 / (rank + 1) for rank in range(len(vocab))]
+    chunks = []
+    for i in range(n):
+        words = rng.choices(vocab, weights=weights, k=rng.randint(60, 120))
+        title = " ".join(rng.choices(vocab, k=3))
+        chunks.append(
+            Chunk(f"doc-{i // 8}", title, " ".join(rng.choices(vocab, k=2)), " ".join(words), "kb", ())
+        )
+    return chunks
+
+
+def bench_retrieval(queries: int = 500) -> None:
+    from ticketflow.knowledge.bm25 import Bm25Index
+
+    chunks = synthetic_chunks(1000)
+    index = Bm25Index(chunks, [])  # type: ignore[arg-type]
+    rng = random.Random(7)
+    texts = [c.text for c in chunks]  # type: ignore[attr-defined]
+    qs = [" ".join(rng.sample(rng.choice(texts).split(), 6)) for _ in range(queries)]
+    for q in qs[:20]:
+        index.search(q, 3)
+    times = []
+    for q in qs:
+        started = time.perf_counter()
+        index.search(q, 3)
+        times.append((time.perf_counter() - started) * 1000)
+    print(
+        f"{'BM25 search, 1,000 chunks, k=3':<34} n={len(times):>5}  p50={percentile(times, 50):7.3f} ms"
+        f"  p95={percentile(times, 95):7.3f} ms"
+    )
+
+
+def bench_build(n: int = 10_000) -> None:
+    from ticketflow.knowledge.bm25 import Bm25Index
+
+    chunks = synthetic_chunks(n)
+    started = time.perf_counter()
+    Bm25Index(chunks, [])  # type: ignore[arg-type]
+    built = time.perf_counter() - started
+    with tempfile.TemporaryDirectory() as folder:
+        started = time.perf_counter()
+        Bm25Index(chunks, [], cache_dir=Path(folder))  # type: ignore[arg-type]
+        stored = time.perf_counter() - started
+        started = time.perf_counter()
+        loaded = Bm25Index(chunks, [], cache_dir=Path(folder))  # type: ignore[arg-type]
+        load = time.perf_counter() - started
+        assert loaded.loaded_from is not None
+    print(
+        f"index build, {n:,} chunks: {built:.2f} s in memory; {stored:.2f} s building and storing;"
+        f" {load:.2f} s loading the stored index (hash check and chunking not included)"
+    )
+
+
+def naive_ratio(engine: Engine, contexts: list[object]) -> None:
+    """The labelled context against a naive prompt that holds every policy and every article."""
+    ws = engine.workspace
+    everything = "\n\n".join(d.body for d in (*ws.policies, *ws.articles))
+    naive = estimate_tokens(everything)
+    sizes = [c.tokens for c in contexts]  # type: ignore[attr-defined]
+    p50, p95 = percentile(sizes, 50), percentile(sizes, 95)
+    print(
+        f"context (variable part) tokens: p50 {p50:.0f}, p95 {p95:.0f} over {len(sizes)} drafted tickets;"
+        f" naive prompt (all {len(ws.policies)} policies + {len(ws.articles)} articles): {naive} + message"
+        f" -> ratio {p50 / naive:.3f} at p50 ({naive / p50:.1f}x smaller)"
+    )

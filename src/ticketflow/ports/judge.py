@@ -1,0 +1,23 @@
+"""A model that judges a draft reply's tone and coherence (the optional model judge of validation)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+from ticketflow.domain.draft import Usage
+
+
+@dataclass(frozen=True, slots=True)
+class Judgement:
+    """The judge's verdict (None when it gave no usable answer), its reasons, and the calls it cost."""
+
+    verdict: Literal["pass", "fail"] | None
+    problems: tuple[str, ...] = field(default=())
+    usage: tuple[Usage, ...] = field(default=())
+
+
+class JudgeModel(Protocol):
+    def judge(self, question: str, reply: str, facts: str) -> Judgement:
+        """Judge ``reply`` to ``question`` given the ``facts`` it may use (all already masked)."""
+        ...

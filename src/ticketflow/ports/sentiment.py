@@ -1,0 +1,11 @@
+"""Where sentiment polarity comes from: a maintained lexicon library (VADER by default), or none."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+
+class SentimentLexicon(Protocol):
+    def polarity(self, text: str) -> float:
+        """From -1 (very negative) through 0 (neutral) to +1 (very positive)."""
+        ...

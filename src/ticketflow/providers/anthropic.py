@@ -1,0 +1,385 @@
+"""The production provider: Claude through the official ``anthropic`` SDK (2.x).
+
+One ``generate`` call asks for a structured reply (``output_config.format`` with the reply JSON schema)
+under a system prompt sent as a text block marked with ``cache_control``, so the byte-identical prefix is
+cached when it is long enough for the model (:meth:`AnthropicProvider.cache_status` says whether it is).
+
+Every HTTP attempt, the SDK's own retries and failures included, becomes a :class:`Usage` in the returned
+draft: model, request id, tokens (cache writes and reads apart), exact cost, latency, attempt, stop reason.
+The SDK retries 429/5xx honouring ``retry-after``; a spend-limit 429 (``enforced_spend_limit_reached``) is
+marked not retryable, logged as an error and handed off (``spend_limit``). A reply that does not parse or
+breaks the schema is asked for once more, then handed off (``invalid_output``): it is never sent. A
+retired or unknown model raises :class:`ConfigError` naming the setting to change.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import threading
+import time
+import warnings
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import anthropic
+import httpx2
+from anthropic.types import OutputConfigParam, TextBlockParam
+from anthropic.types.message_create_params import MessageCreateParamsNonStreaming
+from anthropic.types.messages.batch_create_params import Request
+
+from ticketflow.domain.draft import Draft, Usage
+from ticketflow.domain.tokens import estimate_tokens
+from ticketflow.errors import ConfigError
+from ticketflow.ports.provider import GenerationRequest
+from ticketflow.providers.pricing import cost_usd, price_of
+from ticketflow.providers.schema import schema_errors
+
+log = logging.getLogger("ticketflow.providers.anthropic")
+
+SPEND_LIMIT_CODE = "enforced_spend_limit_reached"
+RETIREMENTS = {"claude-sonnet-4-5": "2026-11-30", "claude-sonnet-4-5-20250929": "2026-11-30"}
+"""Deprecated models and the day they stop answering (../shared/FACTS.md)."""
+
+
+@dataclass(frozen=True, slots=True)
+class CacheStatus:
+    """Whether the static prefix is long enough for the model to cache it."""
+
+    prefix_tokens: int
+    minimum_tokens: int
+
+    @property
+    def cacheable(self) -> bool:
+        return self.prefix_tokens >= self.minimum_tokens
+
+    def describe(self, model: str) -> str:
+        verdict = "cached" if self.cacheable else "too short to be cached: no caching savings"
+        size = f"static prefix ≈{self.prefix_tokens} tokens"
+        return f"{size}, {model} caches from {self.minimum_tokens}: {verdict}"
+
+
+@dataclass
+class _Attempt:
+    started: float
+    status: int | None = None
+    request_id: str | None = None
+    error_type: str | None = None
+    error_code: str | None = None
+    latency_ms: float = 0.0
+
+
+@dataclass
+class _Calls:
+    """The HTTP attempts of the current ``generate`` call (per thread: workers share one client)."""
+
+    attempts: list[_Attempt] = field(default_factory=list)
+
+
+def _error_fields(response: httpx2.Response) -> tuple[str | None, str | None]:
+    try:
+        error = response.json().get("error") or {}
+    except (ValueError, AttributeError):
+        return None, None
+    details = error.get("details") or {}
+    return error.get("type"), details.get("error_code") if isinstance(details, dict) else None
+
+
+class AnthropicProvider:
+    """``Provider`` on the Messages API. ``api_key``/``base_url`` default to the SDK's environment variables
+    (``ANTHROPIC_API_KEY``, ``ANTHROPIC_BASE_URL``), so gateways and proxies work unchanged."""
+
+    name = "anthropic"
+
+    def __init__(
+        self,
+        *,
+        model: str,
+        schema: dict[str, Any],
+        api_key: str | None = None,
+        base_url: str | None = None,
+        timeout_s: float = 30.0,
+        max_retries: int = 2,
+        cache_ttl: Literal["5m", "1h"] = "5m",
+        setting: str = "models.generation",
+        purpose: str = "generation",
+        count_tokens: Callable[[str], int] = estimate_tokens,
+    ) -> None:
+        self.model = model
+        self._schema = schema
+        self._cache_ttl = cache_ttl
+        self._setting = setting
+        self._purpose = purpose
+        self._count = count_tokens
+        self._local = threading.local()
+        self._statuses: dict[str, CacheStatus] = {}
+        if model in RETIREMENTS:
+            log.warning(
+                "model %s is deprecated and retires on %s: set `%s` to a current model",
+                model,
+                RETIREMENTS[model],
+                setting,
+            )
+            # said once here, in our log, instead of a DeprecationWarning from the SDK on every call
+            warnings.filterwarnings(
+                "ignore", message=f"The model '{re.escape(model)}' is deprecated", category=DeprecationWarning
+            )
+        http = anthropic.DefaultHttpxClient(
+            event_hooks={"request": [self._on_request], "response": [self._on_response]}
+        )
+        self.client = anthropic.Anthropic(
+            api_key=api_key,
+            base_url=base_url,
+            timeout=timeout_s,
+            max_retries=max_retries,
+            http_client=http,
+        )
+
+    def close(self) -> None:
+        """Close the HTTP connection pool."""
+        self.client.close()
+
+    # -- per-attempt recording (httpx event hooks) --------------------------------------------------------
+
+    def _calls(self) -> _Calls:
+        calls: _Calls | None = getattr(self._local, "calls", None)
+        if calls is None:
+            calls = self._local.calls = _Calls()
+        return calls
+
+    def _on_request(self, request: httpx2.Request) -> None:
+        self._calls().attempts.append(_Attempt(started=time.perf_counter()))
+
+    def _on_response(self, response: httpx2.Response) -> None:
+        attempts = self._calls().attempts
+        if not attempts:
+            return
+        attempt = attempts[-1]
+        attempt.status = response.status_code
+        attempt.request_id = response.headers.get("request-id")
+        attempt.latency_ms = round((time.perf_counter() - attempt.started) * 1000, 3)
+        if response.status_code >= 400:
+            response.read()
+            attempt.error_type, attempt.error_code = _error_fields(response)
+            if attempt.error_code == SPEND_LIMIT_CODE:
+                response.headers["x-should-retry"] = "false"  # retrying cannot succeed
+
+    # -- the port -----------------------------------------------------------------------------------------
+
+    def cache_status(self, system: str) -> CacheStatus:
+        """How long ``system`` is against the model's minimum cacheable prefix (estimated tokens)."""
+        status = self._statuses.get(system)
+        if status is None:
+            price = price_of(self.model)
+            status = CacheStatus(self._count(system), price.min_cacheable_tokens if price else 1024)
+            self._statuses[system] = status
+        return status
+
+    def generate(self, request: GenerationRequest, *, tries: int = 2) -> Draft:
+        """A structured draft; output that does not parse or breaks the schema is asked for again, up to
+        ``tries`` calls in all, then handed off."""
+        self._local.calls = _Calls()
+        usages: list[Usage] = []
+        problem = "invalid_output"
+        for _ in range(tries):
+            outcome = self._call(request, usages)
+            if isinstance(outcome, Draft):
+                return outcome
+            if outcome == "refusal":
+                problem = "refusal"
+                break
+            problem = "invalid_output"
+            log.warning("model output invalid ticket=%s: %s", request.ticket.id, outcome)
+        return self._handoff(request, usages, problem)
+
+    def _call(self, request: GenerationRequest, usages: list[Usage]) -> Draft | str:
+        """One logical call (SDK retries inside). A draft, or a description of why the output is unusable."""
+        calls = self._calls()
+        first = len(calls.attempts)
+        try:
+            message = self.client.messages.create(
+                **self._params(request.system, request.prompt, request.max_output_tokens)
+            )
+        except anthropic.NotFoundError as exc:
+            self._record_failures(calls.attempts[first:], usages)
+            variable = "TICKETFLOW_" + self._setting.upper().replace(".", "__")
+            raise ConfigError(
+                f"model {self.model!r} was not found (retired or unknown): set `{self._setting}` in "
+                f"ticketflow.toml (or {variable}) to a current model"
+            ) from exc
+        except anthropic.AuthenticationError as exc:
+            self._record_failures(calls.attempts[first:], usages)
+            raise ConfigError("the Anthropic API refused the key: check ANTHROPIC_API_KEY") from exc
+        except (anthropic.APIStatusError, anthropic.APIConnectionError) as exc:
+            self._record_failures(calls.attempts[first:], usages)
+            spend = any(a.error_code == SPEND_LIMIT_CODE for a in calls.attempts[first:])
+            if spend:
+                log.error("ALERT spend limit reached: the Anthropic API refuses calls; tickets go to humans")
+                return self._handoff(request, usages, "spend_limit")
+            log.warning("model call failed ticket=%s: %s", request.ticket.id, exc)
+            return self._handoff(request, usages, "provider_unavailable")
+        self._record_failures(calls.attempts[first:-1], usages)
+        last = calls.attempts[-1] if len(calls.attempts) > first else _Attempt(time.perf_counter())
+        usages.append(self._usage(message, last, len(usages) + 1))
+        return self._parse(message, request.attempt, usages)
+
+    def _params(self, system_prompt: str, prompt: str, max_tokens: int) -> MessageCreateParamsNonStreaming:
+        system: TextBlockParam = {
+            "type": "text",
+            "text": system_prompt,
+            "cache_control": {"type": "ephemeral", "ttl": self._cache_ttl},
+        }
+        output: OutputConfigParam = {"format": {"type": "json_schema", "schema": self._schema}}
+        return {
+            "model": self.model,
+            "max_tokens": max_tokens,
+            "system": [system],
+            "messages": [{"role": "user", "content": prompt}],
+            "output_config": output,
+        }
+
+    def _parse(self, message: Any, attempt: int, usages: list[Usage]) -> Draft | str:
+        """The structured draft in ``message``, or why it is unusable (``"refusal"``, a schema problem)."""
+        if message.stop_reason == "refusal":
+            return "refusal"
+        text = "".join(b.text for b in message.content if b.type == "text")
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError as exc:
+            return f"not JSON ({exc.msg}); stop_reason={message.stop_reason}"
+        problems = schema_errors(value, self._schema)
+        if problems:
+            return "; ".join(problems[:3])
+        return Draft(
+            reply=value["reply"].strip(),
+            action=value["action"],
+            escalation_reason=value.get("escalation_reason"),
+            cited_sources=tuple(value.get("cited_sources") or ()),
+            confidence=float(value.get("confidence") or 0.0),
+            usage=tuple(usages),
+            attempt=attempt,
+        )
+
+    def structured(
+        self, system: str, prompt: str, max_tokens: int
+    ) -> tuple[dict[str, Any] | None, tuple[Usage, ...]]:
+        """One call for a JSON object of this provider's schema (the model judge uses it): the object, or
+        None when the call failed or the output is unusable, and the ledger rows of every attempt."""
+        self._local.calls = _Calls()
+        usages: list[Usage] = []
+        attempts = self._calls().attempts
+        try:
+            message = self.client.messages.create(**self._params(system, prompt, max_tokens))
+        except anthropic.APIError as exc:
+            self._record_failures(attempts, usages)
+            log.warning("%s call failed: %s", self._purpose, exc)
+            return None, tuple(usages)
+        self._record_failures(attempts[:-1], usages)
+        last = attempts[-1] if attempts else _Attempt(time.perf_counter())
+        usages.append(self._usage(message, last, len(usages) + 1))
+        text = "".join(b.text for b in message.content if b.type == "text")
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError:
+            return None, tuple(usages)
+        if not isinstance(value, dict) or schema_errors(value, self._schema):
+            return None, tuple(usages)
+        return value, tuple(usages)
+
+    # -- off-peak batches (ports.batch.BatchProvider) -----------------------------------------------------
+
+    def submit_batch(self, requests: Mapping[str, GenerationRequest]) -> str:
+        """Submit the requests as one Message Batch (custom ids: ``^[a-zA-Z0-9_-]{1,64}$``)."""
+        self._local.calls = _Calls()
+        entries: list[Request] = [
+            {"custom_id": custom_id, "params": self._params(r.system, r.prompt, r.max_output_tokens)}
+            for custom_id, r in requests.items()
+        ]
+        batch = self.client.messages.batches.create(requests=entries)
+        log.info("batch %s submitted with %d request(s)", batch.id, len(entries))
+        return batch.id
+
+    def batch_ended(self, batch_id: str) -> bool:
+        self._local.calls = _Calls()
+        return self.client.messages.batches.retrieve(batch_id).processing_status == "ended"
+
+    def batch_results(self, batch_id: str) -> dict[str, Draft]:
+        """One draft per custom id, its usage priced with the batch discount; anything but a valid reply
+        is a handoff (``invalid_output`` for output to retry inline, ``batch_<type>`` otherwise)."""
+        self._local.calls = _Calls()
+        drafts: dict[str, Draft] = {}
+        for entry in self.client.messages.batches.results(batch_id):
+            result = entry.result
+            if result.type != "succeeded":
+                log.warning("batch %s request %s: %s", batch_id, entry.custom_id, result.type)
+                drafts[entry.custom_id] = Draft("", "escalate", f"batch_{result.type}")
+                continue
+            usage = self._usage(result.message, _Attempt(0.0, request_id=batch_id), 1, batch=True)
+            parsed = self._parse(result.message, 1, [usage])
+            if isinstance(parsed, Draft):
+                drafts[entry.custom_id] = parsed
+            else:
+                log.warning("batch %s request %s unusable: %s", batch_id, entry.custom_id, parsed)
+                reason = "refusal" if parsed == "refusal" else "invalid_output"
+                drafts[entry.custom_id] = Draft("", "escalate", reason, usage=(usage,))
+        return drafts
+
+    def retry(self, request: GenerationRequest) -> Draft:
+        return self.generate(request, tries=1)
+
+    def _usage(self, message: Any, attempt: _Attempt, number: int, *, batch: bool = False) -> Usage:
+        u = message.usage
+        written = u.cache_creation_input_tokens or 0
+        read = u.cache_read_input_tokens or 0
+        model = message.model or self.model
+        return Usage(
+            model=model,
+            input_tokens=u.input_tokens,
+            output_tokens=u.output_tokens,
+            cost_usd=cost_usd(
+                model,
+                input_tokens=u.input_tokens,
+                output_tokens=u.output_tokens,
+                cache_write_tokens=written,
+                cache_read_tokens=read,
+                cache_ttl=self._cache_ttl,
+                batch=batch,
+            ),
+            latency_ms=attempt.latency_ms,
+            cache_creation_input_tokens=written,
+            cache_read_input_tokens=read,
+            attempt=number,
+            request_id=attempt.request_id,
+            stop_reason=message.stop_reason,
+            purpose=self._purpose,
+        )
+
+    def _record_failures(self, attempts: list[_Attempt], usages: list[Usage]) -> None:
+        for attempt in attempts:
+            if attempt.status is None:
+                attempt.latency_ms = round((time.perf_counter() - attempt.started) * 1000, 3)
+            reason = attempt.error_type or ("connection_error" if attempt.status is None else "error")
+            usages.append(
+                Usage(
+                    model=self.model,
+                    input_tokens=0,
+                    output_tokens=0,
+                    cost_usd=0.0,
+                    latency_ms=attempt.latency_ms,
+                    attempt=len(usages) + 1,
+                    request_id=attempt.request_id,
+                    stop_reason=f"error:{attempt.status or 0}:{reason}"[:32],
+                    purpose=self._purpose,
+                )
+            )
+
+    def _handoff(self, request: GenerationRequest, usages: list[Usage], reason: str) -> Draft:
+        return Draft(
+            reply="",
+            action="escalate",
+            escalation_reason=reason,
+            usage=tuple(usages),
+            attempt=request.attempt,
+        )

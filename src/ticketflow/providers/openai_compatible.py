@@ -1,0 +1,145 @@
+"""A provider for local OpenAI-compatible servers (Ollama, vLLM, llama.cpp): data stays in-house.
+
+One ``generate`` call is ``POST {base_url}/chat/completions`` with the system prompt and the ticket's
+prompt as two messages, asking for the reply schema through ``response_format`` (``json_schema``,
+strict). The result is the same structured :class:`Draft` as the Claude provider's: output that does not
+parse or breaks the schema is asked for once more, then handed off (``invalid_output``), never sent; a
+server that cannot be reached or answers an error hands off (``provider_unavailable``). Every HTTP attempt
+is a :class:`Usage` ledger row, with the tokens from the response's ``usage`` and a cost of 0 unless prices
+are configured.
+
+Plain ``httpx``: these servers speak the same small wire format, so no SDK is needed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import time
+from typing import Any
+
+import httpx
+
+from ticketflow.domain.draft import Draft, Usage
+from ticketflow.ports.provider import GenerationRequest
+from ticketflow.providers.schema import schema_errors
+
+log = logging.getLogger("ticketflow.providers.openai_compatible")
+
+
+class OpenAICompatibleProvider:
+    """``Provider`` on ``/chat/completions``. ``base_url`` includes the API prefix, e.g.
+    ``http://localhost:11434/v1`` for Ollama or ``http://localhost:8000/v1`` for vLLM."""
+
+    name = "openai-compatible"
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        model: str,
+        schema: dict[str, Any],
+        api_key: str | None = None,
+        timeout_s: float = 30.0,
+        input_usd_per_million: float = 0.0,
+        output_usd_per_million: float = 0.0,
+        purpose: str = "generation",
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.model = model
+        self._schema = schema
+        self._prices = (input_usd_per_million, output_usd_per_million)
+        self._purpose = purpose
+        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self.client = httpx.Client(
+            base_url=base_url.rstrip("/") + "/", headers=headers, timeout=timeout_s, transport=transport
+        )
+
+    def close(self) -> None:
+        self.client.close()
+
+    def generate(self, request: GenerationRequest) -> Draft:
+        usages: list[Usage] = []
+        for _ in range(2):  # one retry for output that does not parse or breaks the schema
+            outcome = self._call(request, usages)
+            if isinstance(outcome, Draft):
+                return outcome
+            if outcome == "unavailable":
+                return self._handoff(request, usages, "provider_unavailable")
+            log.warning("model output invalid ticket=%s: %s", request.ticket.id, outcome)
+        return self._handoff(request, usages, "invalid_output")
+
+    def _body(self, request: GenerationRequest) -> dict[str, Any]:
+        return {
+            "model": self.model,
+            "messages": [
+                {"role": "system", "content": request.system},
+                {"role": "user", "content": request.prompt},
+            ],
+            "max_tokens": request.max_output_tokens,
+            "response_format": {
+                "type": "json_schema",
+                "json_schema": {"name": "reply", "schema": self._schema, "strict": True},
+            },
+        }
+
+    def _call(self, request: GenerationRequest, usages: list[Usage]) -> Draft | str:
+        """One HTTP attempt: a draft, ``"unavailable"``, or a description of why the output is unusable."""
+        started = time.perf_counter()
+        try:
+            response = self.client.post("chat/completions", json=self._body(request))
+            payload: Any = response.json() if response.status_code < 400 else None
+        except (httpx.HTTPError, ValueError) as exc:
+            usages.append(self._usage({}, started, len(usages) + 1, f"error:0:{type(exc).__name__}"))
+            log.warning("local model call failed ticket=%s: %s", request.ticket.id, exc)
+            return "unavailable"
+        if not isinstance(payload, dict):
+            usages.append(self._usage({}, started, len(usages) + 1, f"error:{response.status_code}"))
+            log.warning("local model answered %s ticket=%s", response.status_code, request.ticket.id)
+            return "unavailable"
+        choice = (payload.get("choices") or [{}])[0]
+        finish = choice.get("finish_reason")
+        usage = self._usage(payload.get("usage") or {}, started, len(usages) + 1, finish)
+        usages.append(dataclasses.replace(usage, request_id=payload.get("id")))
+        text = (choice.get("message") or {}).get("content") or ""
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError as exc:
+            return f"not JSON ({exc.msg}); finish_reason={finish}"
+        problems = schema_errors(value, self._schema)
+        if problems:
+            return "; ".join(problems[:3])
+        return Draft(
+            reply=value["reply"].strip(),
+            action=value["action"],
+            escalation_reason=value.get("escalation_reason"),
+            cited_sources=tuple(value.get("cited_sources") or ()),
+            confidence=float(value.get("confidence") or 0.0),
+            usage=tuple(usages),
+            attempt=request.attempt,
+        )
+
+    def _usage(self, usage: dict[str, Any], started: float, number: int, stop: str | None) -> Usage:
+        prompt = int(usage.get("prompt_tokens") or 0)
+        completion = int(usage.get("completion_tokens") or 0)
+        per_input, per_output = self._prices
+        return Usage(
+            model=self.model,
+            input_tokens=prompt,
+            output_tokens=completion,
+            cost_usd=round((prompt * per_input + completion * per_output) / 1_000_000, 9),
+            latency_ms=round((time.perf_counter() - started) * 1000, 3),
+            attempt=number,
+            stop_reason=stop[:32] if stop else None,
+            purpose=self._purpose,
+        )
+
+    def _handoff(self, request: GenerationRequest, usages: list[Usage], reason: str) -> Draft:
+        return Draft(
+            reply="",
+            action="escalate",
+            escalation_reason=reason,
+            usage=tuple(usages),
+            attempt=request.attempt,
+        )
