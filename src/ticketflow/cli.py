@@ -19,6 +19,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from ticketflow.errors import TicketflowError
 
@@ -46,7 +47,7 @@ def _log_to_stderr() -> None:
 
 
 def _fail(exc: Exception) -> typer.Exit:
-    _err().print(f"[bold red]error:[/] {exc}")
+    _err().print(f"[bold red]error:[/] {escape(str(exc))}")  # messages hold [extras], [sections]
     return typer.Exit(code=2)
 
 
@@ -140,7 +141,7 @@ def train(
     try:
         settings = Settings.load(workspace)
         records = read_records(file)
-        models = train_models(records, rules=workspace_rules(settings))
+        models = train_models(records, rules=workspace_rules(settings), backend=settings.routing.backend)
         if models.intent is None and models.tone is None:
             raise TicketflowError(f"{file}: no record has labels.intent or labels.sentiment")
         for path in save_models(settings, models):

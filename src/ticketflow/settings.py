@@ -36,6 +36,10 @@ class RoutingSettings(_Section):
     tone_threshold: float | None = Field(
         None, ge=0.0, le=1.0, description="overrides rules.yaml tone.threshold"
     )
+    backend: Literal["tfidf", "embeddings"] = Field(
+        "tfidf",
+        description="intent features: TF-IDF n-grams, or n-grams + sentence embeddings (embeddings extra)",
+    )
 
 
 class ContextSettings(_Section):
@@ -101,15 +105,19 @@ class ModelSettings(_Section):
 class BatchSettings(_Section):
     """Off-peak batching (``[anthropic.batch]``): tickets that may wait go through the Message Batches API
     (50% off) instead of an inline call. A ticket waits when its channel is listed and it arrives outside
-    business hours."""
+    business hours: these settings' own when any of ``business_days``, ``business_hours``, ``timezone`` is
+    set (the others default to Monday-Friday, 9-17, UTC); else the workspace's rules.yaml
+    ``business_hours:``; else Monday to Friday, 9:00 to 17:00 UTC."""
 
     enabled: bool = False
     channels: list[str] = Field(default_factory=lambda: ["email"], description="channels that may wait")
-    business_days: list[int] = Field(
-        default_factory=lambda: [0, 1, 2, 3, 4], description="weekdays with business hours (0 = Monday)"
+    business_days: list[int] | None = Field(
+        None, description="weekdays with business hours (0 = Monday); default: rules.yaml, else Mon-Fri"
     )
-    business_hours: tuple[int, int] = Field((9, 17), description="[start, end) hours of the business day")
-    timezone: str = Field("UTC", description="IANA zone of the business hours")
+    business_hours: tuple[int, int] | None = Field(
+        None, description="[start, end) hours of the business day; default: rules.yaml, else 9-17"
+    )
+    timezone: str | None = Field(None, description="IANA zone of the hours; default: rules.yaml, else UTC")
     schedule: str = Field(
         "0 */10 * * * *",
         description="cron (seconds first) of the run that submits waiting tickets as a batch",

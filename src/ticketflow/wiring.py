@@ -34,6 +34,7 @@ from ticketflow.knowledge.canned import CannedMatcher
 from ticketflow.knowledge.classifier import TextClassifier, fingerprint
 from ticketflow.knowledge.customer_cache import TieredCustomers
 from ticketflow.knowledge.customer_sources import HttpCustomers, SqlCustomers
+from ticketflow.knowledge.embeddings import EmbeddingClassifier
 from ticketflow.knowledge.rules import load_rules
 from ticketflow.knowledge.sentiment import VaderLexicon
 from ticketflow.knowledge.workspace import Workspace, load_workspace
@@ -153,19 +154,23 @@ def customer_source(settings: Settings, workspace: Workspace) -> CustomerSource:
 
 @dataclass(frozen=True, slots=True)
 class TrainedModels:
-    intent: TextClassifier | None
+    intent: TextClassifier | EmbeddingClassifier | None
     tone: TextClassifier | None
 
 
-def train_models(records: Sequence[EvalRecord], *, rules: RuleBook | None = None) -> TrainedModels:
+def train_models(
+    records: Sequence[EvalRecord], *, rules: RuleBook | None = None, backend: str = "tfidf"
+) -> TrainedModels:
     """Train the intent model from ``labels.intent`` and the tone model from ``labels.sentiment``.
 
-    The tone model reads each text with the cues of the lexicon reading (VADER polarity, our complaint
-    rules, ``rules``' anger lexicon), exactly as routing will show it at run time.
+    ``backend`` is ``routing.backend``: ``"embeddings"`` adds sentence embeddings to the intent model's
+    features (the embeddings extra). The tone model reads each text with the cues of the lexicon reading
+    (VADER polarity, our complaint rules, ``rules``' anger lexicon), exactly as routing will show it.
     """
     with_intent = [(r.text, str(r.labels["intent"])) for r in records if r.labels.get("intent")]
     with_tone = [(r.text, str(r.labels["sentiment"])) for r in records if r.labels.get("sentiment")]
-    intent = TextClassifier.train(*zip(*with_intent, strict=True)) if with_intent else None
+    intent_model = EmbeddingClassifier if backend == "embeddings" else TextClassifier
+    intent = intent_model.train(*zip(*with_intent, strict=True)) if with_intent else None
     tone = None
     if with_tone:
         lexicon, anger = VaderLexicon(), (rules or RuleBook()).tone
@@ -212,22 +217,32 @@ def save_models(settings: Settings, models: TrainedModels) -> list[Path]:
     return saved
 
 
+def load_intent_model(path: Path, backend: str) -> TextClassifier | EmbeddingClassifier:
+    """A stored intent model of the ``routing.backend`` in force (``ConfigError`` if trained with another)."""
+    try:
+        return EmbeddingClassifier.load(path) if backend == "embeddings" else TextClassifier.load(path)
+    except ConfigError as exc:
+        raise ConfigError(f"{exc} [routing.backend = {backend!r}]") from exc
+
+
 def _workspace_models(settings: Settings, workspace: Workspace) -> TrainedModels:
     """Models trained by ``ticketflow train`` if present; else trained from ``examples.jsonl`` and cached."""
     folder = models_dir(settings)
     intent_path, tone_path = folder / INTENT_MODEL, folder / TONE_MODEL
-    intent = TextClassifier.load(intent_path) if intent_path.exists() else None
+    backend = settings.routing.backend
+    intent = load_intent_model(intent_path, backend) if intent_path.exists() else None
     tone = TextClassifier.load(tone_path) if tone_path.exists() else None
     if intent is None and workspace.examples_path.exists():
         records = read_records(workspace.examples_path)
         labelled = [(r.text, str(r.labels["intent"])) for r in records if r.labels.get("intent")]
-        cache = folder / f"intent-examples-{fingerprint(*zip(*labelled, strict=True))}.joblib"
+        kind = "" if backend == "tfidf" else f"{backend}-"
+        cache = folder / f"intent-examples-{kind}{fingerprint(*zip(*labelled, strict=True))}.joblib"
         try:
-            intent = TextClassifier.load(cache) if cache.exists() else None
+            intent = load_intent_model(cache, backend) if cache.exists() else None
         except ConfigError:  # saved by an older version: retrain below
             intent = None
         if intent is None:
-            trained = train_models(records)
+            trained = train_models(records, backend=backend)
             intent = trained.intent
             if intent is not None:
                 intent.save(cache)

@@ -40,6 +40,9 @@ class Decision:
     canned_answer: str | None = None
     sentiment: str | None = None
     """``negative``, ``neutral`` or ``positive``: recorded, never an escalation by itself."""
+    out_of_hours: bool | None = None
+    """Whether the message arrived outside the workspace's business hours (rules.yaml); None when the
+    workspace sets none or the arrival time is unknown. Recorded, never an escalation by itself."""
 
     @property
     def primary_reason(self) -> str | None:

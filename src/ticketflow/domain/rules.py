@@ -1,9 +1,12 @@
-"""The workspace's routing rules as values: canned answers, escalation triggers, tone lexicon."""
+"""The workspace's routing rules as values: canned answers, escalation triggers, tone lexicon, business
+hours."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,9 +50,36 @@ class ToneLexicon:
     anger: tuple[str, ...] = field(default=())
 
 
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+@dataclass(frozen=True, slots=True)
+class BusinessHours:
+    """When the team works: on ``days`` (0 = Monday) from ``opens`` until ``closes`` (minutes after
+    midnight, local time in ``timezone``), except on ``holidays`` (local dates)."""
+
+    timezone: str = "UTC"
+    days: frozenset[int] = frozenset({0, 1, 2, 3, 4})
+    opens: int = 9 * 60
+    closes: int = 17 * 60
+    holidays: frozenset[date] = field(default_factory=frozenset)
+
+    def is_open(self, at: datetime) -> bool:
+        """Whether ``at`` (a naive time is read as UTC) falls inside business hours."""
+        local = (at if at.tzinfo is not None else at.replace(tzinfo=UTC)).astimezone(ZoneInfo(self.timezone))
+        minute = local.hour * 60 + local.minute
+        return (
+            local.weekday() in self.days
+            and local.date() not in self.holidays
+            and self.opens <= minute < self.closes
+        )
+
+
 @dataclass(frozen=True, slots=True)
 class RuleBook:
     canned: dict[str, CannedAnswer] = field(default_factory=dict)
     escalate_intents: dict[str, str] = field(default_factory=dict)
     triggers: tuple[PatternTrigger, ...] = field(default=())
     tone: ToneLexicon = field(default_factory=ToneLexicon)
+    business_hours: BusinessHours | None = None
+    """``business_hours:`` in rules.yaml; None when the workspace does not say."""

@@ -3,7 +3,7 @@
 The right articles are ``labels.relevant_docs`` when a record names them; otherwise, for a workspace whose
 articles name intents in their front matter (the sample store), the articles naming the labelled intent.
 Retrieval is re-run for every scored record exactly as the context stage runs it (the message plus the
-routed intent), so tickets that routing sent elsewhere are measured too.
+routed intent, weighted by routing's confidence), so tickets that routing sent elsewhere are measured too.
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ from ticketflow.domain.context import Passage
 from ticketflow.domain.records import EvalRecord
 from ticketflow.domain.result import TicketResult
 
-Retrieve = Callable[[str, str | None, int], list[Passage]]
+Retrieve = Callable[[str, str | None, int, float], list[Passage]]
+"""``retrieve(text, routed intent, k, routing's confidence)``, as ``ContextBuilder.retrieve``."""
 RetrievalScorer = Callable[[Sequence[EvalRecord], Sequence[TicketResult]], dict[str, Any] | None]
 DEPTH = 10
 """How deep the ranking is read for MRR (recall is read at 3)."""
@@ -49,7 +50,10 @@ def score_retrieval(
         relevant = relevant_docs(record, articles_by_intent)
         if not relevant:
             continue
-        ranked = [p.source_id for p in retrieve(result.ticket.text, result.decision.intent, DEPTH)]
+        decision = result.decision
+        ranked = [
+            p.source_id for p in retrieve(result.ticket.text, decision.intent, DEPTH, decision.confidence)
+        ]
         route = record.labels.get("route")
         rows.append((str(route) if route else None, *recall_and_rr(ranked, relevant)))
     if not rows:

@@ -65,7 +65,11 @@ def evaluate(
             raise ValueError(f"--cv must be between 2 and the number of records ({len(records)})")
         results, ordered = [], []
         for train, test in _folds(records, cv):
-            trained = train_models([records[i] for i in train], rules=engine.workspace.rules)
+            trained = train_models(
+                [records[i] for i in train],
+                rules=engine.workspace.rules,
+                backend=engine.settings.routing.backend,
+            )
             models = TrainedModels(trained.intent or engine.models.intent, trained.tone or engine.models.tone)
             fold_engine = engine.with_models(models)
             held_out = [records[i] for i in test]

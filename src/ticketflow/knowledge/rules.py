@@ -1,14 +1,24 @@
-"""``rules.yaml``: canned answers, escalation triggers and the tone lexicon, with errors by line."""
+"""``rules.yaml``: canned answers, escalation triggers, the tone lexicon and business hours, with errors
+by line."""
 
 from __future__ import annotations
 
 import re
+from datetime import date
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
-from ticketflow.domain.rules import CannedAnswer, PatternTrigger, RuleBook, ToneLexicon
+from ticketflow.domain.rules import (
+    WEEKDAYS,
+    BusinessHours,
+    CannedAnswer,
+    PatternTrigger,
+    RuleBook,
+    ToneLexicon,
+)
 from ticketflow.errors import ConfigError
 
 _LINE = "__line__"
@@ -21,6 +31,15 @@ class _LineLoader(yaml.SafeLoader):
         mapping = super().construct_mapping(node, deep=deep)
         mapping[_LINE] = node.start_mark.line + 1
         return mapping
+
+    def construct_yaml_int(self, node: yaml.ScalarNode) -> Any:
+        """YAML 1.1 reads an unquoted ``17:30`` as the base-60 number 1050; keep such times as text."""
+        if ":" in str(node.value):
+            return self.construct_scalar(node)
+        return super().construct_yaml_int(node)
+
+
+_LineLoader.add_constructor("tag:yaml.org,2002:int", _LineLoader.construct_yaml_int)
 
 
 def _items(mapping: dict[str, Any]) -> list[tuple[str, Any]]:
@@ -117,4 +136,77 @@ def load_rules(path: Path) -> RuleBook:
         ),
         anger=tuple(w.lower() for w in _strings(tone.get("anger"), path, tone[_LINE], "tone.anger")),
     )
-    return RuleBook(canned, intents, tuple(triggers), lexicon)
+    hours = _business_hours(data.get("business_hours"), path, top)
+    return RuleBook(canned, intents, tuple(triggers), lexicon, hours)
+
+
+_TIME = re.compile(r"^([01]?\d|2[0-4]):([0-5]\d)$")
+_DAY_NAMES = {name: i for i, name in enumerate(WEEKDAYS)} | {
+    full: i
+    for i, full in enumerate(("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"))
+}
+
+
+def _business_hours(value: object, path: Path, top: int) -> BusinessHours | None:
+    """``business_hours:``: timezone, days, open, close and optional holidays; absent means not set."""
+    if value is None:
+        return None
+    section = _mapping(value, path, _key_line(path, "business_hours", top), "business_hours")
+    line = section[_LINE]
+    unknown = {k for k, _ in _items(section)} - {"timezone", "days", "open", "close", "holidays"}
+    if unknown:
+        raise ConfigError.at(path, line, f"business_hours: unknown keys {sorted(unknown)}")
+    missing = [k for k in ("timezone", "days", "open", "close") if section.get(k) is None]
+    if missing:
+        raise ConfigError.at(path, line, f"business_hours needs {', '.join(missing)}")
+
+    zone = section["timezone"]
+    try:
+        if not isinstance(zone, str):
+            raise ZoneInfoNotFoundError(zone)
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        where = _key_line(path, "timezone", line)
+        raise ConfigError.at(path, where, f"business_hours.timezone: unknown zone {zone!r}") from exc
+
+    days = section["days"]
+    if not isinstance(days, list) or not days:
+        raise ConfigError.at(
+            path, _key_line(path, "days", line), "business_hours.days must be a list of days"
+        )
+    numbers = set()
+    for day in days:
+        number = _DAY_NAMES.get(day.lower()) if isinstance(day, str) else None
+        if number is None:
+            raise ConfigError.at(
+                path, _key_line(path, "days", line), f"business_hours.days: {day!r} is not a day (mon..sun)"
+            )
+        numbers.add(number)
+
+    opens, closes = (_minutes(section[k], path, _key_line(path, k, line), k) for k in ("open", "close"))
+    if closes <= opens:
+        raise ConfigError.at(
+            path, _key_line(path, "close", line), "business_hours.close must be later than open"
+        )
+
+    holidays = set()
+    raw = section.get("holidays") or []
+    where = _key_line(path, "holidays", line)
+    if not isinstance(raw, list):
+        raise ConfigError.at(path, where, "business_hours.holidays must be a list of dates (YYYY-MM-DD)")
+    for day in raw:
+        try:
+            holidays.add(day if isinstance(day, date) else date.fromisoformat(str(day)))
+        except ValueError as exc:
+            raise ConfigError.at(
+                path, where, f"business_hours.holidays: {day!r} is not a date (YYYY-MM-DD)"
+            ) from exc
+    return BusinessHours(zone, frozenset(numbers), opens, closes, frozenset(holidays))
+
+
+def _minutes(value: object, path: Path, line: int, key: str) -> int:
+    found = _TIME.match(value) if isinstance(value, str) else None
+    minutes = int(found[1]) * 60 + int(found[2]) if found else -1
+    if not 0 <= minutes <= 24 * 60:
+        raise ConfigError.at(path, line, f'business_hours.{key} must be a time like "09:00", got {value!r}')
+    return minutes

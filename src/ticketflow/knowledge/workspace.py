@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ticketflow.domain.context import PolicyQuote
+from ticketflow.domain.records import RecordError, parse_lines
 from ticketflow.domain.rules import RuleBook
 from ticketflow.errors import ConfigError
 from ticketflow.knowledge.bm25 import Bm25Index
@@ -71,11 +72,41 @@ def _documents(folder: Path) -> tuple[Document, ...]:
     return docs
 
 
+def article_questions(
+    articles: tuple[Document, ...], examples: Path, rules: RuleBook
+) -> dict[str, tuple[str, ...]]:
+    """Per article, the questions it answers in customers' words, for document expansion in the index.
+
+    They are the texts of the labelled tickets in ``examples`` and the canned answers' example phrasings, of
+    every intent the article's front matter names. Only the workspace's own files are read, so an
+    evaluation on another data set never finds its own test messages in the index.
+    """
+    asked: dict[str, list[str]] = {}
+    for intent, canned in rules.canned.items():
+        asked.setdefault(intent, []).extend(canned.examples)
+    if examples.exists():
+        try:
+            with examples.open(encoding="utf-8") as handle:
+                for record in parse_lines(handle, str(examples)):
+                    label = record.labels.get("intent")
+                    if label:
+                        asked.setdefault(str(label), []).append(record.text)
+        except RecordError as exc:
+            raise ConfigError(str(exc)) from exc
+    return {
+        doc.id: tuple(dict.fromkeys(q for intent in doc.intents for q in asked.get(intent, ())))
+        for doc in articles
+        if doc.intents
+    }
+
+
 def load_workspace(root: Path, *, index_dir: Path | None = None) -> Workspace:
     """Everything a workspace defines; each broken file raises ``ConfigError`` naming file and line.
 
     Only articles are chunked for search: policies are chosen by the intents their front matter names and
-    quoted whole. With ``index_dir`` the search index is stored there and reused while no article changes.
+    quoted whole. Articles are also found through the example questions of their intents
+    (:func:`article_questions`). With ``index_dir`` the search index is stored there and reused while no
+    article changes.
     """
     if not root.is_dir():
         raise ConfigError(f"{root}: the workspace folder does not exist (try `ticketflow init {root}`)")
@@ -85,12 +116,14 @@ def load_workspace(root: Path, *, index_dir: Path | None = None) -> Workspace:
     for doc in articles:
         chunks += chunk_markdown(doc.id, doc.title, doc.body, kind="kb", intents=doc.intents)
     quotes = [(PolicyQuote(doc.id, doc.title, doc.body.strip()), doc.intents) for doc in policies]
+    rules = load_rules(root / "rules.yaml")
+    questions = article_questions(articles, root / "examples.jsonl", rules)
     return Workspace(
         root=root,
         voice=read_voice(root / "voice.md"),
         policies=policies,
         articles=articles,
-        rules=load_rules(root / "rules.yaml"),
-        index=Bm25Index(chunks, quotes, cache_dir=index_dir),
+        rules=rules,
+        index=Bm25Index(chunks, quotes, questions=questions, cache_dir=index_dir),
         customers=CsvCustomers.from_workspace(root),
     )

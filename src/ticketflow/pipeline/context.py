@@ -11,8 +11,9 @@ an expired cache because the live fetch failed are marked stale in the account s
 
 from __future__ import annotations
 
+import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from ticketflow.domain.context import ContextPack, Passage, PastTicket, PolicyQuote
@@ -72,9 +73,21 @@ def render_previous(past: PastTicket, max_chars: int = 200) -> str:
     return f"[{when}] {past.id}{f' ({about})' if about else ''}: {text}"
 
 
-def retrieval_query(text: str, intent: str | None) -> str:
-    """The search query: the customer's words, plus the routed intent spelt as words."""
-    return f"{text} {intent.replace('_', ' ')}" if intent else text
+INTENT_WEIGHT = 3
+"""Copies of a sure intent added to the query; an unsure one is added fewer times, or not at all."""
+
+
+def retrieval_query(
+    text: str, intent: str | None, confidence: float = 1.0, weight: int = INTENT_WEIGHT
+) -> str:
+    """The search query: the customer's words, plus the routed intent spelt as words, repeated by confidence.
+
+    BM25 counts a repeated query word again, so ``round(weight × confidence)`` copies pull the intent's
+    articles up as hard as routing is sure: a confident intent (almost always right) decides the ranking, an
+    unsure one (often wrong) only nudges it and leaves the customer's own words in charge.
+    """
+    copies = math.floor(weight * min(max(confidence, 0.0), 1.0) + 0.5) if intent else 0
+    return " ".join([text, *[intent.replace("_", " ")] * copies]) if intent and copies else text
 
 
 class ContextBuilder:
@@ -90,11 +103,15 @@ class ContextBuilder:
         on_stale: OnStale = "use",
         live_intents: frozenset[str] = frozenset(),
         relative_score: float = 0.6,
+        intent_weight: int = INTENT_WEIGHT,
     ) -> None:
         """``live_intents``: with ``on_stale="handoff"``, the intents that need live facts (empty: all).
 
         ``relative_score``: a passage after the first is used only if it scores at least this share of the
         best one; a weak third match costs tokens and invites the model to answer the wrong question.
+
+        ``intent_weight``: copies of the routed intent added to the search query at full confidence
+        (see :func:`retrieval_query`).
         """
         self._knowledge = knowledge
         self._customers = customers
@@ -105,16 +122,29 @@ class ContextBuilder:
         self._on_stale = on_stale
         self._live_intents = live_intents
         self._relative = relative_score
+        self._intent_weight = intent_weight
 
-    def retrieve(self, text: str, intent: str | None, k: int | None = None) -> list[Passage]:
-        """The ``k`` (default: the configured number) best passages, one per article, best first."""
+    def retrieve(
+        self, text: str, intent: str | None, k: int | None = None, confidence: float = 1.0
+    ) -> list[Passage]:
+        """The ``k`` (default: the configured number) best passages, one per article, best first.
+
+        ``confidence`` is routing's confidence in ``intent``; an intent given without one counts as sure.
+        The intent ranks the articles, but which part of an article is shown is chosen by the customer's
+        words alone: every chunk of an article names its intents, so the intent words would otherwise pick
+        the article's shortest section rather than the one about the question.
+        """
         k = self._k if k is None else k
-        found = self._knowledge.search(retrieval_query(text, intent), k + 2)
-        return [p for p in found if p.kind == "kb"][:k]
+        query = retrieval_query(text, intent, confidence, self._intent_weight)
+        found = [p for p in self._knowledge.search(query, k + 2) if p.kind == "kb"][:k]
+        if query == text or not found:
+            return found
+        own = {p.source_id: p for p in self._knowledge.search(text, 4 * (k + 2))}
+        return [replace(own[p.source_id], score=p.score) if p.source_id in own else p for p in found]
 
     def run(self, ticket: Ticket, decision: Decision) -> ContextPack:
         customer, fetch = self._lookup(ticket)
-        ranked = self.retrieve(ticket.text, decision.intent)
+        ranked = self.retrieve(ticket.text, decision.intent, confidence=decision.confidence)
         passages = [p for p in ranked if p.score >= self._relative * ranked[0].score]
         policies = self._knowledge.policies_for(decision.intent)[:2]
         previous = self._previous_tickets(ticket, decision)

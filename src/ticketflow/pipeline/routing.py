@@ -60,6 +60,10 @@ class Router:
             return NEUTRAL if label == NEGATIVE else label
         return self._tone_model.predict(cued)[0]
 
+    def _out_of_hours(self, ticket: Ticket) -> bool | None:
+        hours, arrived = self._rules.business_hours, ticket.message.received_at
+        return None if hours is None or arrived is None else not hours.is_open(arrived)
+
     def run(self, ticket: Ticket) -> Decision:
         text = ticket.text
         intent, confidence = self._classifier.predict(text) if self._classifier else (None, 0.0)
@@ -87,6 +91,7 @@ class Router:
             "tone": tone.score,
             "injection": finding is not None,
             "sentiment": self._sentiment(text, tone),
+            "out_of_hours": self._out_of_hours(ticket),
         }
         if reasons:
             return Decision(Route.ESCALATE, reasons=reasons, **common)

@@ -291,13 +291,27 @@ class AnthropicProvider:
     # -- off-peak batches (ports.batch.BatchProvider) -----------------------------------------------------
 
     def submit_batch(self, requests: Mapping[str, GenerationRequest]) -> str:
-        """Submit the requests as one Message Batch (custom ids: ``^[a-zA-Z0-9_-]{1,64}$``)."""
+        """Submit the requests as one Message Batch (custom ids: ``^[a-zA-Z0-9_-]{1,64}$``).
+
+        Not retried by the SDK: a create that timed out or lost its connection may have made the batch,
+        and a second one would be paid for as well. Only refusals that create nothing (429 and 529, not
+        the spend limit) are tried again, after their ``retry-after``."""
         self._local.calls = _Calls()
         entries: list[Request] = [
             {"custom_id": custom_id, "params": self._params(r.system, r.prompt, r.max_output_tokens)}
             for custom_id, r in requests.items()
         ]
-        batch = self.client.messages.batches.create(requests=entries)
+        once = self.client.with_options(max_retries=0)
+        for tries_left in range(self.client.max_retries, -1, -1):
+            try:
+                batch = once.messages.batches.create(requests=entries)
+                break
+            except anthropic.APIStatusError as exc:
+                headers = exc.response.headers
+                refused = exc.status_code in (429, 529) and headers.get("x-should-retry") != "false"
+                if not refused or tries_left == 0:
+                    raise
+                time.sleep(min(float(headers.get("retry-after") or 1.0), 8.0))
         log.info("batch %s submitted with %d request(s)", batch.id, len(entries))
         return batch.id
 

@@ -7,33 +7,43 @@ up to generation, then, instead of an inline call:
 
 1. it publishes its request as the workflow event ``batch.request`` and waits (``DBOS.recv``) to be claimed;
 2. the scheduled workflow ``ticketflow.collect_batch`` (cron ``[anthropic.batch] schedule``, one run at a
-   time on the ``batch`` queue) finds the pending tickets that published a request, submits them as one
-   batch, tells each ticket its batch id and waits until each has acknowledged (so the next run cannot
-   claim it again), then starts ``ticketflow.poll_batch`` for that batch;
+   time on the ``batch`` queue) finds the pending tickets that published a request and, in one step,
+   claims them in the ``batch_items`` table (unique per ticket and attempt: a request claimed by any run,
+   in any state, is skipped), submits the claimed ones as one batch (custom id = the claim's), and records
+   the batch id on the claims; it tells each ticket its batch id and starts ``ticketflow.poll_batch``;
 3. ``ticketflow.poll_batch`` checks the batch every ``poll_interval_s`` with durable sleeps until it ends,
-   reads the results and sends each ticket its draft (``DBOS.send``);
+   reads the results and sends each ticket its draft, found by custom id (``DBOS.send``);
 4. the ticket workflow resumes: validation and delivery run as for any ticket. A batched reply that does
    not parse or breaks the schema gets one inline retry, then is handed off.
 
-Every wait is a DBOS checkpoint: a crash while a batch is running resumes the poller and the waiting
-tickets without submitting or paying twice. ``pipeline/`` knows none of this: it only receives the
-``defer`` function that :func:`wait_for_batch` implements.
+Never paid twice: a request is claimed before it is submitted and a claim is never undone, so a ticket
+that died (or stalled) after being claimed, with its request still published, is not put in a second
+batch; it resumes from its DBOS checkpoints and receives the result of the batch it is in. A ticket
+workflow that finds its request already claimed by another run of it (a fork, a restart from scratch)
+reads its draft straight from that batch by custom id. A collector that dies inside the claim-and-submit
+step cannot know whether its batch was created (the API takes no idempotency key): when the step runs
+again it submits nothing, marks its claims ``in_doubt`` and hands those tickets off (``batch_in_doubt``,
+with an ALERT), since resubmitting could pay twice. ``pipeline/`` knows none of this: it only receives
+the ``defer`` function that :func:`wait_for_batch` implements.
+
+Which tickets wait: ``[anthropic.batch]``'s own business hours when any of ``business_days``,
+``business_hours``, ``timezone`` is set; otherwise the workspace's ``business_hours:`` in rules.yaml (the
+one routing reads); otherwise Monday to Friday, 9:00 to 17:00 UTC.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from dbos import DBOS, StepOptions
 
 from ticketflow.domain.draft import Draft
-from ticketflow.ports.batch import BatchProvider
+from ticketflow.domain.rules import BusinessHours
+from ticketflow.ports.batch import BatchClaim, BatchClaims, BatchProvider
 from ticketflow.ports.provider import GenerationRequest
 from ticketflow.settings import BatchSettings
 from ticketflow.wiring import Engine
@@ -63,6 +73,13 @@ def _port() -> tuple[BatchProvider, BatchSettings]:
     return engine.batch, engine.settings.anthropic.batch
 
 
+def _claims() -> BatchClaims:
+    engine = _Current.engine
+    if engine is None or engine.store is None:
+        raise RuntimeError("off-peak batching needs the runtime's store")
+    return engine.store.batch_claims
+
+
 @dataclass(frozen=True, slots=True)
 class Pending:
     """What a waiting ticket publishes: its request and which generation attempt it is."""
@@ -71,15 +88,35 @@ class Pending:
     request: GenerationRequest
 
 
-def in_business_hours(settings: BatchSettings, now: datetime) -> bool:
-    local = now.astimezone(ZoneInfo(settings.timezone))
-    start, end = settings.business_hours
-    return local.weekday() in settings.business_days and start <= local.hour < end
+def business_hours(settings: BatchSettings, workspace: BusinessHours | None = None) -> BusinessHours:
+    """The hours outside which tickets may wait. ``[anthropic.batch]``'s own, when any of its
+    ``business_days``, ``business_hours``, ``timezone`` is set (unset ones take the defaults below);
+    else the workspace's (rules.yaml ``business_hours:``); else Monday to Friday, 9:00 to 17:00 UTC."""
+    own = (settings.business_days, settings.business_hours, settings.timezone)
+    if workspace is not None and all(value is None for value in own):
+        return workspace
+    default = BusinessHours()
+    start, end = settings.business_hours or (default.opens // 60, default.closes // 60)
+    return BusinessHours(
+        timezone=settings.timezone or default.timezone,
+        days=frozenset(settings.business_days) if settings.business_days is not None else default.days,
+        opens=start * 60,
+        closes=end * 60,
+    )
 
 
-def may_wait(settings: BatchSettings, channel: str, now: datetime) -> bool:
-    """Whether a ticket on ``channel`` processed at ``now`` goes to the next batch instead of a live call."""
-    return settings.enabled and channel in settings.channels and not in_business_hours(settings, now)
+def in_business_hours(settings: BatchSettings, now: datetime, workspace: BusinessHours | None = None) -> bool:
+    return business_hours(settings, workspace).is_open(now)
+
+
+def may_wait(
+    settings: BatchSettings, channel: str, now: datetime, workspace: BusinessHours | None = None
+) -> bool:
+    """Whether a ticket on ``channel`` processed at ``now`` goes to the next batch instead of a live call
+    (``workspace``: rules.yaml's business hours, used when ``[anthropic.batch]`` sets none)."""
+    return (
+        settings.enabled and channel in settings.channels and not in_business_hours(settings, now, workspace)
+    )
 
 
 def within_budget() -> bool:
@@ -101,17 +138,21 @@ def wait_for_batch(request: GenerationRequest) -> Draft:
     batch result. Called at workflow level, never inside a step (``recv`` is a checkpoint of its own)."""
     port, settings = _port()
     attempt = request.attempt
-    DBOS.set_event(REQUEST_EVENT, Pending(attempt, request))
-    batch_id = DBOS.recv(f"batch.claim:{attempt}", timeout_seconds=settings.max_wait_s)
-    DBOS.set_event(REQUEST_EVENT, None)
-    DBOS.set_event(f"batch.claimed:{attempt}", batch_id or "")  # the collector waits for this
-    if batch_id is None:
-        log.error("ALERT ticket %s was not batched within %.0f s", request.ticket.id, settings.max_wait_s)
-        return _handoff("batch_timeout", attempt)
-    draft: Draft | None = DBOS.recv(f"batch.result:{attempt}", timeout_seconds=settings.max_wait_s)
-    if draft is None:
-        log.error("ALERT batch %s gave no result for ticket %s in time", batch_id, request.ticket.id)
-        return _handoff("batch_timeout", attempt)
+    earlier = DBOS.run_step({"name": "batch.claimed?"}, _claims().find, str(request.ticket.id), attempt)
+    if earlier is not None:  # another run of this ticket is in a batch already: read it, never rebatch
+        draft = _read_from_batch(earlier, port, settings)
+    else:
+        DBOS.set_event(REQUEST_EVENT, Pending(attempt, request))
+        batch_id = DBOS.recv(f"batch.claim:{attempt}", timeout_seconds=settings.max_wait_s)
+        DBOS.set_event(REQUEST_EVENT, None)
+        if batch_id is None:
+            log.error("ALERT ticket %s was not batched within %.0f s", request.ticket.id, settings.max_wait_s)
+            return _handoff("batch_timeout", attempt)
+        waited: Draft | None = DBOS.recv(f"batch.result:{attempt}", timeout_seconds=settings.max_wait_s)
+        if waited is None:
+            log.error("ALERT batch %s gave no result for ticket %s in time", batch_id, request.ticket.id)
+            return _handoff("batch_timeout", attempt)
+        draft = waited
     if draft.escalation_reason == "invalid_output":  # the one retry, inline
         retry: Draft = DBOS.run_step({"name": "generation.retry"}, port.retry, request)
         calls = tuple(dataclasses.replace(u, attempt=i) for i, u in enumerate(draft.usage + retry.usage, 1))
@@ -119,23 +160,76 @@ def wait_for_batch(request: GenerationRequest) -> Draft:
     return dataclasses.replace(draft, attempt=attempt)
 
 
+def _read_from_batch(claim: BatchClaim, port: BatchProvider, settings: BatchSettings) -> Draft:
+    """The draft of a request claimed by an earlier run of this ticket, read from its batch by custom id."""
+    if claim.batch_id is None:  # refused, or its collector died while submitting: never resubmitted
+        reason = "provider_unavailable" if claim.state == "failed" else "batch_in_doubt"
+        log.error("ALERT ticket %s: its batch request is %s; handing it off", claim.ticket_id, claim.state)
+        return _handoff(reason, claim.attempt)
+    waited = 0.0
+    while not DBOS.run_step(_retrying("poll"), port.batch_ended, claim.batch_id):
+        if waited >= settings.max_wait_s:
+            log.error("ALERT batch %s gave no result for ticket %s in time", claim.batch_id, claim.ticket_id)
+            return _handoff("batch_timeout", claim.attempt)
+        DBOS.sleep(settings.poll_interval_s)
+        waited += settings.poll_interval_s
+    drafts = DBOS.run_step(_retrying("results"), port.batch_results, claim.batch_id)
+    return drafts.get(claim.custom_id) or _handoff("batch_missing", claim.attempt)
+
+
 def _pending_tickets() -> list[str]:
     workflows = DBOS.list_workflows(status="PENDING", name=TICKET_WORKFLOW, load_input=False)
     return [w.workflow_id for w in workflows]
 
 
-def _submit(requests: Mapping[str, GenerationRequest]) -> str | None:
+@dataclass(frozen=True, slots=True)
+class Submission:
+    """What one collector run claimed and did with it: submitted as ``batch_id``, or, when that is None,
+    handed off with ``failure`` (nothing claimed: ``members`` is empty)."""
+
+    members: tuple[tuple[str, int, str], ...]
+    """``(ticket workflow id, attempt, custom id)`` per claimed request."""
+    batch_id: str | None = None
+    failure: str = "provider_unavailable"
+
+
+def _claim_and_submit(claimant: str, waiting: list[tuple[str, Pending]]) -> Submission:
+    """Claim the waiting requests nobody has claimed, then submit the claimed ones as one batch; one step,
+    so that after a crash it either replays its recorded answer or runs again and finds its claims."""
     port, _ = _port()
+    claims = _claims()
+    claimed = claims.claim(claimant, [(str(p.request.ticket.id), p.attempt, wf) for wf, p in waiting])
+    members = tuple((c.workflow_id, c.attempt, c.custom_id) for c in claimed.claims)
+    if claimed.resumed:  # this step ran before and died: whatever it got to, never submit again
+        batch_ids = {c.batch_id for c in claimed.claims if c.batch_id}
+        if batch_ids:
+            return Submission(members, batch_id=batch_ids.pop())
+        if all(c.state == "failed" for c in claimed.claims):
+            return Submission(members)
+        claims.settle(claimant, "in_doubt", "the collector died while submitting the batch")
+        log.error(
+            "ALERT a batch submission of %d request(s) was interrupted and may have been created; "
+            "the tickets go to humans instead of risking a second payment",
+            len(members),
+        )
+        return Submission(members, failure="batch_in_doubt")
+    if not members:
+        return Submission(())
+    by_key = {(str(p.request.ticket.id), p.attempt): p.request for _, p in waiting}
+    requests = {c.custom_id: by_key[(c.ticket_id, c.attempt)] for c in claimed.claims}
     try:
-        return port.submit_batch(requests)
-    except Exception:  # the tickets are handed off below instead of waiting for a batch that never was
+        batch_id = port.submit_batch(requests)
+    except Exception as exc:  # the tickets are handed off instead of waiting for a batch that never was
         log.exception("ALERT the batch could not be submitted; %d ticket(s) go to humans", len(requests))
-        return None
+        claims.settle(claimant, "failed", repr(exc))
+        return Submission(members)
+    claims.submitted(claimant, batch_id)
+    return Submission(members, batch_id=batch_id)
 
 
 @DBOS.workflow(name="ticketflow.collect_batch")
 def collect_batch(scheduled_at: datetime, context: Any) -> None:
-    """One scheduled run: submit every published request as one batch."""
+    """One scheduled run: submit every published, unclaimed request as one batch."""
     _, settings = _port()
     waiting: list[tuple[str, Pending]] = []
     for workflow_id in DBOS.run_step({"name": "pending"}, _pending_tickets):
@@ -146,18 +240,16 @@ def collect_batch(scheduled_at: datetime, context: Any) -> None:
             break
     if not waiting:
         return
-    requests = {f"r{i}": pending.request for i, (_, pending) in enumerate(waiting)}
-    batch_id = DBOS.run_step({"name": "submit"}, _submit, requests)
-    for workflow_id, pending in waiting:
-        DBOS.send(workflow_id, batch_id or "unsubmitted", topic=f"batch.claim:{pending.attempt}")
-    for workflow_id, pending in waiting:  # acknowledged: the next run cannot claim them again
-        DBOS.get_event(workflow_id, f"batch.claimed:{pending.attempt}", timeout_seconds=60)
-    members = [(wf, p.attempt, custom_id) for custom_id, (wf, p) in zip(requests, waiting, strict=True)]
-    if batch_id is None:
-        for workflow_id, attempt, _ in members:
-            DBOS.send(workflow_id, _handoff("provider_unavailable", attempt), topic=f"batch.result:{attempt}")
+    claimant = DBOS.workflow_id or "collector"
+    submission = DBOS.run_step({"name": "submit"}, _claim_and_submit, claimant, waiting)
+    for workflow_id, attempt, _ in submission.members:
+        DBOS.send(workflow_id, submission.batch_id or "unsubmitted", topic=f"batch.claim:{attempt}")
+    if submission.batch_id is None:
+        for workflow_id, attempt, _ in submission.members:
+            draft = _handoff(submission.failure, attempt)
+            DBOS.send(workflow_id, draft, topic=f"batch.result:{attempt}")
         return
-    DBOS.start_workflow(poll_batch, batch_id, members)
+    DBOS.start_workflow(poll_batch, submission.batch_id, list(submission.members))
 
 
 def _retrying(name: str) -> StepOptions:

@@ -97,7 +97,10 @@ class Runtime:
     def _enqueue(self, ticket_id: TicketId, workflow_id: str, conversation_id: ConversationId) -> None:
         channel = workflow_id.split(":", 2)[1]  # msg:{channel}:{external_id}
         batch = self.engine.batch is not None and batching.may_wait(
-            self.engine.settings.anthropic.batch, channel, datetime.now(UTC)
+            self.engine.settings.anthropic.batch,
+            channel,
+            datetime.now(UTC),
+            self.engine.workspace.rules.business_hours,
         )
         # a ticket waiting for its batch must not hold one of the tickets queue's few worker slots
         queue = batching.OFFPEAK_QUEUE if batch else TICKETS_QUEUE

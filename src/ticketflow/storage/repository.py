@@ -17,6 +17,7 @@ from ticketflow.domain.message import CustomerRef, InboundMessage, Ticket, Turn
 from ticketflow.domain.outcome import Handoff
 from ticketflow.domain.result import TicketResult
 from ticketflow.domain.serialize import jsonable
+from ticketflow.storage.batch_items import SqlBatchClaims
 from ticketflow.storage.db import create_engine, migrate
 from ticketflow.storage.tables import audit_log, conversations, ledger, messages, outbox, reviews, tickets
 
@@ -50,6 +51,8 @@ class SqlStore:
 
     def __init__(self, engine: sa.Engine) -> None:
         self.engine = engine
+        self.batch_claims = SqlBatchClaims(engine)
+        """Claims of requests put in off-peak batches (``ports.batch.BatchClaims``)."""
 
     @classmethod
     def open(cls, url: str, *, migrate_schema: bool = True) -> SqlStore:
@@ -254,6 +257,7 @@ class SqlStore:
                         "confidence": d.confidence,
                         "reasons": list(d.reasons),
                         "triggers": [t.id for t in d.triggers],
+                        "out_of_hours": d.out_of_hours,
                         "checks": {c.name: c.verdict.value for c in result.checks},
                         "outcome": result.delivery.outcome.value,
                         "model_calls": len(result.model_calls),

@@ -108,3 +108,21 @@ audit_log = sa.Table(
     sa.Column("detail", sa.JSON),
     sa.Column("at", sa.DateTime(timezone=True), nullable=False),
 )
+
+batch_items = sa.Table(
+    "batch_items",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("ticket_id", sa.String(64), nullable=False),
+    sa.Column("attempt", sa.Integer, nullable=False),
+    sa.Column("workflow_id", sa.String(512), nullable=False),
+    sa.Column("custom_id", sa.String(64), nullable=False, unique=True),
+    sa.Column("claimed_by", sa.String(512), nullable=False, index=True),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("batch_id", sa.String(128), index=True),
+    sa.Column("error", sa.Text),
+    sa.Column("claimed_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.UniqueConstraint("ticket_id", "attempt", name="uq_batch_items_ticket_attempt"),
+)
+"""One row per request put in a Message Batch: the claim that stops a second batch from paying for it."""

@@ -18,15 +18,18 @@ RANKING = {
 }
 
 
-def _retrieve(text: str, intent: str | None, k: int) -> list[Passage]:
+def _retrieve(text: str, intent: str | None, k: int, confidence: float) -> list[Passage]:
     return [Passage(d, d, "", 1.0) for d in RANKING[text][:k]]
 
 
-def _pair(text: str, labels: dict[str, object]) -> tuple[EvalRecord, TicketResult]:
+def _pair(
+    text: str, labels: dict[str, object], decision: Decision | None = None
+) -> tuple[EvalRecord, TicketResult]:
     record = EvalRecord(id=text, channel="api", messages=(), labels=labels)
     message = InboundMessage("api", text, CustomerRef(email="a@example.com"), text)
     ticket = Ticket(ticket_id_for("api", text), conversation_id_for("api", text), message)
-    result = TicketResult(ticket, Decision(Route.AUTO, None, 0.0), Delivery(Outcome.SENT))
+    routed = decision or Decision(Route.AUTO, None, 0.0)
+    result = TicketResult(ticket, routed, Delivery(Outcome.SENT))
     return record, result
 
 
@@ -57,3 +60,19 @@ def test_no_record_with_right_articles_means_no_retrieval_section() -> None:
     record, result = _pair("where is my parcel", {"route": "auto"})
 
     assert scorer(_retrieve, [("track", ["track_order"])])([record], [result]) is None
+
+
+def test_retrieval_is_rerun_with_the_routed_intent_and_routings_confidence() -> None:
+    calls: list[tuple[str, str | None, int, float]] = []
+
+    def retrieve(text: str, intent: str | None, k: int, confidence: float) -> list[Passage]:
+        calls.append((text, intent, k, confidence))
+        return _retrieve(text, intent, k, confidence)
+
+    record, result = _pair(
+        "where is my parcel", {"intent": "track_order"}, Decision(Route.AUTO, "get_refund", 0.42)
+    )
+
+    scorer(retrieve, [("track", ["track_order"])])([record], [result])
+
+    assert calls == [("where is my parcel", "get_refund", 10, 0.42)]

@@ -132,3 +132,57 @@ def test_stored_index_is_reused_and_rebuilt_when_an_article_changes(tmp_path: Pa
     assert rebuilt.digest != first.digest
     assert [p.name for p in tmp_path.glob("bm25-*")] == [f"bm25-{rebuilt.digest}"]
     assert "3 years" in rebuilt.search("gift cards expire", k=1)[0].text
+
+
+def _billing_chunks() -> list[Chunk]:
+    return [
+        Chunk(
+            "invoices",
+            "Invoices",
+            "Download",
+            "Open the order in Account > Orders, select Download PDF.",
+            "kb",
+            (),
+        ),
+        Chunk("invoices", "Invoices", "Corrections", "We reissue a corrected PDF within 2 days.", "kb", ()),
+        Chunk("tracking", "Tracking", "", "The order page shows where your parcel is.", "kb", ()),
+        Chunk("gifts", "Gift cards", "", "Gift cards never expire.", "kb", ()),
+    ]
+
+
+def test_an_article_is_found_through_the_questions_it_answers() -> None:
+    asked = {"invoices": ["where can I get a receipt for my purchase", "I need a receipt for taxes"]}
+    plain = Bm25Index(_billing_chunks(), [])
+    expanded = Bm25Index(_billing_chunks(), [], questions=asked)
+
+    (hit,) = expanded.search("receipt please", k=1)
+
+    assert plain.search("receipt please", k=1) == []  # "receipt" is in no article
+    assert hit.source_id == "invoices"
+    assert hit.text == "Open the order in Account > Orders, select Download PDF."  # the article's own text
+    assert hit.score > 0
+
+
+def test_questions_lift_their_article_above_an_equal_text_match() -> None:
+    asked = {"tracking": ["has my order shipped yet", "parcel not arrived where is it"]}
+    query = "has my order shipped"
+
+    plain = [p.source_id for p in Bm25Index(_billing_chunks(), []).search(query, k=2)]
+    expanded = [p.source_id for p in Bm25Index(_billing_chunks(), [], questions=asked).search(query, k=2)]
+
+    assert plain[0] == "invoices"  # "order" twice in its text, "shipped" in no article
+    assert expanded[0] == "tracking"
+    assert sorted(expanded) == sorted(plain)
+
+
+def test_questions_of_unknown_documents_or_with_no_weight_change_nothing() -> None:
+    query = "download the order pdf"
+    plain = Bm25Index(_billing_chunks(), []).search(query, k=3)
+
+    unknown = Bm25Index(_billing_chunks(), [], questions={"nowhere": ["download the order pdf"]})
+    unweighted = Bm25Index(
+        _billing_chunks(), [], questions={"gifts": ["download the order pdf"]}, question_weight=0.0
+    )
+
+    assert unknown.search(query, k=3) == plain
+    assert unweighted.search(query, k=3) == plain

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -152,3 +153,79 @@ def test_a_section_of_the_wrong_shape_names_its_line(
     path = _write(tmp_path, text)
     with pytest.raises(ConfigError, match=rf"rules\.yaml:{line}: {message}"):
         load_rules(path)
+
+
+HOURS = """\
+tone:
+  threshold: 0.5
+business_hours:
+  timezone: Europe/Berlin
+  days: [mon, tue, Wednesday, thu, fri]
+  open: "08:30"
+  close: 17:45
+  holidays: [2026-12-25, "2027-01-01"]
+"""
+
+
+def test_business_hours_become_a_value_with_zone_days_times_and_holidays(tmp_path: Path) -> None:
+    hours = load_rules(_write(tmp_path, HOURS)).business_hours
+
+    assert hours is not None
+    assert hours.timezone == "Europe/Berlin"
+    assert hours.days == frozenset({0, 1, 2, 3, 4})
+    assert (hours.opens, hours.closes) == (8 * 60 + 30, 17 * 60 + 45)  # unquoted 17:45 is not base 60
+    assert hours.holidays == frozenset({date(2026, 12, 25), date(2027, 1, 1)})
+
+
+def test_no_business_hours_section_means_none(tmp_path: Path) -> None:
+    assert load_rules(_write(tmp_path, RULES)).business_hours is None
+
+
+@pytest.mark.parametrize(
+    ("replace", "by", "line", "message"),
+    [
+        ("timezone: Europe/Berlin", "timezone: Mars/Olympus", 4, "business_hours.timezone: unknown zone"),
+        (
+            "days: [mon, tue, Wednesday, thu, fri]",
+            "days: [mon, funday]",
+            5,
+            "business_hours.days: 'funday' is not a day",
+        ),
+        ("days: [mon, tue, Wednesday, thu, fri]", "days: mon", 5, "business_hours.days must be a list"),
+        ('open: "08:30"', 'open: "8 am"', 6, r"business_hours.open must be a time like \"09:00\""),
+        ("close: 17:45", 'close: "25:00"', 7, "business_hours.close must be a time"),
+        ("close: 17:45", 'close: "08:00"', 7, "business_hours.close must be later than open"),
+        (
+            'holidays: [2026-12-25, "2027-01-01"]',
+            "holidays: [christmas]",
+            8,
+            "business_hours.holidays: 'christmas' is",
+        ),
+        ("  timezone: Europe/Berlin\n", "", 4, "business_hours needs timezone"),
+        ("  holidays", "  holyday", 4, r"business_hours: unknown keys \['holyday'\]"),
+    ],
+)
+def test_a_business_hours_mistake_names_the_file_and_line(
+    tmp_path: Path, replace: str, by: str, line: int, message: str
+) -> None:
+    assert replace in HOURS
+    path = _write(tmp_path, HOURS.replace(replace, by))
+
+    with pytest.raises(ConfigError, match=rf"rules\.yaml:{line}: {message}"):
+        load_rules(path)
+
+
+def test_business_hours_must_be_a_mapping(tmp_path: Path) -> None:
+    path = _write(tmp_path, "tone:\n  threshold: 0.5\nbusiness_hours: always\n")
+
+    with pytest.raises(ConfigError, match=r"rules\.yaml:3: business_hours must be a mapping"):
+        load_rules(path)
+
+
+def test_the_shipped_rules_files_set_business_hours() -> None:
+    root = Path(__file__).resolve().parents[3]
+    store = load_rules(root / "examples" / "store" / "rules.yaml").business_hours
+    scaffold = load_rules(root / "src" / "ticketflow" / "scaffold" / "rules.yaml").business_hours
+
+    assert store is not None and store.timezone == "Europe/Berlin" and date(2026, 12, 25) in store.holidays
+    assert scaffold is not None and (scaffold.opens, scaffold.closes) == (9 * 60, 17 * 60)

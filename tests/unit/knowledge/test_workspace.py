@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
 from ticketflow.domain.message import CustomerRef
 from ticketflow.errors import ConfigError
-from ticketflow.knowledge.workspace import load_workspace, read_voice
+from ticketflow.knowledge.workspace import article_questions, load_workspace, read_voice
 
 STORE = Path(__file__).resolve().parents[3] / "examples" / "store"
 
@@ -65,6 +66,45 @@ def test_tiny_workspace_loads_every_file(tmp_path: Path) -> None:
     assert ws.rules.canned["track_order"].answer == "See Account > Orders."
     assert ws.customers.lookup(CustomerRef(email="ADA@example.com")) is not None
     assert ws.voice.banned_phrases == ("Dear valued customer",)
+
+
+def _label(text: str, intent: str | None) -> str:
+    labels = {"intent": intent} if intent else {}
+    record = {"id": text[:8], "messages": [{"role": "customer", "text": text}], "labels": labels}
+    return json.dumps(record) + "\n"
+
+
+def test_articles_are_found_through_the_labelled_tickets_and_canned_phrasings_of_their_intents(
+    tmp_path: Path,
+) -> None:
+    _tiny_workspace(tmp_path)
+    (tmp_path / "kb" / "tracking.md").write_text(
+        "---\ntitle: Tracking\nintents: [track_order]\n---\n# Where is my parcel\nUse the tracking link.\n"
+    )
+    (tmp_path / "rules.yaml").write_text(
+        "canned:\n  track_order:\n    answer: See Account > Orders.\n    examples: [has my stuff shipped]\n"
+    )
+    (tmp_path / "examples.jsonl").write_text(
+        _label("my consignment is late", "track_order")
+        + _label("refund my kettle", "get_refund")
+        + _label("hello there", None)
+    )
+
+    ws = load_workspace(tmp_path)
+
+    assert article_questions(ws.articles, ws.examples_path, ws.rules) == {
+        "tracking": ("has my stuff shipped", "my consignment is late")
+    }
+    assert [p.source_id for p in ws.index.search("consignment", k=1)] == ["tracking"]
+    assert [p.source_id for p in ws.index.search("stuff shipped", k=1)] == ["tracking"]
+
+
+def test_a_malformed_examples_file_is_named_in_the_error(tmp_path: Path) -> None:
+    _tiny_workspace(tmp_path)
+    (tmp_path / "examples.jsonl").write_text(_label("fine", "track_order") + "{not json\n")
+
+    with pytest.raises(ConfigError, match=r"examples\.jsonl:2: not valid JSON"):
+        load_workspace(tmp_path)
 
 
 def test_missing_workspace_folder_suggests_init(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ from ticketflow.domain.customer import Customer, CustomerUnavailable, Order
 from ticketflow.domain.decision import Decision, Route
 from ticketflow.domain.ids import TicketId, conversation_id_for, ticket_id_for
 from ticketflow.domain.message import CustomerRef, InboundMessage, Ticket, Turn
-from ticketflow.pipeline.context import ContextBuilder
+from ticketflow.pipeline.context import ContextBuilder, retrieval_query
 
 ADA = Customer(
     "C1",
@@ -89,7 +89,10 @@ def test_only_knowledge_passages_and_at_most_two_policies_are_used() -> None:
     assert [p.source_id for p in pack.passages] == ["kb-ship", "kb-track"]
     assert [p.id for p in pack.policies] == ["returns", "terms"]
     assert "Not used." not in pack.rendered
-    assert knowledge.queries == [("Where is my lamp? track order", 4)]
+    assert knowledge.queries == [
+        ("Where is my lamp? track order track order track order", 4),  # confidence 0.9: three copies
+        ("Where is my lamp?", 16),  # the customer's words alone choose each article's passage
+    ]
 
 
 def test_unknown_customer_and_no_intent_give_only_knowledge_and_message() -> None:
@@ -243,3 +246,44 @@ def test_passages_much_weaker_than_the_best_are_left_out() -> None:
 
     assert [p.source_id for p in pack.passages] == ["kb-ship", "kb-track"]  # kb-extra scores 1.0 of 3.0
     assert "kb-extra" in pack.retrieved
+
+
+def test_the_routed_intent_weighs_in_the_query_as_much_as_routing_is_sure() -> None:
+    assert retrieval_query("lamp?", "track_order", 1.0) == "lamp? track order track order track order"
+    assert retrieval_query("lamp?", "track_order", 0.5) == "lamp? track order track order"
+    assert retrieval_query("lamp?", "track_order", 0.3) == "lamp? track order"
+    assert retrieval_query("lamp?", "track_order", 0.1) == "lamp?"
+    assert retrieval_query("lamp?", None, 1.0) == "lamp?"
+    assert retrieval_query("lamp?", "track_order", 1.0, weight=1) == "lamp? track order"
+
+
+def test_a_barely_routed_intent_leaves_the_search_to_the_customers_words() -> None:
+    knowledge = FakeKnowledge()
+    unsure = Decision(Route.AUTO, intent="track_order", confidence=0.1)
+
+    ContextBuilder(knowledge, FakeCustomers(), token_budget=2000, passages=2).run(_ticket(), unsure)
+
+    assert knowledge.queries == [("Where is my lamp?", 4)]
+
+
+SHORT = Passage("kb-ship", "Shipping — Fees", "Fees vary.", 9.0)
+ABOUT_LAMPS = Passage("kb-ship", "Shipping — Lamps", "Lamps ship in 2 days.", 2.0)
+
+
+class IntentHeavyKnowledge(FakeKnowledge):
+    """With the intent in the query an article's shortest chunk wins; the message alone finds the right."""
+
+    def search(self, query: str, k: int) -> list[Passage]:
+        self.queries.append((query, k))
+        return [SHORT, TRACKING][:k] if "track order" in query else [ABOUT_LAMPS, EXTRA][:k]
+
+
+def test_the_intent_ranks_articles_and_the_customers_words_pick_each_articles_passage() -> None:
+    builder = ContextBuilder(IntentHeavyKnowledge(), FakeCustomers(), token_budget=2000, passages=2)
+
+    passages = builder.retrieve("Where is my lamp?", "track_order", confidence=0.9)
+
+    assert [(p.source_id, p.text, p.score) for p in passages] == [
+        ("kb-ship", "Lamps ship in 2 days.", 9.0),  # the intent-ranked score, the message's passage
+        ("kb-track", TRACKING.text, 2.0),  # not found by the message alone: kept as it was
+    ]

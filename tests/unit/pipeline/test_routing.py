@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
+from datetime import UTC, date, datetime
+
+import pytest
 
 from ticketflow.domain.decision import Route
 from ticketflow.domain.ids import conversation_id_for, ticket_id_for
 from ticketflow.domain.message import CustomerRef, InboundMessage, Ticket
-from ticketflow.domain.rules import CannedAnswer, CannedMatch, PatternTrigger, RuleBook, ToneLexicon
+from ticketflow.domain.rules import (
+    BusinessHours,
+    CannedAnswer,
+    CannedMatch,
+    PatternTrigger,
+    RuleBook,
+    ToneLexicon,
+)
 from ticketflow.pipeline.routing import Router
 
 TRACK_ANSWER = "Track your parcel under Account > Orders."
@@ -286,3 +297,48 @@ def test_injection_trigger_names_the_rule_that_found_it() -> None:
 
     (injection,) = [t for t in decision.triggers if t.id == "injection"]
     assert injection.evidence.startswith("reply-directive: ")
+
+
+BERLIN_WEEKDAYS = BusinessHours(
+    "Europe/Berlin", frozenset(range(5)), 8 * 60, 20 * 60, frozenset({date(2026, 12, 25)})
+)
+
+
+def _arrived(at: datetime | None) -> Ticket:
+    message = InboundMessage(
+        "api", "m-2", CustomerRef(email="ada@example.com"), "Where is my parcel?", received_at=at
+    )
+    return Ticket(ticket_id_for("api", "m-2"), conversation_id_for("api", "m-2"), message)
+
+
+@pytest.mark.parametrize(
+    ("arrived", "out_of_hours"),
+    [
+        (datetime(2026, 11, 24, 9, 0, tzinfo=UTC), False),  # Tuesday 10:00 in Berlin
+        (datetime(2026, 11, 24, 19, 30, tzinfo=UTC), True),  # Tuesday 20:30 in Berlin: closed
+        (datetime(2026, 11, 28, 9, 0, tzinfo=UTC), True),  # Saturday
+        (datetime(2026, 12, 25, 9, 0, tzinfo=UTC), True),  # a Friday, but a holiday
+    ],
+)
+def test_every_decision_records_whether_the_ticket_arrived_out_of_hours(
+    arrived: datetime, out_of_hours: bool
+) -> None:
+    rules = dataclasses.replace(_rules(), business_hours=BERLIN_WEEKDAYS)
+    for intent, route in (
+        ("track_order", Route.RULE),
+        ("delivery_options", Route.AUTO),
+        ("get_refund", Route.ESCALATE),
+    ):
+        decision = Router(rules, FakeClassifier(intent, 0.9)).run(_arrived(arrived))
+
+        assert decision.route is route, "out of hours never changes the route"
+        assert decision.out_of_hours is out_of_hours
+        assert decision.reasons == (("refund",) if route is Route.ESCALATE else ())
+
+
+def test_out_of_hours_is_unknown_without_business_hours_or_arrival_time() -> None:
+    at = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
+    with_hours = dataclasses.replace(_rules(), business_hours=BERLIN_WEEKDAYS)
+
+    assert Router(_rules(), FakeClassifier("track_order", 0.9)).run(_arrived(at)).out_of_hours is None
+    assert Router(with_hours, FakeClassifier("track_order", 0.9)).run(_arrived(None)).out_of_hours is None
