@@ -24,6 +24,7 @@ from ticketflow.checks.numbers import GroundedFigures
 from ticketflow.checks.pii_leak import PiiLeak
 from ticketflow.checks.policy import PolicyPromises
 from ticketflow.checks.tone import ToneBrand
+from ticketflow.domain.context import PolicyQuote
 from ticketflow.domain.ids import conversation_id_for, ticket_id_for
 from ticketflow.domain.message import CustomerRef, InboundMessage, Ticket
 from ticketflow.domain.records import EvalRecord, RecordError, parse_lines
@@ -298,7 +299,8 @@ class Engine:
         detector = PresidioPatterns(nlp_dir=models_dir(s) / "spacy-blank-en")
         self.pii_detector = detector
         published = published_values(detector, [d.body for d in (*ws.policies, *ws.articles)])
-        system_prompt = build_system_prompt(s.name, ws.voice.text, ws.rules)
+        policy_set = [PolicyQuote(d.id, d.title, d.body.strip()) for d in ws.policies]
+        system_prompt = build_system_prompt(s.name, ws.voice.text, ws.rules, policy_set)
         return Pipeline(
             intake=Intake(self.store, s.context.history_turns),
             router=Router(

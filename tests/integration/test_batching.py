@@ -21,7 +21,7 @@ from ticketflow.testing.server import LoopbackServer, serve
 from ticketflow.wiring import Engine, TrainedModels
 
 QUESTION = "How can I change the delivery address for an order I placed?"
-SONNET_5_5 = (2.00, 10.00)  # input, output USD per million
+SONNET_5_5 = (2.00, 10.00, 2.50, 0.20)  # input, output, 5-minute cache write, cache read: USD per million
 
 
 @pytest.fixture
@@ -64,7 +64,11 @@ def _message(channel: str, external_id: str) -> InboundMessage:
 
 
 def _by_hand(row: dict[str, Any], discount: float) -> float:
-    return (row["input_tokens"] * SONNET_5_5[0] + row["output_tokens"] * SONNET_5_5[1]) * discount / 1e6
+    """The batch discount applies to input and output (FACTS.md); cache writes and reads keep their price."""
+    uncached = (row["input_tokens"] * SONNET_5_5[0] + row["output_tokens"] * SONNET_5_5[1]) * discount
+    written, read = row["cache_creation_input_tokens"], row["cache_read_input_tokens"]
+    cached = written * SONNET_5_5[2] + read * SONNET_5_5[3]
+    return (uncached + cached) / 1e6
 
 
 def test_email_off_peak_goes_through_a_batch_at_half_price_and_is_delivered(

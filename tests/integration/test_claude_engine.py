@@ -99,10 +99,16 @@ def test_the_fake_anthropic_provider_runs_the_pipeline_through_the_sdk(
     )
     try:
         result = engine.handle(_message("f-1", QUESTIONS[0]))
+        second = engine.handle(_message("f-2", QUESTIONS[0]))
         note = engine.cache_note()
     finally:
         engine.close()
     assert result.delivery.outcome is Outcome.SENT
     [call] = result.model_calls
     assert call.request_id is not None and call.request_id.startswith("req_fake") and call.cost_usd > 0
-    assert note is not None and "too short to be cached" in note
+    # the sample store's prefix (rules, voice and the whole policy set) is long enough to be cached:
+    # the first call writes it, the next one reads it
+    assert note is not None and note.endswith(": cached")
+    assert call.cache_creation_input_tokens > 1024
+    [again] = second.model_calls
+    assert again.cache_read_input_tokens == call.cache_creation_input_tokens

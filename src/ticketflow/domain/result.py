@@ -33,6 +33,12 @@ class TicketResult:
 
     @property
     def input_tokens(self) -> int:
+        """Uncached input tokens, as the Messages API counts ``input_tokens`` (cache reads/writes apart)."""
+        return sum(u.input_tokens for u in self.model_calls)
+
+    @property
+    def prompt_tokens(self) -> int:
+        """Every prompt token, cached or not."""
         return sum(
             u.input_tokens + u.cache_read_input_tokens + u.cache_creation_input_tokens
             for u in self.model_calls

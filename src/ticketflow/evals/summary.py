@@ -12,6 +12,7 @@ from ticketflow.domain.result import TicketResult
 from ticketflow.domain.serialize import jsonable
 from ticketflow.evals.metrics import p50_p95, round_floats
 from ticketflow.pipeline import STAGES
+from ticketflow.wiring import cost_usd
 
 
 def projected_costs(result: TicketResult) -> dict[str, float]:
@@ -20,6 +21,17 @@ def projected_costs(result: TicketResult) -> dict[str, float]:
     if result.draft is not None:
         for usage in result.draft.projections:
             costs[usage.model] = costs.get(usage.model, 0.0) + usage.cost_usd
+    return costs
+
+
+def projected_costs_uncached(result: TicketResult) -> dict[str, float]:
+    """The same projection with no prompt caching: every prompt token at the full input price."""
+    costs: dict[str, float] = {}
+    if result.draft is not None:
+        for u in result.draft.projections:
+            prompt = u.input_tokens + u.cache_read_input_tokens + u.cache_creation_input_tokens
+            cost = cost_usd(u.model, input_tokens=prompt, output_tokens=u.output_tokens)
+            costs[u.model] = costs.get(u.model, 0.0) + cost
     return costs
 
 
@@ -86,6 +98,10 @@ def summarise(
     for r in results:
         for stage, ms in r.timings_ms:
             stage_times.setdefault(stage, []).append(ms)
+    uncached = dict.fromkeys(priced_models, 0.0)
+    for r in results:
+        for model, cost in projected_costs_uncached(r).items():
+            uncached[model] = uncached.get(model, 0.0) + cost
     totals = dict.fromkeys(priced_models, 0.0)
     for r in results:
         for model, cost in projected_costs(r).items():
@@ -107,8 +123,10 @@ def summarise(
         "generated_tickets": len(generated),
         "validation_failures_by_check": dict(failed_checks.most_common()),
         "input_tokens": p50_p95([r.input_tokens for r in generated]),
+        "prompt_tokens": p50_p95([r.prompt_tokens for r in generated]),
         "context_tokens": p50_p95([r.context.tokens for r in generated if r.context]),
         "projected_cost_per_ticket_usd": {m: totals[m] / n if n else 0.0 for m in totals},
+        "projected_cost_per_ticket_usd_without_caching": {m: uncached[m] / n if n else 0.0 for m in uncached},
         "cost_projection_note": "offline drafter: what each Claude model would charge for the same prompts",
         "stage_latency_ms": {s: p50_p95(stage_times[s]) for s in STAGES if s in stage_times},
         "ledger_path": ledger_path,

@@ -7,13 +7,15 @@ It reports what the configured Claude models *would* have charged for the same p
 
 from __future__ import annotations
 
+import dataclasses
 import re
+import threading
 import time
 
 from ticketflow.domain.draft import Action, Draft, Usage
 from ticketflow.domain.tokens import estimate_tokens
 from ticketflow.ports.provider import GenerationRequest
-from ticketflow.providers.pricing import PRICED_MODELS, cost_usd
+from ticketflow.providers.pricing import PRICED_MODELS, cost_usd, price_of
 
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
 _WORD = re.compile(r"[a-z0-9]+")
@@ -105,6 +107,8 @@ class OfflineDrafter:
         self._min_score = min_score
         self._max_sentences = max_sentences
         self._latency_s = latency_ms / 1000.0
+        self._warm: set[str] = set()
+        self._lock = threading.Lock()
 
     def generate(self, request: GenerationRequest) -> Draft:
         started = time.perf_counter()
@@ -113,27 +117,14 @@ class OfflineDrafter:
         reply, sources, confidence = self._compose(request)
         action: Action = "reply" if reply else "escalate"
         output = estimate_tokens(reply) + _JSON_OVERHEAD_TOKENS
-        input_tokens = estimate_tokens(request.system) + estimate_tokens(request.prompt)
+        prefix = estimate_tokens(request.system)
+        variable = estimate_tokens(request.prompt)
         elapsed = (time.perf_counter() - started) * 1000
-        projections = tuple(
-            Usage(
-                model=m,
-                input_tokens=input_tokens,
-                output_tokens=output,
-                cost_usd=cost_usd(m, input_tokens=input_tokens, output_tokens=output),
-                projected=True,
-                attempt=request.attempt,
-            )
-            for m in PRICED_MODELS
-        )
-        usage = Usage(
-            model=self._model,
-            input_tokens=input_tokens,
-            output_tokens=output,
-            cost_usd=cost_usd(self._model, input_tokens=input_tokens, output_tokens=output),
+        attempt = request.attempt
+        projections = tuple(self._project(m, prefix, variable, output, attempt) for m in PRICED_MODELS)
+        usage = dataclasses.replace(
+            self._project(self._model, prefix, variable, output, request.attempt),
             latency_ms=round(elapsed, 3),
-            projected=True,
-            attempt=request.attempt,
             stop_reason="end_turn",
         )
         return Draft(
@@ -145,6 +136,37 @@ class OfflineDrafter:
             usage=(usage,),
             attempt=request.attempt,
             projections=projections,
+        )
+
+    def _project(self, model: str, prefix: int, variable: int, output: int, attempt: int) -> Usage:
+        """What ``model`` would report and charge, caching included: like the API, a static prefix at least
+        the model's minimum cacheable length is written to the cache by the first call and read by later
+        ones (a long-running process keeps it warm; the 5-minute TTL is not modelled); a shorter one is
+        never cached."""
+        price = price_of(model)
+        cacheable = price is not None and prefix >= price.min_cacheable_tokens
+        write = read = 0
+        if cacheable:
+            with self._lock:
+                warm = model in self._warm
+                self._warm.add(model)
+            write, read = (0, prefix) if warm else (prefix, 0)
+        uncached = variable if cacheable else prefix + variable
+        return Usage(
+            model=model,
+            input_tokens=uncached,
+            output_tokens=output,
+            cache_creation_input_tokens=write,
+            cache_read_input_tokens=read,
+            cost_usd=cost_usd(
+                model,
+                input_tokens=uncached,
+                output_tokens=output,
+                cache_write_tokens=write,
+                cache_read_tokens=read,
+            ),
+            projected=True,
+            attempt=attempt,
         )
 
     def _compose(self, request: GenerationRequest) -> tuple[str, tuple[str, ...], float]:
