@@ -46,6 +46,9 @@ class ContextSettings(_Section):
     token_budget: int = Field(700, ge=100, description="tokens for the variable part of the prompt")
     passages: int = Field(3, ge=1, le=10)
     history_turns: int = Field(8, ge=0, le=50)
+    summarise_older: bool = Field(
+        False, description="add an extractive summary of turns older than history_turns (up to 40 back)"
+    )
     min_retrieval_score: float = Field(0.5, ge=0.0, description="below this, the offline drafter hands off")
     previous_tickets: int = Field(2, ge=0, le=5, description="the customer's most relevant earlier tickets")
 

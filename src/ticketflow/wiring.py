@@ -302,7 +302,7 @@ class Engine:
         policy_set = [PolicyQuote(d.id, d.title, d.body.strip()) for d in ws.policies]
         system_prompt = build_system_prompt(s.name, ws.voice.text, ws.rules, policy_set)
         return Pipeline(
-            intake=Intake(self.store, s.context.history_turns),
+            intake=Intake(self.store, s.context.history_turns, summarise_older=s.context.summarise_older),
             router=Router(
                 ws.rules,
                 models.intent,

@@ -53,6 +53,8 @@ class Ticket:
     conversation_id: ConversationId
     message: InboundMessage
     history: tuple[Turn, ...] = field(default=())
+    earlier: str | None = None
+    """A short summary of the turns before ``history`` (when summaries are on and the thread is longer)."""
 
     @property
     def text(self) -> str:

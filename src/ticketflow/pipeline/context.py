@@ -211,7 +211,10 @@ class ContextBuilder:
         if passages:
             items.append(_Item("kb:0", "KNOWLEDGE", _passage(passages[0])))
         if ticket.history:
-            items.append(_Item("history", "CONVERSATION HISTORY", render_turns(ticket.history)))
+            turns = render_turns(ticket.history)
+            if ticket.earlier:
+                turns = f"[summary of older turns] {ticket.earlier}\n{turns}"
+            items.append(_Item("history", "CONVERSATION HISTORY", turns))
         items += [_Item(f"previous:{p.id}", "PREVIOUS TICKETS", render_previous(p)) for p in previous]
         items += [_Item(f"kb:{n}", "KNOWLEDGE", _passage(p)) for n, p in enumerate(passages) if n > 0]
         items += [

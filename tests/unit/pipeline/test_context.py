@@ -287,3 +287,12 @@ def test_the_intent_ranks_articles_and_the_customers_words_pick_each_articles_pa
         ("kb-ship", "Lamps ship in 2 days.", 9.0),  # the intent-ranked score, the message's passage
         ("kb-track", TRACKING.text, 2.0),  # not found by the message alone: kept as it was
     ]
+
+
+def test_a_summary_of_older_turns_leads_the_history_section() -> None:
+    builder = ContextBuilder(FakeKnowledge(), FakeCustomers(), token_budget=2000, passages=1)
+    summary = "6 earlier messages. Customer wrote: hello"
+    ticket = dataclasses.replace(_ticket(history=HISTORY), earlier=summary)
+    pack = builder.run(ticket, DECISION)
+    history = pack.rendered[pack.rendered.index("CONVERSATION HISTORY:") :]
+    assert history.splitlines()[1] == f"[summary of older turns] {summary}"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 from ticketflow.domain.ids import ConversationId, TicketId, conversation_id_for, ticket_id_for
 from ticketflow.domain.message import CustomerRef, InboundMessage, Ticket, Turn
 from ticketflow.pipeline.intake import Intake
@@ -92,3 +94,38 @@ def test_zero_history_turns_means_no_history() -> None:
 
     assert result.history == ()
     assert source.calls == []
+
+
+class _LongThread:
+    """A history source holding a 12-turn conversation."""
+
+    def __init__(self) -> None:
+        start = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+        self.turns = [
+            Turn(
+                "customer" if i % 2 == 0 else "agent",
+                f"Message number {i}. More words here.",
+                start + timedelta(hours=i),
+            )
+            for i in range(12)
+        ]
+
+    def history(self, conversation_id: ConversationId, before: TicketId, limit: int) -> list[Turn]:
+        return self.turns[-limit:]
+
+
+def test_older_turns_are_summarised_only_when_configured() -> None:
+    ticket = Ticket(
+        ticket_id_for("chat", "long-1"),
+        conversation_id_for("chat", "long-1"),
+        InboundMessage("chat", "long-1", CustomerRef(email="ana@example.com"), "And now?"),
+    )
+    plain = Intake(_LongThread(), history_turns=4).run(ticket)
+    assert len(plain.history) == 4 and plain.earlier is None
+
+    summarised = Intake(_LongThread(), history_turns=4, summarise_older=True).run(ticket)
+    assert [t.text for t in summarised.history] == [t.text for t in _LongThread().turns[-4:]]
+    assert summarised.earlier is not None
+    assert summarised.earlier.startswith("8 earlier messages from 2026-11-20 09:00 to 2026-11-20 16:00.")
+    assert "Message number 0." in summarised.earlier and "Message number 6." in summarised.earlier
+    assert "Our last reply then: Message number 7." in summarised.earlier
