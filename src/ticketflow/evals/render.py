@@ -56,8 +56,10 @@ def render_demo(report: dict[str, Any], console: Console) -> None:
     cost = Table(title="Projected cost per ticket (over all tickets)", title_justify="left")
     cost.add_column("model")
     cost.add_column("USD / ticket", justify="right")
+    cost.add_column("without caching", justify="right")
+    uncached = report.get("projected_cost_per_ticket_usd_without_caching", {})
     for model, usd in report["projected_cost_per_ticket_usd"].items():
-        cost.add_row(model, f"${usd:.5f}")
+        cost.add_row(model, f"${usd:.5f}", f"${uncached[model]:.5f}" if model in uncached else "—")
     claude = report.get("claude")
     if not claude:
         console.print(cost)
@@ -79,8 +81,11 @@ def render_demo(report: dict[str, Any], console: Console) -> None:
         )
         if claude.get("cache_note"):
             console.print(f"prompt caching: {claude['cache_note']}")
-    tokens = report["input_tokens"]
-    console.print(f"input tokens per drafted ticket: p50 {tokens['p50']:.0f}, p95 {tokens['p95']:.0f}")
+    tokens, prompt = report["input_tokens"], report.get("prompt_tokens", report["input_tokens"])
+    console.print(
+        f"input tokens per drafted ticket: p50 {tokens['p50']:.0f}, p95 {tokens['p95']:.0f} uncached; "
+        f"all prompt tokens p50 {prompt['p50']:.0f}, p95 {prompt['p95']:.0f} (the static prefix is cached)"
+    )
     latency = Table(title="Stage latency (ms)", title_justify="left")
     latency.add_column("stage")
     latency.add_column("p50", justify="right")
