@@ -35,7 +35,7 @@ from ticketflow.domain.tokens import estimate_tokens
 from ticketflow.errors import ConfigError
 from ticketflow.ports.provider import GenerationRequest
 from ticketflow.providers.pricing import cost_usd, price_of
-from ticketflow.providers.schema import schema_errors
+from ticketflow.providers.schema import draft_from_json, schema_errors
 
 log = logging.getLogger("ticketflow.providers.anthropic")
 
@@ -245,22 +245,7 @@ class AnthropicProvider:
         if message.stop_reason == "refusal":
             return "refusal"
         text = "".join(b.text for b in message.content if b.type == "text")
-        try:
-            value = json.loads(text)
-        except json.JSONDecodeError as exc:
-            return f"not JSON ({exc.msg}); stop_reason={message.stop_reason}"
-        problems = schema_errors(value, self._schema)
-        if problems:
-            return "; ".join(problems[:3])
-        return Draft(
-            reply=value["reply"].strip(),
-            action=value["action"],
-            escalation_reason=value.get("escalation_reason"),
-            cited_sources=tuple(value.get("cited_sources") or ()),
-            confidence=float(value.get("confidence") or 0.0),
-            usage=tuple(usages),
-            attempt=attempt,
-        )
+        return draft_from_json(text, self._schema, usages, attempt, f"stop_reason={message.stop_reason}")
 
     def structured(
         self, system: str, prompt: str, max_tokens: int

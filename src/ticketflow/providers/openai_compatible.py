@@ -14,7 +14,6 @@ Plain ``httpx``: these servers speak the same small wire format, so no SDK is ne
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
 import time
 from typing import Any
@@ -23,7 +22,7 @@ import httpx
 
 from ticketflow.domain.draft import Draft, Usage
 from ticketflow.ports.provider import GenerationRequest
-from ticketflow.providers.schema import schema_errors
+from ticketflow.providers.schema import draft_from_json
 
 log = logging.getLogger("ticketflow.providers.openai_compatible")
 
@@ -103,22 +102,7 @@ class OpenAICompatibleProvider:
         usage = self._usage(payload.get("usage") or {}, started, len(usages) + 1, finish)
         usages.append(dataclasses.replace(usage, request_id=payload.get("id")))
         text = (choice.get("message") or {}).get("content") or ""
-        try:
-            value = json.loads(text)
-        except json.JSONDecodeError as exc:
-            return f"not JSON ({exc.msg}); finish_reason={finish}"
-        problems = schema_errors(value, self._schema)
-        if problems:
-            return "; ".join(problems[:3])
-        return Draft(
-            reply=value["reply"].strip(),
-            action=value["action"],
-            escalation_reason=value.get("escalation_reason"),
-            cited_sources=tuple(value.get("cited_sources") or ()),
-            confidence=float(value.get("confidence") or 0.0),
-            usage=tuple(usages),
-            attempt=request.attempt,
-        )
+        return draft_from_json(text, self._schema, usages, request.attempt, f"finish_reason={finish}")
 
     def _usage(self, usage: dict[str, Any], started: float, number: int, stop: str | None) -> Usage:
         prompt = int(usage.get("prompt_tokens") or 0)

@@ -6,7 +6,11 @@ Supported: ``type`` (a name or a list of names), ``enum``, ``properties``, ``req
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from typing import Any
+
+from ticketflow.domain.draft import Draft, Usage
 
 _TYPES: dict[str, tuple[type, ...]] = {
     "object": (dict,),
@@ -47,3 +51,28 @@ def schema_errors(value: Any, schema: dict[str, Any], where: str = "$") -> list[
         for i, item in enumerate(value):
             problems += schema_errors(item, schema["items"], f"{where}[{i}]")
     return problems
+
+
+def draft_from_json(
+    text: str, schema: dict[str, Any], usages: Sequence[Usage], attempt: int, stop: str
+) -> Draft | str:
+    """The structured draft in a model's JSON ``text``, or why it is unusable (not JSON, off the schema).
+
+    ``stop`` (e.g. ``stop_reason=max_tokens``) goes into the reason, since a cut-off reply is the usual cause.
+    """
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        return f"not JSON ({exc.msg}); {stop}"
+    problems = schema_errors(value, schema)
+    if problems:
+        return "; ".join(problems[:3])
+    return Draft(
+        reply=value["reply"].strip(),
+        action=value["action"],
+        escalation_reason=value.get("escalation_reason"),
+        cited_sources=tuple(value.get("cited_sources") or ()),
+        confidence=float(value.get("confidence") or 0.0),
+        usage=tuple(usages),
+        attempt=attempt,
+    )
