@@ -53,6 +53,7 @@ from ticketflow.ports.check import Check
 from ticketflow.ports.customers import CustomerSource
 from ticketflow.ports.provider import Provider
 from ticketflow.privacy.masking import PlaceholderMasker, published_values
+from ticketflow.privacy.presidio import ENTITIES as PII_ENTITIES
 from ticketflow.privacy.presidio import PresidioPatterns
 from ticketflow.providers.anthropic import AnthropicProvider
 from ticketflow.providers.budget import DailyBudget
@@ -66,6 +67,7 @@ from ticketflow.storage.repository import SqlStore
 
 __all__ = [
     "CHANNELS",
+    "PII_ENTITIES",
     "PRICED_MODELS",
     "Engine",
     "MessageIn",

@@ -25,7 +25,7 @@ from ticketflow.domain.records import EvalRecord
 from ticketflow.domain.result import TicketResult
 from ticketflow.evals import metrics
 from ticketflow.pipeline.delivery import Deliverer
-from ticketflow.wiring import Engine, ticket_from_record
+from ticketflow.wiring import PII_ENTITIES, Engine, ticket_from_record
 
 ALIASES = {"ADDRESS": "STREET_ADDRESS"}
 _WORD = re.compile(r"[a-z0-9]+")
@@ -204,16 +204,7 @@ def issue6_scores(engine: Engine, pairs: Sequence[tuple[EvalRecord, TicketResult
         report["pii"] = pii_scores(
             with_pii,
             found,
-            (
-                "EMAIL_ADDRESS",
-                "PHONE_NUMBER",
-                "CREDIT_CARD",
-                "IBAN_CODE",
-                "US_SSN",
-                "IP_ADDRESS",
-                "PERSON",
-                "STREET_ADDRESS",
-            ),
+            PII_ENTITIES,
         )
     grounding = grounding_scores(pairs)
     if grounding is not None:
