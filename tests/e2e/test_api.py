@@ -125,3 +125,14 @@ def test_metrics_count_finished_tickets_by_outcome(client: TestClient) -> None:
     labels = f'outcome="{view["outcome"]}",route="{view["decision"]["route"]}"'
     assert f"ticketflow_tickets_total{{{labels}}} 1.0" in text
     assert "ticketflow_stage_seconds_bucket" in text
+
+
+def test_a_drafted_ticket_shows_its_customer_lookup_timed_and_counted(client: TestClient) -> None:
+    body = _body(external_id="api-fetch", text="Where is my order NW-100234? It has not arrived yet.")
+    ticket_id = client.post("/v1/messages", json=body).json()["ticket_id"]
+    view = _wait_done(client, ticket_id)
+    assert view["decision"]["route"] == "auto", "an order question is drafted: its customer is looked up"
+    [fetch] = view["fetches"]
+    assert fetch["latency_ms"] >= 0 and fetch["seq"] == 1
+    labels = f'result="{"found" if fetch["found"] else "unknown"}",source="{fetch["source"]}"'
+    assert f"ticketflow_customer_fetch_seconds_count{{{labels}}} 1.0" in client.get("/metrics").text

@@ -51,6 +51,21 @@ def test_recording_a_result_twice_writes_the_ledger_once(engine: Engine) -> None
     assert engine.store.counts()["ledger"] == before == len(result.model_calls)
 
 
+def test_the_customer_lookup_is_timed_in_the_store_once_beside_the_model_calls(engine: Engine) -> None:
+    store = engine.store
+    assert store is not None
+    result = engine.handle(_message("m-4", "Where is my order NW-100234?"))
+    fetch = result.context.customer_fetch if result.context else None
+    assert fetch is not None, "every drafted ticket looks its customer up"
+    store.finish(result)
+    [row] = store.fetches_for(result.ticket.id)
+    assert (row["source"], row["found"], row["latency_ms"]) == (fetch.source, fetch.found, fetch.ms)
+    assert row["stale"] == [] and row["error"] is None
+    view = store.ticket_view(result.ticket.id)
+    assert view is not None and view["fetches"] == [row]
+    assert store.counts()["fetches"] == 1
+
+
 def test_migrations_are_idempotent(engine: Engine, database_url: str) -> None:
     from ticketflow.storage.repository import SqlStore
 

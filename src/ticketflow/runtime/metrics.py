@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
+from ticketflow.domain.customer import CustomerFetch
 from ticketflow.domain.result import TicketResult
+
+
+def fetch_result(fetch: CustomerFetch) -> str:
+    """``error``, ``stale``, ``found`` or ``unknown`` (no such customer): the fetch histogram's label."""
+    if fetch.error:
+        return "error"
+    if fetch.stale:
+        return "stale"
+    return "found" if fetch.found else "unknown"
 
 
 class TicketMetrics:
@@ -37,6 +47,14 @@ class TicketMetrics:
             registry=r,
         )
 
+        self.fetch_seconds = Histogram(
+            "ticketflow_customer_fetch_seconds",
+            "Time spent fetching the customer's facts, by source and result",
+            ["source", "result"],
+            buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+            registry=r,
+        )
+
     def observe(self, result: TicketResult) -> None:
         outcome = result.delivery.outcome.value
         self.tickets.labels(result.decision.route.value, outcome).inc()
@@ -54,3 +72,6 @@ class TicketMetrics:
             self.tokens.labels(usage.model, "cache_write").inc(usage.cache_creation_input_tokens)
         for stage, ms in result.timings_ms:
             self.stage_seconds.labels(stage).observe(ms / 1000)
+        fetch = result.context.customer_fetch if result.context is not None else None
+        if fetch is not None:
+            self.fetch_seconds.labels(fetch.source, fetch_result(fetch)).observe(fetch.ms / 1000)

@@ -19,7 +19,16 @@ from ticketflow.domain.result import TicketResult
 from ticketflow.domain.serialize import jsonable
 from ticketflow.storage.batch_items import SqlBatchClaims
 from ticketflow.storage.db import create_engine, migrate
-from ticketflow.storage.tables import audit_log, conversations, ledger, messages, outbox, reviews, tickets
+from ticketflow.storage.tables import (
+    audit_log,
+    conversations,
+    fetches,
+    ledger,
+    messages,
+    outbox,
+    reviews,
+    tickets,
+)
 
 QUEUED, PROCESSING, DONE = "queued", "processing", "done"
 
@@ -283,6 +292,20 @@ class SqlStore:
                             at=now,
                         )
                     )
+                fetch = result.context.customer_fetch if result.context is not None else None
+                if fetch is not None:
+                    conn.execute(
+                        fetches.insert().values(
+                            ticket_id=ticket_id,
+                            seq=1,
+                            source=fetch.source,
+                            latency_ms=fetch.ms,
+                            found=fetch.found,
+                            stale=list(fetch.stale),
+                            error=fetch.error,
+                            at=now,
+                        )
+                    )
             conn.execute(
                 tickets.update()
                 .where(tickets.c.id == ticket_id)
@@ -326,6 +349,7 @@ class SqlStore:
             "handoff": review["handoff"] if review else None,
             "stage_latency_ms": row["timings"] or {},
             "ledger": self.ledger_for(ticket_id),
+            "fetches": self.fetches_for(ticket_id),
             "audit": self.audit_for(ticket_id),
         }
 
@@ -351,9 +375,17 @@ class SqlStore:
         return float(total)
 
     def ledger_for(self, ticket_id: str) -> list[dict[str, Any]]:
+        """The ticket's model calls, in order: tokens, cost, latency, attempt, request id."""
+        return self._rows_of(ledger, ticket_id)
+
+    def fetches_for(self, ticket_id: str) -> list[dict[str, Any]]:
+        """The ticket's customer-fact lookups, in order: source, latency, found, stale facts, error."""
+        return self._rows_of(fetches, ticket_id)
+
+    def _rows_of(self, table: sa.Table, ticket_id: str) -> list[dict[str, Any]]:
         with self.engine.connect() as conn:
             rows = conn.execute(
-                sa.select(ledger).where(ledger.c.ticket_id == ticket_id).order_by(ledger.c.seq)
+                sa.select(table).where(table.c.ticket_id == ticket_id).order_by(table.c.seq)
             ).mappings()
             return [
                 {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in r.items() if k != "id"}
@@ -371,4 +403,5 @@ class SqlStore:
                 "outbox": conn.execute(sa.select(sa.func.count()).select_from(outbox)).scalar_one(),
                 "reviews": conn.execute(sa.select(sa.func.count()).select_from(reviews)).scalar_one(),
                 "ledger": conn.execute(sa.select(sa.func.count()).select_from(ledger)).scalar_one(),
+                "fetches": conn.execute(sa.select(sa.func.count()).select_from(fetches)).scalar_one(),
             }

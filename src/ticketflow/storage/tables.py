@@ -79,6 +79,22 @@ ledger = sa.Table(
     sa.UniqueConstraint("ticket_id", "seq", name="uq_ledger_ticket_seq"),
 )
 
+fetches = sa.Table(
+    "fetches",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("ticket_id", sa.String(64), nullable=False, index=True),
+    sa.Column("seq", sa.Integer, nullable=False),
+    sa.Column("source", sa.String(64), nullable=False),
+    sa.Column("latency_ms", sa.Float, nullable=False),
+    sa.Column("found", sa.Boolean, nullable=False),
+    sa.Column("stale", sa.JSON, nullable=False),
+    sa.Column("error", sa.Text),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.UniqueConstraint("ticket_id", "seq", name="uq_fetches_ticket_seq"),
+)
+"""The ledger's other half: every lookup of customer facts a ticket made, timed, with how fresh it was."""
+
 outbox = sa.Table(
     "outbox",
     metadata,
