@@ -135,13 +135,28 @@ def train(
     file: Annotated[Path, typer.Argument(help="ticket-eval JSONL with labels.intent (and labels.sentiment)")],
     workspace: WorkspaceOpt = Path("examples/store"),
 ) -> None:
-    """Train the workspace's intent model (and tone model) and store them under var/models/."""
-    from ticketflow.wiring import Settings, read_records, save_models, train_models, workspace_rules
+    """Train the workspace's intent model (and tone model) and store them under var/models/.
+
+    The workspace's intents.yaml phrasings are added to FILE's labelled intents.
+    """
+    from ticketflow.wiring import (
+        Settings,
+        read_records,
+        save_models,
+        train_models,
+        workspace_phrasings,
+        workspace_rules,
+    )
 
     try:
         settings = Settings.load(workspace)
         records = read_records(file)
-        models = train_models(records, rules=workspace_rules(settings), backend=settings.routing.backend)
+        models = train_models(
+            records,
+            rules=workspace_rules(settings),
+            backend=settings.routing.backend,
+            phrasings=workspace_phrasings(settings),
+        )
         if models.intent is None and models.tone is None:
             raise TicketflowError(f"{file}: no record has labels.intent or labels.sentiment")
         for path in save_models(settings, models):

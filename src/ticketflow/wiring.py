@@ -36,6 +36,8 @@ from ticketflow.knowledge.classifier import TextClassifier, fingerprint
 from ticketflow.knowledge.customer_cache import TieredCustomers
 from ticketflow.knowledge.customer_sources import HttpCustomers, SqlCustomers
 from ticketflow.knowledge.embeddings import EmbeddingClassifier
+from ticketflow.knowledge.phrasings import Phrasings, load_phrasings
+from ticketflow.knowledge.phrasings import labelled as labelled_phrasings
 from ticketflow.knowledge.rules import load_rules
 from ticketflow.knowledge.sentiment import VaderLexicon
 from ticketflow.knowledge.workspace import Workspace, load_workspace
@@ -79,6 +81,7 @@ __all__ = [
     "save_models",
     "ticket_from_record",
     "train_models",
+    "workspace_phrasings",
     "workspace_rules",
 ]
 
@@ -162,15 +165,20 @@ class TrainedModels:
 
 
 def train_models(
-    records: Sequence[EvalRecord], *, rules: RuleBook | None = None, backend: str = "tfidf"
+    records: Sequence[EvalRecord],
+    *,
+    rules: RuleBook | None = None,
+    backend: str = "tfidf",
+    phrasings: Phrasings | None = None,
 ) -> TrainedModels:
     """Train the intent model from ``labels.intent`` and the tone model from ``labels.sentiment``.
 
+    ``phrasings`` (the workspace's ``intents.yaml``) are more intent examples, after the records'.
     ``backend`` is ``routing.backend``: ``"embeddings"`` adds sentence embeddings to the intent model's
     features (the embeddings extra). The tone model reads each text with the cues of the lexicon reading
     (VADER polarity, our complaint rules, ``rules``' anger lexicon), exactly as routing will show it.
     """
-    with_intent = [(r.text, str(r.labels["intent"])) for r in records if r.labels.get("intent")]
+    with_intent = intent_examples(records, phrasings)
     with_tone = [(r.text, str(r.labels["sentiment"])) for r in records if r.labels.get("sentiment")]
     intent_model = EmbeddingClassifier if backend == "embeddings" else TextClassifier
     intent = intent_model.train(*zip(*with_intent, strict=True)) if with_intent else None
@@ -182,6 +190,17 @@ def train_models(
     return TrainedModels(intent, tone)
 
 
+def intent_examples(records: Sequence[EvalRecord], phrasings: Phrasings | None) -> list[tuple[str, str]]:
+    """``(text, intent)`` to train routing on: labelled records, then phrasings."""
+    labelled = [(r.text, str(r.labels["intent"])) for r in records if r.labels.get("intent")]
+    return labelled + labelled_phrasings(phrasings or {})
+
+
+def workspace_phrasings(settings: Settings) -> Phrasings:
+    """The workspace's ``intents.yaml`` (``ticketflow train`` adds them to the file it is given)."""
+    return load_phrasings(settings.workspace / "intents.yaml")
+
+
 def workspace_rules(settings: Settings) -> RuleBook:
     """The workspace's ``rules.yaml`` (for training the tone model as routing will read it)."""
     return load_rules(settings.workspace / "rules.yaml")
@@ -190,12 +209,17 @@ def workspace_rules(settings: Settings) -> RuleBook:
 def canned_matcher(workspace: Workspace) -> CannedMatcher | None:
     """Nearest-neighbour matching of canned answers: their example phrasings plus labelled tickets.
 
-    Labelled tickets (``examples.jsonl``) of a canned intent add phrasings; those of other intents are the
-    negatives that calibrate the similarity threshold.
+    Labelled tickets (``examples.jsonl``) and ``intents.yaml`` phrasings of a canned intent add phrasings;
+    those of other intents are the negatives that calibrate the similarity threshold.
     """
     canned = workspace.rules.canned
     phrasings = [(text, intent) for intent, answer in canned.items() for text in answer.examples]
     others: list[str] = []
+    for text, intent in labelled_phrasings(workspace.phrasings):
+        if intent in canned:
+            phrasings.append((text, intent))
+        else:
+            others.append(text)
     if workspace.examples_path.exists():
         for record in read_records(workspace.examples_path):
             intent = str(record.labels.get("intent") or "")
@@ -235,9 +259,9 @@ def _workspace_models(settings: Settings, workspace: Workspace) -> TrainedModels
     backend = settings.routing.backend
     intent = load_intent_model(intent_path, backend) if intent_path.exists() else None
     tone = TextClassifier.load(tone_path) if tone_path.exists() else None
-    if intent is None and workspace.examples_path.exists():
-        records = read_records(workspace.examples_path)
-        labelled = [(r.text, str(r.labels["intent"])) for r in records if r.labels.get("intent")]
+    if intent is None and (workspace.examples_path.exists() or workspace.phrasings):
+        records = read_records(workspace.examples_path) if workspace.examples_path.exists() else []
+        labelled = intent_examples(records, workspace.phrasings)
         kind = "" if backend == "tfidf" else f"{backend}-"
         cache = folder / f"intent-examples-{kind}{fingerprint(*zip(*labelled, strict=True))}.joblib"
         try:
@@ -245,7 +269,7 @@ def _workspace_models(settings: Settings, workspace: Workspace) -> TrainedModels
         except ConfigError:  # saved by an older version: retrain below
             intent = None
         if intent is None:
-            trained = train_models(records, backend=backend)
+            trained = train_models(records, backend=backend, phrasings=workspace.phrasings)
             intent = trained.intent
             if intent is not None:
                 intent.save(cache)

@@ -39,7 +39,14 @@ def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def test_init_scaffolds_a_commented_workspace(workspace: Path) -> None:
-    for name in ("ticketflow.toml", "voice.md", "rules.yaml", "customers.csv", "examples.jsonl"):
+    for name in (
+        "ticketflow.toml",
+        "voice.md",
+        "rules.yaml",
+        "intents.yaml",
+        "customers.csv",
+        "examples.jsonl",
+    ):
         assert (workspace / name).exists(), name
     assert (workspace / "ticketflow.toml").read_text().startswith("#")
     again = runner.invoke(app, ["init", str(workspace)])

@@ -1,4 +1,4 @@
-"""Read a workspace folder into values: voice, policies, articles, rules, customers."""
+"""Read a workspace folder into values: voice, policies, articles, rules, phrasings, customers."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from ticketflow.knowledge.bm25 import Bm25Index
 from ticketflow.knowledge.chunking import Chunk, chunk_markdown
 from ticketflow.knowledge.customers import CsvCustomers
 from ticketflow.knowledge.frontmatter import Document, read_document
+from ticketflow.knowledge.phrasings import Phrasings, load_phrasings
 from ticketflow.knowledge.rules import load_rules
 
 _BANNED_HEADER = re.compile(r"^\s*banned phrases\s*:?\s*$", re.IGNORECASE)
@@ -34,6 +35,8 @@ class Workspace:
     rules: RuleBook
     index: Bm25Index
     customers: CsvCustomers
+    phrasings: Phrasings
+    """``intents.yaml``: customer phrasings per intent (training, search, canned matching)."""
 
     @property
     def examples_path(self) -> Path:
@@ -73,17 +76,19 @@ def _documents(folder: Path) -> tuple[Document, ...]:
 
 
 def article_questions(
-    articles: tuple[Document, ...], examples: Path, rules: RuleBook
+    articles: tuple[Document, ...], examples: Path, rules: RuleBook, phrasings: Phrasings | None = None
 ) -> dict[str, tuple[str, ...]]:
     """Per article, the questions it answers in customers' words, for document expansion in the index.
 
-    They are the texts of the labelled tickets in ``examples`` and the canned answers' example phrasings, of
-    every intent the article's front matter names. Only the workspace's own files are read, so an
-    evaluation on another data set never finds its own test messages in the index.
+    They are the texts of the labelled tickets in ``examples``, the canned answers' example phrasings and
+    ``intents.yaml``'s phrasings, of every intent the article's front matter names. Only the workspace's own
+    files are read, so an evaluation on another data set never finds its own test messages in the index.
     """
     asked: dict[str, list[str]] = {}
     for intent, canned in rules.canned.items():
         asked.setdefault(intent, []).extend(canned.examples)
+    for intent, texts in (phrasings or {}).items():
+        asked.setdefault(intent, []).extend(texts)
     if examples.exists():
         try:
             with examples.open(encoding="utf-8") as handle:
@@ -117,7 +122,8 @@ def load_workspace(root: Path, *, index_dir: Path | None = None) -> Workspace:
         chunks += chunk_markdown(doc.id, doc.title, doc.body, kind="kb", intents=doc.intents)
     quotes = [(PolicyQuote(doc.id, doc.title, doc.body.strip()), doc.intents) for doc in policies]
     rules = load_rules(root / "rules.yaml")
-    questions = article_questions(articles, root / "examples.jsonl", rules)
+    phrasings = load_phrasings(root / "intents.yaml")
+    questions = article_questions(articles, root / "examples.jsonl", rules, phrasings)
     return Workspace(
         root=root,
         voice=read_voice(root / "voice.md"),
@@ -126,4 +132,5 @@ def load_workspace(root: Path, *, index_dir: Path | None = None) -> Workspace:
         rules=rules,
         index=Bm25Index(chunks, quotes, questions=questions, cache_dir=index_dir),
         customers=CsvCustomers.from_workspace(root),
+        phrasings=phrasings,
     )

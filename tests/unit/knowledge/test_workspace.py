@@ -90,13 +90,16 @@ def test_articles_are_found_through_the_labelled_tickets_and_canned_phrasings_of
         + _label("hello there", None)
     )
 
+    (tmp_path / "intents.yaml").write_text("track_order: [is the parcel en route]\nget_refund: [a refund]\n")
+
     ws = load_workspace(tmp_path)
 
-    assert article_questions(ws.articles, ws.examples_path, ws.rules) == {
-        "tracking": ("has my stuff shipped", "my consignment is late")
+    assert article_questions(ws.articles, ws.examples_path, ws.rules, ws.phrasings) == {
+        "tracking": ("has my stuff shipped", "is the parcel en route", "my consignment is late")
     }
     assert [p.source_id for p in ws.index.search("consignment", k=1)] == ["tracking"]
     assert [p.source_id for p in ws.index.search("stuff shipped", k=1)] == ["tracking"]
+    assert [p.source_id for p in ws.index.search("en route", k=1)] == ["tracking"]
 
 
 def test_a_malformed_examples_file_is_named_in_the_error(tmp_path: Path) -> None:
