@@ -49,7 +49,14 @@ class ContextSettings(_Section):
     summarise_older: bool = Field(
         False, description="add an extractive summary of turns older than history_turns (up to 40 back)"
     )
-    min_retrieval_score: float = Field(0.5, ge=0.0, description="below this, the offline drafter hands off")
+    min_retrieval_score: float = Field(
+        0.5, ge=0.0, description="BM25 score below which the offline drafter hands off"
+    )
+    rankers: tuple[Literal["questions", "embeddings"], ...] = Field(
+        ("questions",),
+        description="second opinions fused with BM25 by reciprocal rank: nearest customer phrasings "
+        "(questions), sentence embeddings (embeddings extra); [] for BM25 alone",
+    )
     previous_tickets: int = Field(2, ge=0, le=5, description="the customer's most relevant earlier tickets")
 
 

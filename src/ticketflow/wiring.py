@@ -38,6 +38,7 @@ from ticketflow.knowledge.customer_sources import HttpCustomers, SqlCustomers
 from ticketflow.knowledge.embeddings import EmbeddingClassifier
 from ticketflow.knowledge.phrasings import Phrasings, load_phrasings
 from ticketflow.knowledge.phrasings import labelled as labelled_phrasings
+from ticketflow.knowledge.questions import NearestQuestions
 from ticketflow.knowledge.rules import load_rules
 from ticketflow.knowledge.sentiment import VaderLexicon
 from ticketflow.knowledge.workspace import Workspace, load_workspace
@@ -53,6 +54,7 @@ from ticketflow.pipeline.validation import Validator
 from ticketflow.ports.batch import BatchProvider
 from ticketflow.ports.check import Check
 from ticketflow.ports.customers import CustomerSource
+from ticketflow.ports.knowledge import DocumentRanker
 from ticketflow.ports.provider import Provider
 from ticketflow.privacy.masking import PlaceholderMasker, published_values
 from ticketflow.privacy.presidio import ENTITIES as PII_ENTITIES
@@ -230,6 +232,15 @@ def canned_matcher(workspace: Workspace) -> CannedMatcher | None:
     return CannedMatcher.build(phrasings, others)
 
 
+def document_rankers(settings: Settings, workspace: Workspace) -> tuple[DocumentRanker, ...]:
+    """The ``context.rankers`` fused with BM25, built over the workspace's articles and their questions."""
+    rankers: list[DocumentRanker] = []
+    for name in settings.context.rankers:
+        if name == "questions":
+            rankers.append(NearestQuestions(workspace.questions or {}, workspace.first_chunks()))
+    return tuple(rankers)
+
+
 def models_dir(settings: Settings) -> Path:
     return settings.var_dir / "models"
 
@@ -351,6 +362,7 @@ class Engine:
                 previous=s.context.previous_tickets,
                 on_stale=s.customers.on_stale,
                 live_intents=frozenset(s.customers.live_intents),
+                rankers=document_rankers(s, ws),
             ),
             generator=Generator(provider, system_prompt, masker=PlaceholderMasker(detector, published)),
             validator=Validator(

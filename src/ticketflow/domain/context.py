@@ -17,7 +17,16 @@ class Passage:
     title: str
     text: str
     score: float
+    """How strongly retrieval ranks it: BM25's score, or the fused score when several rankings are fused."""
     kind: str = "kb"
+    lexical: float | None = None
+    """Word-overlap evidence (BM25's score) when ``score`` is something else, such as a fused score; 0 when
+    only a ranking that reads no words found it. None: ``score`` is BM25's own."""
+
+    @property
+    def word_score(self) -> float:
+        """The BM25 score behind this passage, whatever ranked it."""
+        return self.score if self.lexical is None else self.lexical
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,61 +10,28 @@ matched too (any match is wrong). See :func:`calibrate`.
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 
 import numpy as np
+from scipy.sparse import csr_matrix
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from ticketflow.domain.rules import CannedMatch
+from ticketflow.knowledge.vectors import TfidfRows
 
 TARGET_PRECISION = 0.95
 _NEVER = 1.01
 """A threshold no cosine reaches: used when the data cannot support any cut."""
 
 
-@dataclass(frozen=True, slots=True)
-class _Vectors:
-    analyzers: tuple[tuple[Callable[[str], list[str]], dict[str, int], np.ndarray, int], ...]
-    width: int
-
-    def row(self, text: str) -> tuple[list[int], np.ndarray]:
-        columns: list[int] = []
-        weights: list[float] = []
-        for analyze, vocabulary, idf, offset in self.analyzers:
-            counts = Counter(t for t in analyze(text) if t in vocabulary)
-            if not counts:
-                continue
-            local = np.fromiter((vocabulary[t] for t in counts), dtype=np.int64, count=len(counts))
-            values = (np.log(np.fromiter(counts.values(), dtype=float, count=len(counts))) + 1.0) * idf[local]
-            values /= np.sqrt(values @ values)
-            columns.extend((local + offset).tolist())
-            weights.extend(values.tolist())
-        vector = np.asarray(weights)
-        norm = float(np.sqrt(vector @ vector)) if len(vector) else 0.0
-        return columns, vector / norm if norm else vector
-
-    def matrix(self, texts: Sequence[str]) -> np.ndarray:
-        out = np.zeros((len(texts), self.width))
-        for i, text in enumerate(texts):
-            columns, values = self.row(text)
-            out[i, columns] = values
-        return out
-
-
-def _fit_vectors(texts: Sequence[str]) -> _Vectors:
-    parts = []
-    offset = 0
-    for vectorizer in (
-        TfidfVectorizer(ngram_range=(1, 1), sublinear_tf=True),
-        TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True),
-    ):
-        vectorizer.fit(list(texts))
-        vocabulary: dict[str, int] = vectorizer.vocabulary_
-        parts.append((vectorizer.build_analyzer(), vocabulary, vectorizer.idf_, offset))
-        offset += len(vocabulary)
-    return _Vectors(tuple(parts), offset)
+def _fit_vectors(texts: Sequence[str]) -> tuple[TfidfRows, csr_matrix]:
+    return TfidfRows.fit_rows(
+        texts,
+        (
+            TfidfVectorizer(ngram_range=(1, 1), sublinear_tf=True),
+            TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True),
+        ),
+    )
 
 
 def calibrate(similarity: np.ndarray, right: np.ndarray, target_precision: float = TARGET_PRECISION) -> float:
@@ -87,10 +54,13 @@ class CannedMatcher:
         self, texts: Sequence[str], intents: Sequence[str], threshold: float, *, corpus: Sequence[str] = ()
     ) -> None:
         # idf from every text we have, so words common to all tickets ("how do I", "my") weigh little
-        self._vectors = _fit_vectors([*texts, *corpus])
+        self._vectors, rows = _fit_vectors([*texts, *corpus])
         self._examples = tuple(texts)
         self._intents = tuple(intents)
-        self._matrix = self._vectors.matrix(texts)
+        self._matrix = rows[: len(texts)]
+        self._corpus = rows[len(texts) :]
+        self._by_term = self._matrix.T.tocsr()
+        """(terms, examples): a message's terms select rows, whose weighted sum is every cosine at once."""
         self.threshold = threshold
 
     @classmethod
@@ -107,26 +77,23 @@ class CannedMatcher:
         texts = [t for t, _ in examples]
         intents = [i for _, i in examples]
         probe = cls(texts, intents, _NEVER, corpus=others)
-        sims: list[float] = []
-        right: list[bool] = []
-        for i in range(len(texts)):  # leave-one-out: the nearest *other* example
-            row = probe._matrix @ probe._matrix[i]
-            row[i] = -1.0
-            best = int(np.argmax(row))
-            sims.append(float(row[best]))
-            right.append(intents[best] == intents[i])
-        for text in others:
-            _, similarity = probe._nearest(text)
-            sims.append(similarity)
-            right.append(False)
-        threshold = calibrate(np.asarray(sims), np.asarray(right), target_precision)
-        return cls(texts, intents, threshold, corpus=others)
+        # leave-one-out: each example's nearest *other* example
+        pairs = (probe._matrix @ probe._by_term).toarray()
+        np.fill_diagonal(pairs, -1.0)
+        nearest = pairs.argmax(axis=1)
+        sims: list[float] = pairs[np.arange(len(texts)), nearest].tolist()
+        right: list[bool] = [intents[int(b)] == intent for b, intent in zip(nearest, intents, strict=True)]
+        if others:  # every match of a ticket whose answer is not canned is wrong
+            sims.extend((probe._corpus @ probe._by_term).max(axis=1).toarray().ravel().tolist())
+            right.extend([False] * len(others))
+        probe.threshold = calibrate(np.asarray(sims), np.asarray(right), target_precision)
+        return probe
 
     def _nearest(self, text: str) -> tuple[int, float]:
         columns, values = self._vectors.row(text)
         if not columns:
             return 0, 0.0
-        scores = self._matrix[:, columns] @ values
+        scores = self._by_term[columns].T @ values
         best = int(np.argmax(scores))
         return best, float(scores[best])
 

@@ -37,6 +37,17 @@ class Workspace:
     customers: CsvCustomers
     phrasings: Phrasings
     """``intents.yaml``: customer phrasings per intent (training, search, canned matching)."""
+    chunks: tuple[Chunk, ...] = ()
+    """The articles' chunks, as indexed."""
+    questions: dict[str, tuple[str, ...]] | None = None
+    """Per article id, the questions it answers in customers' words (:func:`article_questions`)."""
+
+    def first_chunks(self) -> dict[str, Chunk]:
+        """Per article id, its first chunk."""
+        first: dict[str, Chunk] = {}
+        for chunk in self.chunks:
+            first.setdefault(chunk.source_id, chunk)
+        return first
 
     @property
     def examples_path(self) -> Path:
@@ -133,4 +144,6 @@ def load_workspace(root: Path, *, index_dir: Path | None = None) -> Workspace:
         index=Bm25Index(chunks, quotes, questions=questions, cache_dir=index_dir),
         customers=CsvCustomers.from_workspace(root),
         phrasings=phrasings,
+        chunks=tuple(chunks),
+        questions=questions,
     )

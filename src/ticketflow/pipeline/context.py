@@ -21,9 +21,10 @@ from ticketflow.domain.customer import Customer, CustomerFetch, CustomerUnavaila
 from ticketflow.domain.decision import Decision
 from ticketflow.domain.message import Ticket, Turn
 from ticketflow.domain.tokens import estimate_tokens
+from ticketflow.pipeline.fusion import fuse
 from ticketflow.pipeline.previous_tickets import rank_previous
 from ticketflow.ports.customers import CustomerSource, PastTickets
-from ticketflow.ports.knowledge import KnowledgeIndex
+from ticketflow.ports.knowledge import DocumentRanker, KnowledgeIndex
 
 OnStale = Literal["use", "handoff"]
 STALE_HANDOFF = "stale_customer_data"
@@ -75,6 +76,8 @@ def render_previous(past: PastTicket, max_chars: int = 200) -> str:
 
 INTENT_WEIGHT = 3
 """Copies of a sure intent added to the query; an unsure one is added fewer times, or not at all."""
+FUSION_DEPTH = 20
+"""How deep each ranking is read before fusion (a workspace has tens of articles, not thousands)."""
 
 
 def retrieval_query(
@@ -104,11 +107,17 @@ class ContextBuilder:
         live_intents: frozenset[str] = frozenset(),
         relative_score: float = 0.6,
         intent_weight: int = INTENT_WEIGHT,
+        rankers: tuple[DocumentRanker, ...] = (),
     ) -> None:
         """``live_intents``: with ``on_stale="handoff"``, the intents that need live facts (empty: all).
 
         ``relative_score``: a passage after the first is used only if it scores at least this share of the
-        best one; a weak third match costs tokens and invites the model to answer the wrong question.
+        best one; a weak third match costs tokens and invites the model to answer the wrong question. With
+        ``rankers`` the scores are fused (``pipeline.fusion``): at 0.6 a later passage must be ranked by the
+        index and by a ranker, or first by one of them when the first passage is too.
+
+        ``rankers``: second opinions (nearest customer phrasings, sentence embeddings) read the customer's
+        words alone and are fused with the index's ranking by reciprocal rank.
 
         ``intent_weight``: copies of the routed intent added to the search query at full confidence
         (see :func:`retrieval_query`).
@@ -123,6 +132,7 @@ class ContextBuilder:
         self._live_intents = live_intents
         self._relative = relative_score
         self._intent_weight = intent_weight
+        self._rankers = rankers
 
     def retrieve(
         self, text: str, intent: str | None, k: int | None = None, confidence: float = 1.0
@@ -132,15 +142,25 @@ class ContextBuilder:
         ``confidence`` is routing's confidence in ``intent``; an intent given without one counts as sure.
         The intent ranks the articles, but which part of an article is shown is chosen by the customer's
         words alone: every chunk of an article names its intents, so the intent words would otherwise pick
-        the article's shortest section rather than the one about the question.
+        the article's shortest section rather than the one about the question. With ``rankers``, their
+        rankings of the customer's words are fused with the index's before the ``k`` best are taken.
         """
         k = self._k if k is None else k
         query = retrieval_query(text, intent, confidence, self._intent_weight)
-        found = [p for p in self._knowledge.search(query, k + 2) if p.kind == "kb"][:k]
-        if query == text or not found:
+        depth = max(FUSION_DEPTH, k + 2) if self._rankers else k + 2
+        found = [p for p in self._knowledge.search(query, depth) if p.kind == "kb"]
+        if self._rankers:
+            found = fuse([found, *(r.rank(text, depth) for r in self._rankers)])
+        found = found[:k]
+        if (query == text and not self._rankers) or not found:
             return found
         own = {p.source_id: p for p in self._knowledge.search(text, 4 * (k + 2))}
-        return [replace(own[p.source_id], score=p.score) if p.source_id in own else p for p in found]
+        return [
+            replace(own[p.source_id], score=p.score, lexical=max(p.word_score, own[p.source_id].score))
+            if p.source_id in own
+            else p
+            for p in found
+        ]
 
     def run(self, ticket: Ticket, decision: Decision) -> ContextPack:
         customer, fetch = self._lookup(ticket)

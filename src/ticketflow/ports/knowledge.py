@@ -18,6 +18,14 @@ class KnowledgeIndex(Protocol):
         ...
 
 
+class DocumentRanker(Protocol):
+    """A second opinion on which documents answer a message, fused with the index's ranking."""
+
+    def rank(self, text: str, k: int) -> list[Passage]:
+        """Up to ``k`` documents for the customer's own words, best first, one passage each."""
+        ...
+
+
 class IntentClassifier(Protocol):
     labels: tuple[str, ...]
 

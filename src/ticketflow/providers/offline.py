@@ -170,7 +170,7 @@ class OfflineDrafter:
         )
 
     def _compose(self, request: GenerationRequest) -> tuple[str, tuple[str, ...], float]:
-        passages = [p for p in request.context.passages if p.score >= self._min_score]
+        passages = [p for p in request.context.passages if p.word_score >= self._min_score]
         if not passages:
             return "", (), 0.0
         question = _terms(request.ticket.text)
@@ -203,5 +203,6 @@ class OfflineDrafter:
             f"The {self._company} team"
         )
         sources = tuple(dict.fromkeys(s for _, _, _, s in best))
-        confidence = min(1.0, passages[0].score / (passages[0].score + 2.0) + 0.1 * len(best))
+        lexical = passages[0].word_score
+        confidence = min(1.0, lexical / (lexical + 2.0) + 0.1 * len(best))
         return reply, sources, round(confidence, 3)

@@ -296,3 +296,36 @@ def test_a_summary_of_older_turns_leads_the_history_section() -> None:
     pack = builder.run(ticket, DECISION)
     history = pack.rendered[pack.rendered.index("CONVERSATION HISTORY:") :]
     assert history.splitlines()[1] == f"[summary of older turns] {summary}"
+
+
+class FakeRanker:
+    """A second opinion that knows only the refund article, and records what it was asked."""
+
+    def __init__(self) -> None:
+        self.asked: list[tuple[str, int]] = []
+
+    def rank(self, text: str, k: int) -> list[Passage]:
+        self.asked.append((text, k))
+        return [Passage("kb-refunds", "Refunds", "Refunds reach your card in 5 days.", 0.7, lexical=0.0)][:k]
+
+
+def test_a_ranker_reads_the_customers_words_and_its_article_is_fused_into_the_top_passages() -> None:
+    knowledge, ranker = FakeKnowledge(), FakeRanker()
+    builder = ContextBuilder(knowledge, FakeCustomers(), token_budget=2000, passages=3, rankers=(ranker,))
+
+    passages = builder.retrieve("Where is my lamp?", "track_order", confidence=0.9)
+
+    assert ranker.asked == [("Where is my lamp?", 20)], "the ranker sees the message, not the intent words"
+    assert [p.source_id for p in passages] == ["kb-ship", "kb-refunds", "kb-track"]
+    assert [round(p.score, 3) for p in passages] == [0.5, 0.5, 0.492]  # fused: first of one of two rankings
+    assert [p.word_score for p in passages] == [3.0, 0.0, 2.0], "BM25's evidence is kept beside the rank"
+
+
+def test_without_rankers_scores_stay_bm25s_own() -> None:
+    passages = ContextBuilder(FakeKnowledge(), FakeCustomers()).retrieve("Where is my lamp?", None)
+
+    assert [(p.source_id, p.score, p.word_score) for p in passages] == [
+        ("kb-ship", 3.0, 3.0),
+        ("kb-track", 2.0, 2.0),
+        ("kb-extra", 1.0, 1.0),
+    ]

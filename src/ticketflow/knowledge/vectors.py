@@ -1,0 +1,65 @@
+"""TF-IDF rows for one text at a time, without scikit-learn's per-call overhead.
+
+Fitted ``TfidfVectorizer``\\ s (sublinear tf, l2 norm) are applied by hand: each vectorizer's analyzer,
+vocabulary and idf weights give one block, each block is scaled to unit length as the vectorizer would, and
+the concatenation is scaled to unit length again, so the dot product of two rows is their cosine. The same
+numbers as ``vectorizer.transform`` in a tenth of the time, which matters at one message per call.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.sparse import csr_matrix, hstack
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.preprocessing import normalize
+
+Block = tuple[Callable[[str], list[str]], dict[str, int], np.ndarray, int]
+"""A fitted vectorizer's analyzer, vocabulary, idf weights, and where its columns start."""
+
+
+@dataclass(frozen=True, slots=True)
+class TfidfRows:
+    blocks: tuple[Block, ...]
+    width: int
+
+    @classmethod
+    def fit(cls, texts: Sequence[str], vectorizers: Sequence[TfidfVectorizer]) -> TfidfRows:
+        """Fit each (sublinear-tf, l2) vectorizer on ``texts``; their columns are laid side by side."""
+        return cls.fit_rows(texts, vectorizers)[0]
+
+    @classmethod
+    def fit_rows(
+        cls, texts: Sequence[str], vectorizers: Sequence[TfidfVectorizer]
+    ) -> tuple[TfidfRows, csr_matrix]:
+        """As :meth:`fit`, and the sparse rows of ``texts`` themselves, computed in one pass."""
+        blocks: list[Block] = []
+        matrices = []
+        offset = 0
+        for vectorizer in vectorizers:
+            matrices.append(vectorizer.fit_transform(list(texts)))
+            vocabulary: dict[str, int] = vectorizer.vocabulary_
+            blocks.append((vectorizer.build_analyzer(), vocabulary, vectorizer.idf_, offset))
+            offset += len(vocabulary)
+        rows = normalize(hstack(matrices).tocsr()) if matrices else csr_matrix((len(texts), 0))
+        return cls(tuple(blocks), offset), rows
+
+    def row(self, text: str) -> tuple[list[int], np.ndarray]:
+        """The unit-length row of ``text`` as (columns, values); ([], empty) when no term is known."""
+        columns: list[int] = []
+        weights: list[float] = []
+        for analyze, vocabulary, idf, offset in self.blocks:
+            counts = Counter(t for t in analyze(text) if t in vocabulary)
+            if not counts:
+                continue
+            local = np.fromiter((vocabulary[t] for t in counts), dtype=np.int64, count=len(counts))
+            values = (np.log(np.fromiter(counts.values(), dtype=float, count=len(counts))) + 1.0) * idf[local]
+            values /= np.sqrt(values @ values)
+            columns.extend((local + offset).tolist())
+            weights.extend(values.tolist())
+        vector = np.asarray(weights)
+        norm = float(np.sqrt(vector @ vector)) if len(vector) else 0.0
+        return columns, vector / norm if norm else vector
