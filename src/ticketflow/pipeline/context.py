@@ -113,8 +113,8 @@ class ContextBuilder:
 
         ``relative_score``: a passage after the first is used only if it scores at least this share of the
         best one; a weak third match costs tokens and invites the model to answer the wrong question. With
-        ``rankers`` the scores are fused (``pipeline.fusion``): at 0.6 a later passage must be ranked by the
-        index and by a ranker, or first by one of them when the first passage is too.
+        ``rankers`` the score is the rankings' agreement (``pipeline.fusion``): the mean share of each
+        ranking's best score.
 
         ``rankers``: second opinions (nearest customer phrasings, sentence embeddings) read the customer's
         words alone and are fused with the index's ranking by reciprocal rank.
