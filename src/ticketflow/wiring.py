@@ -35,7 +35,8 @@ from ticketflow.knowledge.canned import CannedMatcher
 from ticketflow.knowledge.classifier import TextClassifier, fingerprint
 from ticketflow.knowledge.customer_cache import TieredCustomers
 from ticketflow.knowledge.customer_sources import HttpCustomers, SqlCustomers
-from ticketflow.knowledge.embeddings import EmbeddingClassifier
+from ticketflow.knowledge.dense import DenseRanker
+from ticketflow.knowledge.embeddings import EmbeddingClassifier, sentence_encoder
 from ticketflow.knowledge.phrasings import Phrasings, load_phrasings
 from ticketflow.knowledge.phrasings import labelled as labelled_phrasings
 from ticketflow.knowledge.questions import NearestQuestions
@@ -238,6 +239,16 @@ def document_rankers(settings: Settings, workspace: Workspace) -> tuple[Document
     for name in settings.context.rankers:
         if name == "questions":
             rankers.append(NearestQuestions(workspace.questions or {}, workspace.first_chunks()))
+        elif name == "embeddings":
+            needed_by = ('context.rankers = [..., "embeddings"]', 'remove "embeddings" from context.rankers')
+            rankers.append(
+                DenseRanker(
+                    workspace.chunks,
+                    sentence_encoder(needed_by),
+                    questions=workspace.questions,
+                    cache_dir=settings.var_dir / "index" / "dense",
+                )
+            )
     return tuple(rankers)
 
 

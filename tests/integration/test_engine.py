@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -101,3 +102,17 @@ def test_an_unknown_setting_is_named(tmp_path: Path) -> None:
     (workspace / "ticketflow.toml").write_text("[routing]\nunsure_treshold = 0.4\n")
     with pytest.raises(ConfigError, match="unsure_treshold"):
         Settings.load(workspace)
+
+
+def test_the_embeddings_ranker_without_the_extra_names_the_setting_to_change(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setitem(sys.modules, "sentence_transformers", None)  # as if not installed
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # the encoder sets it; restored after the test
+    monkeypatch.setenv("TICKETFLOW_CONTEXT__RANKERS", '["questions", "embeddings"]')
+    monkeypatch.setenv("TICKETFLOW_DATA_DIR", str(tmp_path))
+
+    with pytest.raises(
+        ConfigError, match=r'context\.rankers = \[\.\.\., "embeddings"\] needs the embeddings'
+    ):
+        Engine.from_workspace(STORE, with_store=False).pipeline  # noqa: B018 (building is the test)

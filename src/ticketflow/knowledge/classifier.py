@@ -22,7 +22,7 @@ import json
 import math
 import warnings
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,6 +37,7 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.svm import LinearSVC
 
 from ticketflow.errors import ConfigError
+from ticketflow.knowledge.vectors import TfidfRows
 
 DEFAULT_UNSURE = 0.35
 """Used only when the training data is too small to choose a threshold from out-of-fold predictions."""
@@ -183,36 +184,17 @@ class _FastText:
 
     def __init__(self, model: Pipeline) -> None:
         union: FeatureUnion = model.named_steps["features"]
-        self._parts: list[tuple[Callable[[str], list[str]], dict[str, int], np.ndarray, int]] = []
-        offset = 0
-        for _, vectorizer in union.transformer_list:
-            vocabulary: dict[str, int] = vectorizer.vocabulary_
-            self._parts.append((vectorizer.build_analyzer(), vocabulary, vectorizer.idf_, offset))
-            offset += len(vocabulary)
+        self._rows = TfidfRows.from_fitted([vectorizer for _, vectorizer in union.transformer_list])
         clf: LinearSVC = model.named_steps["clf"]
         self._coef = np.ascontiguousarray(clf.coef_.T)  # (features, classes): rows gathered per text
         self._intercept = np.asarray(clf.intercept_, dtype=float)
 
     def margins(self, text: str) -> np.ndarray:
-        columns: list[int] = []
-        weights: list[float] = []
-        for analyze, vocabulary, idf, offset in self._parts:
-            counts = Counter(term for term in analyze(text) if term in vocabulary)
-            if not counts:
-                continue
-            local = np.fromiter((vocabulary[t] for t in counts), dtype=np.int64, count=len(counts))
-            tf = np.log(np.fromiter(counts.values(), dtype=float, count=len(counts))) + 1.0
-            values = tf * idf[local]
-            values /= np.sqrt(values @ values)
-            columns.extend((local + offset).tolist())
-            weights.extend(values.tolist())
-        if columns:
-            scores = np.asarray(weights) @ self._coef[columns] + self._intercept
-        else:
-            scores = self._intercept.copy()
+        columns, weights = self._rows.blocks_row(text)
+        scores = weights @ self._coef[columns] + self._intercept if columns else self._intercept.copy()
         if scores.shape[0] == 1:
             return np.array([0.0, float(scores[0])])
-        return scores  # type: ignore[no-any-return]
+        return scores
 
 
 class TextClassifier:

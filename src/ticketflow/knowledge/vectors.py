@@ -27,6 +27,17 @@ class TfidfRows:
     width: int
 
     @classmethod
+    def from_fitted(cls, vectorizers: Sequence[TfidfVectorizer]) -> TfidfRows:
+        """The blocks of vectorizers already fitted (a model's feature union), in their order."""
+        blocks: list[Block] = []
+        offset = 0
+        for vectorizer in vectorizers:
+            vocabulary: dict[str, int] = vectorizer.vocabulary_
+            blocks.append((vectorizer.build_analyzer(), vocabulary, vectorizer.idf_, offset))
+            offset += len(vocabulary)
+        return cls(tuple(blocks), offset)
+
+    @classmethod
     def fit(cls, texts: Sequence[str], vectorizers: Sequence[TfidfVectorizer]) -> TfidfRows:
         """Fit each (sublinear-tf, l2) vectorizer on ``texts``; their columns are laid side by side."""
         return cls.fit_rows(texts, vectorizers)[0]
@@ -36,19 +47,18 @@ class TfidfRows:
         cls, texts: Sequence[str], vectorizers: Sequence[TfidfVectorizer]
     ) -> tuple[TfidfRows, csr_matrix]:
         """As :meth:`fit`, and the sparse rows of ``texts`` themselves, computed in one pass."""
-        blocks: list[Block] = []
-        matrices = []
-        offset = 0
-        for vectorizer in vectorizers:
-            matrices.append(vectorizer.fit_transform(list(texts)))
-            vocabulary: dict[str, int] = vectorizer.vocabulary_
-            blocks.append((vectorizer.build_analyzer(), vocabulary, vectorizer.idf_, offset))
-            offset += len(vocabulary)
+        matrices = [vectorizer.fit_transform(list(texts)) for vectorizer in vectorizers]
         rows = normalize(hstack(matrices).tocsr()) if matrices else csr_matrix((len(texts), 0))
-        return cls(tuple(blocks), offset), rows
+        return cls.from_fitted(vectorizers), rows
 
     def row(self, text: str) -> tuple[list[int], np.ndarray]:
         """The unit-length row of ``text`` as (columns, values); ([], empty) when no term is known."""
+        columns, vector = self.blocks_row(text)
+        norm = float(np.sqrt(vector @ vector)) if len(vector) else 0.0
+        return columns, vector / norm if norm else vector
+
+    def blocks_row(self, text: str) -> tuple[list[int], np.ndarray]:
+        """``text`` as a feature union of the vectorizers gives it: each block unit length, not the whole."""
         columns: list[int] = []
         weights: list[float] = []
         for analyze, vocabulary, idf, offset in self.blocks:
@@ -60,6 +70,4 @@ class TfidfRows:
             values /= np.sqrt(values @ values)
             columns.extend((local + offset).tolist())
             weights.extend(values.tolist())
-        vector = np.asarray(weights)
-        norm = float(np.sqrt(vector @ vector)) if len(vector) else 0.0
-        return columns, vector / norm if norm else vector
+        return columns, np.asarray(weights)
