@@ -238,7 +238,7 @@ def document_rankers(settings: Settings, workspace: Workspace) -> tuple[Document
     rankers: list[DocumentRanker] = []
     for name in settings.context.rankers:
         if name == "questions":
-            rankers.append(NearestQuestions(workspace.questions or {}, workspace.first_chunks()))
+            rankers.append(NearestQuestions(workspace.questions, workspace.first_chunks()))
         elif name == "embeddings":
             needed_by = ('context.rankers = [..., "embeddings"]', 'remove "embeddings" from context.rankers')
             rankers.append(

@@ -39,3 +39,8 @@ class Draft:
     attempt: int = 1
     projections: tuple[Usage, ...] = field(default=())
     """What the same prompt would cost on each priced Claude model (offline drafter only)."""
+
+    @classmethod
+    def handoff(cls, reason: str, *, attempt: int, usage: tuple[Usage, ...] = ()) -> Draft:
+        """No reply: the ticket goes to a person for ``reason``, with the model calls it took."""
+        return cls(reply="", action="escalate", escalation_reason=reason, usage=usage, attempt=attempt)

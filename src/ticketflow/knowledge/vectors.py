@@ -38,15 +38,11 @@ class TfidfRows:
         return cls(tuple(blocks), offset)
 
     @classmethod
-    def fit(cls, texts: Sequence[str], vectorizers: Sequence[TfidfVectorizer]) -> TfidfRows:
-        """Fit each (sublinear-tf, l2) vectorizer on ``texts``; their columns are laid side by side."""
-        return cls.fit_rows(texts, vectorizers)[0]
-
-    @classmethod
     def fit_rows(
         cls, texts: Sequence[str], vectorizers: Sequence[TfidfVectorizer]
     ) -> tuple[TfidfRows, csr_matrix]:
-        """As :meth:`fit`, and the sparse rows of ``texts`` themselves, computed in one pass."""
+        """Fit each (sublinear-tf, l2) vectorizer on ``texts``, their columns laid side by side; and the
+        unit-length sparse rows of ``texts`` themselves, computed in the same pass."""
         matrices = [vectorizer.fit_transform(list(texts)) for vectorizer in vectorizers]
         rows = normalize(hstack(matrices).tocsr()) if matrices else csr_matrix((len(texts), 0))
         return cls.from_fitted(vectorizers), rows

@@ -37,9 +37,9 @@ class Workspace:
     customers: CsvCustomers
     phrasings: Phrasings
     """``intents.yaml``: customer phrasings per intent (training, search, canned matching)."""
-    chunks: tuple[Chunk, ...] = ()
+    chunks: tuple[Chunk, ...]
     """The articles' chunks, as indexed."""
-    questions: dict[str, tuple[str, ...]] | None = None
+    questions: dict[str, tuple[str, ...]]
     """Per article id, the questions it answers in customers' words (:func:`article_questions`)."""
 
     def first_chunks(self) -> dict[str, Chunk]:

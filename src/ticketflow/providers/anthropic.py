@@ -192,7 +192,7 @@ class AnthropicProvider:
                 break
             problem = "invalid_output"
             log.warning("model output invalid ticket=%s: %s", request.ticket.id, outcome)
-        return self._handoff(request, usages, problem)
+        return Draft.handoff(problem, attempt=request.attempt, usage=tuple(usages))
 
     def _call(self, request: GenerationRequest, usages: list[Usage]) -> Draft | str:
         """One logical call (SDK retries inside). A draft, or a description of why the output is unusable."""
@@ -217,9 +217,9 @@ class AnthropicProvider:
             spend = any(a.error_code == SPEND_LIMIT_CODE for a in calls.attempts[first:])
             if spend:
                 log.error("ALERT spend limit reached: the Anthropic API refuses calls; tickets go to humans")
-                return self._handoff(request, usages, "spend_limit")
+                return Draft.handoff("spend_limit", attempt=request.attempt, usage=tuple(usages))
             log.warning("model call failed ticket=%s: %s", request.ticket.id, exc)
-            return self._handoff(request, usages, "provider_unavailable")
+            return Draft.handoff("provider_unavailable", attempt=request.attempt, usage=tuple(usages))
         self._record_failures(calls.attempts[first:-1], usages)
         last = calls.attempts[-1] if len(calls.attempts) > first else _Attempt(time.perf_counter())
         usages.append(self._usage(message, last, len(usages) + 1))
@@ -373,12 +373,3 @@ class AnthropicProvider:
                     purpose=self._purpose,
                 )
             )
-
-    def _handoff(self, request: GenerationRequest, usages: list[Usage], reason: str) -> Draft:
-        return Draft(
-            reply="",
-            action="escalate",
-            escalation_reason=reason,
-            usage=tuple(usages),
-            attempt=request.attempt,
-        )

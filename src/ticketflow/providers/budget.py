@@ -33,5 +33,5 @@ class DailyBudget:
                 self._limit,
                 request.ticket.id,
             )
-            return Draft(reply="", action="escalate", escalation_reason="budget", attempt=request.attempt)
+            return Draft.handoff("budget", attempt=request.attempt)
         return self.inner.generate(request)

@@ -65,9 +65,9 @@ class OpenAICompatibleProvider:
             if isinstance(outcome, Draft):
                 return outcome
             if outcome == "unavailable":
-                return self._handoff(request, usages, "provider_unavailable")
+                return Draft.handoff("provider_unavailable", attempt=request.attempt, usage=tuple(usages))
             log.warning("model output invalid ticket=%s: %s", request.ticket.id, outcome)
-        return self._handoff(request, usages, "invalid_output")
+        return Draft.handoff("invalid_output", attempt=request.attempt, usage=tuple(usages))
 
     def _body(self, request: GenerationRequest) -> dict[str, Any]:
         return {
@@ -117,13 +117,4 @@ class OpenAICompatibleProvider:
             attempt=number,
             stop_reason=stop[:32] if stop else None,
             purpose=self._purpose,
-        )
-
-    def _handoff(self, request: GenerationRequest, usages: list[Usage], reason: str) -> Draft:
-        return Draft(
-            reply="",
-            action="escalate",
-            escalation_reason=reason,
-            usage=tuple(usages),
-            attempt=request.attempt,
         )

@@ -129,10 +129,6 @@ def within_budget() -> bool:
     return limit is None or engine.store.spent_today() < limit
 
 
-def _handoff(reason: str, attempt: int) -> Draft:
-    return Draft(reply="", action="escalate", escalation_reason=reason, attempt=attempt)
-
-
 def wait_for_batch(request: GenerationRequest) -> Draft:
     """``Pipeline.process``'s ``defer`` inside a ticket workflow: publish, wait to be claimed, wait for the
     batch result. Called at workflow level, never inside a step (``recv`` is a checkpoint of its own)."""
@@ -147,11 +143,11 @@ def wait_for_batch(request: GenerationRequest) -> Draft:
         DBOS.set_event(REQUEST_EVENT, None)
         if batch_id is None:
             log.error("ALERT ticket %s was not batched within %.0f s", request.ticket.id, settings.max_wait_s)
-            return _handoff("batch_timeout", attempt)
+            return Draft.handoff("batch_timeout", attempt=attempt)
         waited: Draft | None = DBOS.recv(f"batch.result:{attempt}", timeout_seconds=settings.max_wait_s)
         if waited is None:
             log.error("ALERT batch %s gave no result for ticket %s in time", batch_id, request.ticket.id)
-            return _handoff("batch_timeout", attempt)
+            return Draft.handoff("batch_timeout", attempt=attempt)
         draft = waited
     if draft.escalation_reason == "invalid_output":  # the one retry, inline
         retry: Draft = DBOS.run_step({"name": "generation.retry"}, port.retry, request)
@@ -165,16 +161,16 @@ def _read_from_batch(claim: BatchClaim, port: BatchProvider, settings: BatchSett
     if claim.batch_id is None:  # refused, or its collector died while submitting: never resubmitted
         reason = "provider_unavailable" if claim.state == "failed" else "batch_in_doubt"
         log.error("ALERT ticket %s: its batch request is %s; handing it off", claim.ticket_id, claim.state)
-        return _handoff(reason, claim.attempt)
+        return Draft.handoff(reason, attempt=claim.attempt)
     waited = 0.0
     while not DBOS.run_step(_retrying("poll"), port.batch_ended, claim.batch_id):
         if waited >= settings.max_wait_s:
             log.error("ALERT batch %s gave no result for ticket %s in time", claim.batch_id, claim.ticket_id)
-            return _handoff("batch_timeout", claim.attempt)
+            return Draft.handoff("batch_timeout", attempt=claim.attempt)
         DBOS.sleep(settings.poll_interval_s)
         waited += settings.poll_interval_s
     drafts = DBOS.run_step(_retrying("results"), port.batch_results, claim.batch_id)
-    return drafts.get(claim.custom_id) or _handoff("batch_missing", claim.attempt)
+    return drafts.get(claim.custom_id) or Draft.handoff("batch_missing", attempt=claim.attempt)
 
 
 def _pending_tickets() -> list[str]:
@@ -246,7 +242,7 @@ def collect_batch(scheduled_at: datetime, context: Any) -> None:
         DBOS.send(workflow_id, submission.batch_id or "unsubmitted", topic=f"batch.claim:{attempt}")
     if submission.batch_id is None:
         for workflow_id, attempt, _ in submission.members:
-            draft = _handoff(submission.failure, attempt)
+            draft = Draft.handoff(submission.failure, attempt=attempt)
             DBOS.send(workflow_id, draft, topic=f"batch.result:{attempt}")
         return
     DBOS.start_workflow(poll_batch, submission.batch_id, list(submission.members))
@@ -265,7 +261,7 @@ def poll_batch(batch_id: str, members: list[tuple[str, int, str]]) -> int:
         DBOS.sleep(settings.poll_interval_s)
     drafts = DBOS.run_step(_retrying("results"), port.batch_results, batch_id)
     for workflow_id, attempt, custom_id in members:
-        draft = drafts.get(custom_id) or _handoff("batch_missing", attempt)
+        draft = drafts.get(custom_id) or Draft.handoff("batch_missing", attempt=attempt)
         DBOS.send(workflow_id, draft, topic=f"batch.result:{attempt}")
     return len(members)
 

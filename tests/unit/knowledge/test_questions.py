@@ -57,7 +57,7 @@ def test_words_no_question_uses_and_empty_input_find_nothing() -> None:
 
 def test_tfidf_rows_give_scikit_learns_cosines() -> None:
     texts = ["where is my parcel", "has my refund been paid", "gift cards never expire"]
-    rows = TfidfRows.fit(texts, (TfidfVectorizer(sublinear_tf=True),))
+    rows, _ = TfidfRows.fit_rows(texts, (TfidfVectorizer(sublinear_tf=True),))
     reference = normalize(TfidfVectorizer(sublinear_tf=True).fit(texts).transform(["my parcel, my refund"]))
 
     columns, values = rows.row("my parcel, my refund")
