@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ticketflow.domain.tokens import estimate_tokens
 from ticketflow.evals.metrics import percentile
-from ticketflow.wiring import Engine
+from ticketflow.wiring.engine import Engine
 
 _SYLLABLES = ["ka", "lo", "mi", "ne", "ru", "sa", "ti", "vo", "ze", "pa", "do", "qui", "bel", "tor", "an"]
 
@@ -28,7 +28,7 @@ def _vocabulary(rng: random.Random, size: int = 5000) -> list[str]:
 
 def synthetic_chunks(n: int, seed: int = 5) -> list[object]:
     """``n`` chunks of 60-120 words, 8 chunks per article, with titles and headings."""
-    from ticketflow.knowledge.chunking import Chunk  # benchmarks may reach adapters; src may not
+    from ticketflow.knowledge.retrieval.chunking import Chunk  # benchmarks may reach adapters; src may not
 
     rng = random.Random(seed)
     vocab = _vocabulary(rng)
@@ -68,8 +68,8 @@ def _timed(label: str, search: Callable[[str], object], queries: list[str]) -> N
 
 
 def bench_retrieval(queries: int = 500) -> None:
-    from ticketflow.knowledge.bm25 import Bm25Index
-    from ticketflow.knowledge.questions import NearestQuestions
+    from ticketflow.knowledge.retrieval.bm25 import Bm25Index
+    from ticketflow.knowledge.retrieval.questions import NearestQuestions
     from ticketflow.pipeline.context import ContextBuilder
 
     chunks = synthetic_chunks(1000)
@@ -91,7 +91,7 @@ def bench_retrieval(queries: int = 500) -> None:
 
 
 def bench_build(n: int = 10_000) -> None:
-    from ticketflow.knowledge.bm25 import Bm25Index
+    from ticketflow.knowledge.retrieval.bm25 import Bm25Index
 
     chunks = synthetic_chunks(n)
     started = time.perf_counter()

@@ -20,7 +20,8 @@ from pathlib import Path
 from ticketflow.domain.decision import Route
 from ticketflow.domain.tokens import estimate_tokens
 from ticketflow.evals.metrics import percentile
-from ticketflow.wiring import Engine, read_records, ticket_from_record
+from ticketflow.evals.records import read_records, ticket_from_record
+from ticketflow.wiring.engine import Engine
 
 WORKSPACE = Path(__file__).resolve().parents[1] / "examples" / "store"
 

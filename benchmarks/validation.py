@@ -6,7 +6,8 @@ from pathlib import Path
 
 from ticketflow.domain.context import ContextPack, Passage
 from ticketflow.domain.draft import Draft
-from ticketflow.wiring import Engine, read_records, ticket_from_record
+from ticketflow.evals.records import read_records, ticket_from_record
+from ticketflow.wiring.engine import Engine
 
 VALIDATION_SET = Path(__file__).resolve().parents[1] / "tests" / "data" / "validation_set.jsonl"
 

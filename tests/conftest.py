@@ -11,8 +11,10 @@ import pytest
 import sqlalchemy as sa
 
 from support import PG_URL, STORE
+from ticketflow.evals.records import read_records
 from ticketflow.settings import Settings
-from ticketflow.wiring import Engine, TrainedModels, read_records, train_models
+from ticketflow.wiring.engine import Engine
+from ticketflow.wiring.models import TrainedModels, train_models
 
 
 def reset_postgres(url: str) -> None:

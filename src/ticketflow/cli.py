@@ -71,13 +71,13 @@ def demo(
         typer.Option(
             "--provider",
             envvar="TICKETFLOW_PROVIDER",
-            help="offline | anthropic | openai-compatible | fake-anthropic (the real SDK, a local fake API)",
+            help="offline | anthropic | openai-compatible",
         ),
     ] = None,
 ) -> None:
     """Run every ticket of the workspace's examples.jsonl through the durable pipeline and report."""
+    from ticketflow.demo import run_demo
     from ticketflow.evals.render import render_demo
-    from ticketflow.runtime.demo import run_demo
 
     try:
         report = run_demo(workspace, console=_err(), provider=provider)
@@ -100,7 +100,7 @@ def serve(
 
     from ticketflow.api.app import create_app
     from ticketflow.runtime.service import Runtime
-    from ticketflow.wiring import Engine
+    from ticketflow.wiring.engine import Engine
 
     _log_to_stderr()
     try:
@@ -114,7 +114,7 @@ def serve(
 def worker(workspace: WorkspaceOpt = Path("examples/store")) -> None:
     """Run the durable runtime without HTTP; start several (on PostgreSQL) to scale out."""
     from ticketflow.runtime.service import Runtime
-    from ticketflow.wiring import Engine
+    from ticketflow.wiring.engine import Engine
 
     _log_to_stderr()
     try:
@@ -139,24 +139,13 @@ def train(
 
     The workspace's intents.yaml phrasings are added to FILE's labelled intents.
     """
-    from ticketflow.wiring import (
-        Settings,
-        read_records,
-        save_models,
-        train_models,
-        workspace_phrasings,
-        workspace_rules,
-    )
+    from ticketflow.evals.records import read_records
+    from ticketflow.settings import Settings
+    from ticketflow.wiring.models import save_models, train_for_workspace
 
     try:
         settings = Settings.load(workspace)
-        records = read_records(file)
-        models = train_models(
-            records,
-            rules=workspace_rules(settings),
-            backend=settings.routing.backend,
-            phrasings=workspace_phrasings(settings),
-        )
+        models = train_for_workspace(settings, read_records(file))
         if models.intent is None and models.tone is None:
             raise TicketflowError(f"{file}: no record has labels.intent or labels.sentiment")
         for path in save_models(settings, models):
@@ -175,9 +164,10 @@ def eval_(
     """Run the pipeline in-process over FILE and report every metric whose labels are present."""
     from rich.progress import Progress
 
+    from ticketflow.evals.records import read_records
     from ticketflow.evals.render import render_eval
     from ticketflow.evals.runner import evaluate
-    from ticketflow.wiring import Engine, read_records
+    from ticketflow.wiring.engine import Engine
 
     try:
         records = read_records(file)

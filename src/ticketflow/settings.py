@@ -192,7 +192,7 @@ class Settings(BaseSettings):
     system_database_url: str | None = Field(
         None, description="DBOS system database; default: beside the app db"
     )
-    provider: Literal["offline", "anthropic", "openai-compatible", "fake-anthropic"] = Field(
+    provider: Literal["offline", "anthropic", "openai-compatible"] = Field(
         "offline", description="left at the default, ANTHROPIC_API_KEY in the environment selects anthropic"
     )
     offline_latency_ms: float = Field(

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from ticketflow.api.app import MAX_BODY_BYTES, create_app
 from ticketflow.runtime.service import Runtime
-from ticketflow.wiring import Engine
+from ticketflow.wiring.engine import Engine
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from ticketflow.domain.decision import Decision, Route
 from ticketflow.domain.ids import ConversationId, TicketId
 from ticketflow.domain.message import CustomerRef, InboundMessage, Ticket
 from ticketflow.errors import ConfigError
-from ticketflow.pipeline.prompt import REPLY_SCHEMA
+from ticketflow.pipeline.generation.prompt import REPLY_SCHEMA
 from ticketflow.ports.provider import GenerationRequest
 from ticketflow.providers.anthropic import AnthropicProvider
 from ticketflow.providers.budget import DailyBudget

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ticketflow.wiring import Engine
+from ticketflow.wiring.engine import Engine
 
 
 def test_a_claimed_request_is_never_claimed_again(engine: Engine) -> None:

@@ -18,7 +18,8 @@ from ticketflow.runtime.service import Runtime
 from ticketflow.settings import Settings
 from ticketflow.testing.fake_anthropic import FakeAnthropic, Reply, support_responder
 from ticketflow.testing.server import LoopbackServer, serve
-from ticketflow.wiring import Engine, TrainedModels
+from ticketflow.wiring.engine import Engine
+from ticketflow.wiring.models import TrainedModels
 
 QUESTION = "How can I change the delivery address for an order I placed?"
 SONNET_5_5 = (2.00, 10.00, 2.50, 0.20)  # input, output, 5-minute cache write, cache read: USD per million

@@ -11,7 +11,8 @@ from ticketflow.domain.outcome import Outcome
 from ticketflow.settings import Settings
 from ticketflow.testing.fake_anthropic import FakeAnthropic, ScriptedError, support_responder
 from ticketflow.testing.server import LoopbackServer, serve
-from ticketflow.wiring import Engine, TrainedModels
+from ticketflow.wiring.engine import Engine
+from ticketflow.wiring.models import TrainedModels
 
 SONNET_5_5 = {"input": 2.00, "output": 10.00, "write": 2.50, "read": 0.20}
 QUESTIONS = [
@@ -91,12 +92,10 @@ def test_a_used_up_daily_budget_sends_tickets_to_humans_without_a_model_call(
     assert fake.message_requests == []
 
 
-def test_the_fake_anthropic_provider_runs_the_pipeline_through_the_sdk(
-    settings: Settings, store_models: TrainedModels
+def test_the_pipeline_runs_through_the_sdk_and_caches_the_prefix(
+    claude_env: LoopbackServer, settings: Settings, store_models: TrainedModels
 ) -> None:
-    engine = Engine.from_workspace(
-        settings=settings.model_copy(update={"provider": "fake-anthropic"}), models=store_models
-    )
+    engine = Engine.from_workspace(settings=settings, models=store_models)
     try:
         result = engine.handle(_message("f-1", QUESTIONS[0]))
         second = engine.handle(_message("f-2", QUESTIONS[0]))

@@ -13,9 +13,11 @@ from support import dataset
 from ticketflow.domain.decision import Route
 from ticketflow.domain.message import CustomerRef, InboundMessage
 from ticketflow.domain.outcome import Outcome
+from ticketflow.evals.records import read_records, ticket_from_record
 from ticketflow.evals.retrieval import articles_by_intent, recall_and_rr
 from ticketflow.settings import Settings
-from ticketflow.wiring import Engine, TrainedModels, read_records, ticket_from_record
+from ticketflow.wiring.engine import Engine
+from ticketflow.wiring.models import TrainedModels
 
 
 def _message(external_id: str, text: str, email: str = "cfoster@example.net") -> InboundMessage:

@@ -14,7 +14,7 @@ from ticketflow.domain.message import CustomerRef, InboundMessage
 from ticketflow.domain.outcome import Outcome
 from ticketflow.errors import ConfigError
 from ticketflow.settings import Settings
-from ticketflow.wiring import Engine
+from ticketflow.wiring.engine import Engine
 
 
 def _message(

@@ -13,7 +13,8 @@ from ticketflow.domain.outcome import Outcome
 from ticketflow.settings import Settings
 from ticketflow.testing.fake_anthropic import FakeAnthropic, Reply
 from ticketflow.testing.server import LoopbackServer, serve
-from ticketflow.wiring import Engine, TrainedModels
+from ticketflow.wiring.engine import Engine
+from ticketflow.wiring.models import TrainedModels
 
 QUESTION = "How can I change the delivery address for an order I placed?"
 VAGUE = {  # polite, but shares no content word with the question: the length check can only warn

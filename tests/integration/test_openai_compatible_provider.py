@@ -10,13 +10,14 @@ import pytest
 from provider_contract import KNOWN_ANSWER, ProviderContract, contract_request, scripted_answer
 from ticketflow.domain.message import CustomerRef, InboundMessage
 from ticketflow.domain.outcome import Outcome
-from ticketflow.pipeline.prompt import REPLY_SCHEMA
+from ticketflow.pipeline.generation.prompt import REPLY_SCHEMA
 from ticketflow.providers.openai_compatible import OpenAICompatibleProvider
 from ticketflow.settings import Settings
 from ticketflow.testing.fake_anthropic import support_responder
 from ticketflow.testing.fake_openai import FakeOpenAI
 from ticketflow.testing.server import LoopbackServer, serve
-from ticketflow.wiring import Engine, TrainedModels
+from ticketflow.wiring.engine import Engine
+from ticketflow.wiring.models import TrainedModels
 
 MODEL = "llama3.1:8b"
 

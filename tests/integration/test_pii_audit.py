@@ -15,10 +15,13 @@ import pytest
 
 from support import STORE
 from ticketflow.domain.draft import Draft
+from ticketflow.evals.records import read_records, ticket_from_record
 from ticketflow.pipeline.generation import Generator
 from ticketflow.ports.provider import GenerationRequest, Provider
 from ticketflow.privacy.masking import published_values
-from ticketflow.wiring import Engine, Settings, TrainedModels, read_records, ticket_from_record
+from ticketflow.settings import Settings
+from ticketflow.wiring.engine import Engine
+from ticketflow.wiring.models import TrainedModels
 
 SENSITIVE = {"EMAIL_ADDRESS", "PHONE_NUMBER", "CREDIT_CARD", "IBAN_CODE", "US_SSN"}
 

@@ -10,7 +10,7 @@ from dbos import DBOS
 from ticketflow.domain.message import CustomerRef, InboundMessage
 from ticketflow.domain.outcome import Outcome
 from ticketflow.runtime.service import Runtime
-from ticketflow.wiring import Engine
+from ticketflow.wiring.engine import Engine
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from ticketflow.domain.message import CustomerRef, InboundMessage
 from ticketflow.domain.outcome import Handoff
-from ticketflow.wiring import Engine
+from ticketflow.wiring.engine import Engine
 
 
 def _message(external_id: str, text: str, conversation: str | None = None) -> InboundMessage:

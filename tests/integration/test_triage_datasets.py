@@ -10,9 +10,11 @@ import pytest
 
 from support import STORE, dataset
 from ticketflow.evals.metrics import binary_pr
+from ticketflow.evals.records import read_records, ticket_from_record
 from ticketflow.pipeline.routing import Router
 from ticketflow.settings import Settings
-from ticketflow.wiring import Engine, TrainedModels, read_records, ticket_from_record
+from ticketflow.wiring.engine import Engine
+from ticketflow.wiring.models import TrainedModels
 
 pytestmark = pytest.mark.dataset
 

@@ -12,8 +12,11 @@ from pathlib import Path
 import pytest
 
 from support import STORE, dataset
+from ticketflow.evals.records import read_records
 from ticketflow.evals.runner import evaluate
-from ticketflow.wiring import Engine, Settings, TrainedModels, read_records
+from ticketflow.settings import Settings
+from ticketflow.wiring.engine import Engine
+from ticketflow.wiring.models import TrainedModels
 
 VALIDATION_SET = Path(__file__).resolve().parents[1] / "data" / "validation_set.jsonl"
 TARGET_TYPES = ("EMAIL_ADDRESS", "PHONE_NUMBER", "CREDIT_CARD", "IBAN_CODE", "US_SSN")

@@ -1,7 +1,8 @@
 """``create_app(runtime)``: the HTTP API over a started (or startable) durable runtime.
 
 Intake answers 202 once the message is durably stored and enqueued; processing happens in the runtime.
-Every rejection is a 4xx whose body says what was wrong and where.
+Every rejection is a 4xx whose body says what was wrong and where. Routes live in ``api.routes``, one
+module per resource; this module holds what is common to all of them.
 """
 
 from __future__ import annotations
@@ -11,26 +12,19 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI, HTTPException, Request, Response
+from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, PlainTextResponse
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from pydantic import BaseModel
+from fastapi.responses import JSONResponse
 
 from ticketflow import __version__
+from ticketflow.api.routes import messages, operations, tickets
 from ticketflow.runtime.service import Runtime
-from ticketflow.wiring import MessageIn
 
 MAX_BODY_BYTES = 256 * 1024
 
 
-class Accepted(BaseModel):
-    ticket_id: str
-    status: str
-    duplicate: bool
-
-
-def _problem(status: int, title: str, errors: list[dict[str, Any]] | None = None) -> JSONResponse:
+def problem(status: int, title: str, errors: list[dict[str, Any]] | None = None) -> JSONResponse:
+    """A JSON error body: ``{"error": title, "errors": [{"where", "problem", "type"}]}``."""
     body: dict[str, Any] = {"error": title}
     if errors:
         body["errors"] = errors
@@ -57,56 +51,39 @@ def create_app(runtime: Runtime, *, manage_runtime: bool = True) -> FastAPI:
         description="Automate customer-support tickets with Claude: routing, grounding, validation, handoff.",
         lifespan=lifespan,
     )
-
-    @app.middleware("http")
-    async def limit_body(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        declared = request.headers.get("content-length")
-        if declared is not None:
-            if not declared.isdigit():
-                return _problem(400, "Content-Length is not a number")
-            if int(declared) > MAX_BODY_BYTES:
-                return _problem(413, f"body of {declared} bytes exceeds the {MAX_BODY_BYTES}-byte limit")
-        elif request.method in ("POST", "PUT", "PATCH"):
-            body = await request.body()
-            if len(body) > MAX_BODY_BYTES:
-                return _problem(413, f"body of {len(body)} bytes exceeds the {MAX_BODY_BYTES}-byte limit")
-        return await call_next(request)
-
-    @app.exception_handler(RequestValidationError)
-    async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [
-            {
-                "where": ".".join(str(p) for p in e.get("loc", ())),
-                "problem": e.get("msg", ""),
-                "type": e.get("type"),
-            }
-            for e in exc.errors()
-        ]
-        malformed = any(e["type"] == "json_invalid" for e in errors)
-        title = "the body is not valid JSON" if malformed else "the message is invalid"
-        return _problem(400 if malformed else 422, title, errors)
-
-    @app.post("/v1/messages", status_code=202, response_model=Accepted, summary="Submit a customer message")
-    def submit(message: MessageIn) -> Accepted:
-        ticket_id, created = runtime.submit(message.to_message())
-        view = runtime.store.ticket_view(ticket_id)
-        return Accepted(
-            ticket_id=ticket_id, status=view["status"] if view else "queued", duplicate=not created
-        )
-
-    @app.get("/v1/tickets/{ticket_id}", summary="A ticket: status, decision, draft, checks, outcome, ledger")
-    def ticket(ticket_id: str) -> dict[str, Any]:
-        view = runtime.store.ticket_view(ticket_id)
-        if view is None:
-            raise HTTPException(status_code=404, detail=f"no ticket {ticket_id!r}")
-        return view
-
-    @app.get("/metrics", summary="Prometheus metrics", response_class=PlainTextResponse)
-    def metrics() -> PlainTextResponse:
-        return PlainTextResponse(generate_latest(runtime.metrics.registry), media_type=CONTENT_TYPE_LATEST)
-
-    @app.get("/healthz", summary="Liveness and database reachability")
-    def healthz() -> dict[str, Any]:
-        return {"status": "ok", "version": __version__, "tickets": runtime.store.counts()}
-
+    app.middleware("http")(limit_body)
+    app.exception_handler(RequestValidationError)(invalid)
+    for module in (messages, tickets, operations):
+        app.include_router(module.router(runtime))
     return app
+
+
+async def limit_body(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+    """Refuse a body over ``MAX_BODY_BYTES`` with 413, and a malformed ``Content-Length`` with 400."""
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        if not declared.isdigit():
+            return problem(400, "Content-Length is not a number")
+        if int(declared) > MAX_BODY_BYTES:
+            return problem(413, f"body of {declared} bytes exceeds the {MAX_BODY_BYTES}-byte limit")
+    elif request.method in ("POST", "PUT", "PATCH"):
+        body = await request.body()
+        if len(body) > MAX_BODY_BYTES:
+            return problem(413, f"body of {len(body)} bytes exceeds the {MAX_BODY_BYTES}-byte limit")
+    return await call_next(request)
+
+
+async def invalid(_: Request, exc: Exception) -> JSONResponse:
+    """A request that fails validation: 400 when the body is not JSON, else 422 naming each field."""
+    assert isinstance(exc, RequestValidationError)
+    errors = [
+        {
+            "where": ".".join(str(p) for p in e.get("loc", ())),
+            "problem": e.get("msg", ""),
+            "type": e.get("type"),
+        }
+        for e in exc.errors()
+    ]
+    malformed = any(e["type"] == "json_invalid" for e in errors)
+    title = "the body is not valid JSON" if malformed else "the message is invalid"
+    return problem(400 if malformed else 422, title, errors)

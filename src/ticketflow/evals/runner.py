@@ -15,10 +15,12 @@ from ticketflow.domain.decision import Route
 from ticketflow.domain.records import EvalRecord
 from ticketflow.domain.result import TicketResult
 from ticketflow.evals import metrics
+from ticketflow.evals.records import ticket_from_record
 from ticketflow.evals.retrieval import RetrievalScorer, scorer
-from ticketflow.evals.validation_scores import issue6_scores, validate_draft
+from ticketflow.evals.validation_scores import check_scores, validate_draft
 from ticketflow.pipeline import STAGES
-from ticketflow.wiring import Engine, TrainedModels, ticket_from_record, train_models
+from ticketflow.wiring.engine import Engine
+from ticketflow.wiring.models import TrainedModels, train_models
 
 Progress = Callable[[int], None]
 
@@ -82,7 +84,7 @@ def evaluate(
         tone_threshold=engine.pipeline.router.tone_threshold,
         retrieval=scorer(engine.pipeline.context.retrieve, articles),
     )
-    report.update(issue6_scores(engine, list(zip(ordered, results, strict=True))))
+    report.update(check_scores(engine, list(zip(ordered, results, strict=True))))
     if cv is not None:
         report["cv"] = cv
     return report

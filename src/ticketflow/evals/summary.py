@@ -8,11 +8,11 @@ from typing import Any
 
 from ticketflow.domain.decision import Route
 from ticketflow.domain.outcome import Outcome
+from ticketflow.domain.pricing import cost_usd
 from ticketflow.domain.result import TicketResult
 from ticketflow.domain.serialize import jsonable
 from ticketflow.evals.metrics import p50_p95, round_floats
 from ticketflow.pipeline import STAGES
-from ticketflow.wiring import cost_usd
 
 
 def projected_costs(result: TicketResult) -> dict[str, float]:

@@ -24,8 +24,9 @@ from ticketflow.domain.pii import PiiSpan
 from ticketflow.domain.records import EvalRecord
 from ticketflow.domain.result import TicketResult
 from ticketflow.evals import metrics
+from ticketflow.evals.records import ticket_from_record
 from ticketflow.pipeline.delivery import Deliverer
-from ticketflow.wiring import PII_ENTITIES, Engine, ticket_from_record
+from ticketflow.wiring.engine import Engine
 
 ALIASES = {"ADDRESS": "STREET_ADDRESS"}
 _WORD = re.compile(r"[a-z0-9]+")
@@ -191,7 +192,7 @@ def grounding_scores(pairs: Sequence[tuple[EvalRecord, TicketResult]]) -> dict[s
     return {**_binary(gold, pred), "records": len(rows), "baseline_token_overlap": _binary(gold, baseline)}
 
 
-def issue6_scores(engine: Engine, pairs: Sequence[tuple[EvalRecord, TicketResult]]) -> dict[str, Any]:
+def check_scores(engine: Engine, pairs: Sequence[tuple[EvalRecord, TicketResult]]) -> dict[str, Any]:
     """Everything this module scores that the records carry labels for."""
     report: dict[str, Any] = {}
     validation = validation_scores(pairs)
@@ -204,7 +205,7 @@ def issue6_scores(engine: Engine, pairs: Sequence[tuple[EvalRecord, TicketResult
         report["pii"] = pii_scores(
             with_pii,
             found,
-            PII_ENTITIES,
+            detector.entities,
         )
     grounding = grounding_scores(pairs)
     if grounding is not None:

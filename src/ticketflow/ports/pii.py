@@ -9,6 +9,9 @@ from ticketflow.domain.pii import PiiSpan
 
 
 class PiiDetector(Protocol):
+    entities: tuple[str, ...]
+    """The entity types this detector can emit (what an evaluation scores it on)."""
+
     def find(self, text: str, known: tuple[str, ...] = ()) -> list[PiiSpan]:
         """Spans of personal data in ``text``; ``known`` are values (names, emails) already on file."""
         ...

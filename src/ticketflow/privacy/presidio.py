@@ -83,6 +83,8 @@ def _recognizers() -> list[EntityRecognizer]:
 class PresidioPatterns:
     """Finds personal data offline. ``nlp_dir`` is where the blank spaCy pipeline lives (made if absent)."""
 
+    entities: tuple[str, ...] = ENTITIES
+
     def __init__(self, min_score: float = 0.5, nlp_dir: Path | None = None) -> None:
         folder = (
             nlp_dir or Path(tempfile.gettempdir()) / f"ticketflow-spacy-blank-en-{spacy.about.__version__}"

@@ -31,10 +31,10 @@ from anthropic.types.message_create_params import MessageCreateParamsNonStreamin
 from anthropic.types.messages.batch_create_params import Request
 
 from ticketflow.domain.draft import Draft, Usage
+from ticketflow.domain.pricing import cost_usd, price_of
 from ticketflow.domain.tokens import estimate_tokens
 from ticketflow.errors import ConfigError
 from ticketflow.ports.provider import GenerationRequest
-from ticketflow.providers.pricing import cost_usd, price_of
 from ticketflow.providers.schema import draft_from_json, schema_errors
 
 log = logging.getLogger("ticketflow.providers.anthropic")

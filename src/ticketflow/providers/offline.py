@@ -13,9 +13,9 @@ import threading
 import time
 
 from ticketflow.domain.draft import Action, Draft, Usage
+from ticketflow.domain.pricing import PRICED_MODELS, cost_usd, price_of
 from ticketflow.domain.tokens import estimate_tokens
 from ticketflow.ports.provider import GenerationRequest
-from ticketflow.providers.pricing import PRICED_MODELS, cost_usd, price_of
 
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
 _WORD = re.compile(r"[a-z0-9]+")

@@ -46,7 +46,7 @@ from ticketflow.domain.rules import BusinessHours
 from ticketflow.ports.batch import BatchClaim, BatchClaims, BatchProvider
 from ticketflow.ports.provider import GenerationRequest
 from ticketflow.settings import BatchSettings
-from ticketflow.wiring import Engine
+from ticketflow.wiring.engine import Engine
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ from ticketflow.domain.result import TicketResult
 from ticketflow.runtime import batching
 from ticketflow.runtime.metrics import TicketMetrics
 from ticketflow.runtime.workflows import TICKETS_QUEUE, bind, process_ticket
-from ticketflow.wiring import Engine
+from ticketflow.wiring.engine import Engine
 
 log = logging.getLogger(__name__)
 

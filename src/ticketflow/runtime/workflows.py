@@ -15,7 +15,7 @@ from dbos import DBOS
 from ticketflow.domain.ids import TicketId
 from ticketflow.domain.result import TicketResult
 from ticketflow.runtime import batching
-from ticketflow.wiring import Engine
+from ticketflow.wiring.engine import Engine
 
 T = TypeVar("T")
 TICKETS_QUEUE = "tickets"

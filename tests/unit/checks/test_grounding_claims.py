@@ -1,11 +1,11 @@
-"""Tests for the claim half of ticketflow.checks.numbers: sentences the context does not support fail."""
+"""Tests for the claim half of ticketflow.checks.grounding: sentences the context does not support fail."""
 
 from __future__ import annotations
 
 import pytest
 from subjects import subject
 
-from ticketflow.checks.numbers import GroundedFigures, amounts
+from ticketflow.checks.grounding import GroundedFigures, amounts
 from ticketflow.domain.checks import Verdict
 
 

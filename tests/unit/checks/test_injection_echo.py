@@ -1,11 +1,11 @@
-"""Tests for ticketflow.checks.injection_echo: replies obeying instructions hidden in the customer's text."""
+"""Tests for ticketflow.checks.injection: replies obeying instructions hidden in the customer's text."""
 
 from __future__ import annotations
 
 import pytest
 from subjects import subject
 
-from ticketflow.checks.injection_echo import InjectionEcho
+from ticketflow.checks.injection import InjectionEcho
 from ticketflow.domain.checks import Verdict
 
 

@@ -1,10 +1,10 @@
-"""Tests for ticketflow.checks.numbers.GroundedFigures: every figure in a reply must be in the context."""
+"""Tests for ticketflow.checks.grounding.GroundedFigures: every figure in a reply must be in the context."""
 
 from __future__ import annotations
 
 import dataclasses
 
-from ticketflow.checks.numbers import GroundedFigures, figures
+from ticketflow.checks.grounding import GroundedFigures, figures
 from ticketflow.domain.checks import Verdict
 from ticketflow.domain.context import ContextPack, Passage
 from ticketflow.domain.customer import Customer, Order

@@ -1,10 +1,10 @@
-"""Tests for ticketflow.checks.pii_leak.PiiLeak with the Presidio pattern detector."""
+"""Tests for ticketflow.checks.pii.PiiLeak with the Presidio pattern detector."""
 
 from __future__ import annotations
 
 import pytest
 
-from ticketflow.checks.pii_leak import PiiLeak
+from ticketflow.checks.pii import PiiLeak
 from ticketflow.domain.checks import Verdict
 from ticketflow.domain.context import ContextPack, Passage
 from ticketflow.domain.customer import Customer

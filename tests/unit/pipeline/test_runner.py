@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ticketflow.checks.numbers import GroundedFigures
+from ticketflow.checks.grounding import GroundedFigures
 from ticketflow.domain.context import Passage, PolicyQuote
 from ticketflow.domain.customer import Customer
 from ticketflow.domain.decision import Route

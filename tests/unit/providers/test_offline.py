@@ -10,10 +10,10 @@ from ticketflow.domain.customer import Customer
 from ticketflow.domain.decision import Decision, Route
 from ticketflow.domain.ids import conversation_id_for, ticket_id_for
 from ticketflow.domain.message import CustomerRef, InboundMessage, Ticket
+from ticketflow.domain.pricing import PRICED_MODELS, cost_usd
 from ticketflow.domain.tokens import estimate_tokens
 from ticketflow.ports.provider import GenerationRequest
 from ticketflow.providers.offline import OfflineDrafter
-from ticketflow.providers.pricing import PRICED_MODELS, cost_usd
 
 EXPRESS = "Express delivery arrives in 1-2 business days and costs 12.95 EUR."
 STANDARD = "Standard delivery takes 3-5 business days."

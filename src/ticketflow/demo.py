@@ -1,0 +1,77 @@
+"""``ticketflow demo``: every example ticket of a workspace through the durable runtime, then a report.
+
+The demo runs on its own fresh SQLite files under ``var/demo/`` (so it can be repeated, and never touches
+the workspace's real database), with the workspace's settings otherwise.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from ticketflow.domain.ids import conversation_id_for
+from ticketflow.domain.pricing import PRICED_MODELS, cost_usd
+from ticketflow.errors import ConfigError
+from ticketflow.evals.records import message_from_record
+from ticketflow.evals.summary import claude_usage, ledger_line, summarise
+from ticketflow.runtime.service import Runtime
+from ticketflow.settings import Settings
+from ticketflow.wiring.engine import Engine
+
+
+def run_demo(
+    workspace: Path, *, console: Console | None = None, provider: str | None = None
+) -> dict[str, Any]:
+    console = console or Console(stderr=True)
+    base = Settings.load(workspace, **({"provider": provider} if provider else {}))
+    demo_dir = base.var_dir / "demo"
+    shutil.rmtree(demo_dir, ignore_errors=True)
+    demo_dir.mkdir(parents=True)
+    settings = base.model_copy(
+        update={
+            "database_url": f"sqlite:///{(demo_dir / 'ticketflow.sqlite').resolve()}",
+            "system_database_url": f"sqlite:///{(demo_dir / 'dbos.sqlite').resolve()}",
+        }
+    )
+    engine = Engine.from_workspace(settings=settings)
+    records = engine.workspace.examples
+    if not records:
+        raise ConfigError(f"{engine.workspace.examples_path}: the demo needs example tickets to run")
+    assert engine.store is not None
+    results = []
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with (
+        Runtime(engine) as runtime,
+        Progress(
+            *columns, console=console, transient=True, redirect_stdout=False, redirect_stderr=False
+        ) as bar,
+    ):
+        submitted = bar.add_task("submitting", total=len(records))
+        ids = []
+        for record in records:
+            if record.history:
+                conversation = conversation_id_for(record.channel, record.id)
+                engine.store.import_history(conversation, record.history, channel=record.channel)
+            ids.append(runtime.submit(message_from_record(record))[0])
+            bar.advance(submitted)
+        done = bar.add_task("processing", total=len(ids))
+        for ticket_id in ids:
+            results.append(runtime.result(ticket_id, timeout=120))
+            bar.advance(done)
+    ledger_path = demo_dir / "ledger.jsonl"
+    with ledger_path.open("w", encoding="utf-8") as handle:
+        for result in results:
+            handle.write(json.dumps(ledger_line(result)) + "\n")
+    report = summarise(results, PRICED_MODELS, str(ledger_path))
+    report["workspace"] = str(workspace)
+    report["provider"] = settings.resolved_provider
+    if engine.uses_claude:
+        report["claude"] = claude_usage(results, cost_usd, cache_ttl=settings.anthropic.cache_ttl)
+        report["claude"]["cache_note"] = engine.cache_note()
+    engine.close()
+    return report

@@ -1,0 +1,213 @@
+"""Which adapter each port gets, as the settings say: provider, customer source, rankers, matcher, checks.
+
+Adding a provider, a customer source or a check means one branch here, next to its siblings.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from ticketflow.checks.escalation import EscalationConsistency
+from ticketflow.checks.grounding import GroundedFigures
+from ticketflow.checks.injection import InjectionEcho
+from ticketflow.checks.judge import ModelJudge
+from ticketflow.checks.length import LengthCompleteness
+from ticketflow.checks.pii import PiiLeak
+from ticketflow.checks.policy import PolicyPromises
+from ticketflow.checks.tone import ToneBrand
+from ticketflow.errors import ConfigError
+from ticketflow.knowledge.customers.cache import TieredCustomers
+from ticketflow.knowledge.customers.sources import HttpCustomers, SqlCustomers
+from ticketflow.knowledge.encoder import sentence_encoder
+from ticketflow.knowledge.retrieval.dense import DenseRanker
+from ticketflow.knowledge.retrieval.questions import NearestQuestions
+from ticketflow.knowledge.routing.canned import CannedMatcher
+from ticketflow.knowledge.workspace.loader import Workspace
+from ticketflow.knowledge.workspace.phrasings import labelled as labelled_phrasings
+from ticketflow.pipeline.generation.prompt import REPLY_SCHEMA
+from ticketflow.ports.check import Check
+from ticketflow.ports.customers import CustomerSource
+from ticketflow.ports.knowledge import DocumentRanker
+from ticketflow.ports.pii import PiiDetector, PiiMasker
+from ticketflow.ports.provider import Provider
+from ticketflow.providers.anthropic import AnthropicProvider
+from ticketflow.providers.budget import DailyBudget
+from ticketflow.providers.claude_judge import JUDGE_SCHEMA, ClaudeJudge
+from ticketflow.providers.offline import OfflineDrafter
+from ticketflow.providers.openai_compatible import OpenAICompatibleProvider
+from ticketflow.settings import Settings
+
+
+@dataclass
+class Providers:
+    """The generation provider, the Claude client behind it (if any), and what to close at the end."""
+
+    generation: Provider
+    claude: AnthropicProvider | None = None
+    closers: list[Callable[[], None]] = field(default_factory=list)
+
+
+def providers(settings: Settings, spent_today: Callable[[], float] | None) -> Providers:
+    """The generation provider the settings ask for (``provider``, or anthropic when a key is set).
+
+    ``spent_today`` (the ledger's spend since midnight) puts the daily budget in front of Claude.
+    """
+    s = settings
+    kind = s.resolved_provider
+    if kind == "offline":
+        drafter = OfflineDrafter(
+            company=s.name,
+            model=s.models.generation,
+            min_score=s.context.min_retrieval_score,
+            latency_ms=s.offline_latency_ms,
+        )
+        return Providers(drafter)
+    if kind == "openai-compatible":
+        o = s.openai_compatible
+        local = OpenAICompatibleProvider(
+            base_url=o.base_url,
+            model=o.model,
+            schema=REPLY_SCHEMA,
+            api_key=o.api_key,
+            timeout_s=o.timeout_s,
+            input_usd_per_million=o.input_usd_per_million,
+            output_usd_per_million=o.output_usd_per_million,
+        )
+        return Providers(local, closers=[local.close])
+    claude = AnthropicProvider(
+        model=s.models.generation,
+        schema=REPLY_SCHEMA,
+        timeout_s=s.anthropic.timeout_s,
+        max_retries=s.anthropic.max_retries,
+        cache_ttl=s.anthropic.cache_ttl,
+    )
+    generation: Provider = claude
+    if s.anthropic.daily_budget_usd is not None and spent_today is not None:
+        generation = DailyBudget(claude, s.anthropic.daily_budget_usd, spent_today)
+    return Providers(generation, claude, [claude.close])
+
+
+def customer_source(settings: Settings, workspace: Workspace) -> CustomerSource:
+    """The workspace's account files, or a SQL / HTTP source behind a cache (``[customers]`` in the toml)."""
+    c = settings.customers
+    if c.source == "files":
+        return workspace.customers
+    if not c.url:
+        raise ConfigError(f"[customers] source = {c.source!r} needs url (TICKETFLOW_CUSTOMERS__URL)")
+    live: CustomerSource
+    if c.source == "sql":
+        live = SqlCustomers(
+            c.url,
+            table=c.table,
+            columns=c.columns,
+            facts=c.facts,
+            orders_table=c.orders_table,
+            order_columns=c.order_columns,
+        )
+    else:
+        token = os.environ.get(c.auth_env) if c.auth_env else None
+        if c.auth_env and not token:
+            raise ConfigError(f"[customers] auth_env: the environment variable {c.auth_env} is not set")
+        live = HttpCustomers(
+            c.url,
+            auth_header=(c.auth_header, token) if token else None,
+            timeout_s=c.timeout_s,
+            columns=c.columns,
+            facts=c.facts,
+            order_columns=c.order_columns,
+        )
+    return TieredCustomers(live, ttl_s=c.ttl_s, volatile=c.volatile)
+
+
+def canned_matcher(workspace: Workspace) -> CannedMatcher | None:
+    """Nearest-neighbour matching of canned answers: their example phrasings plus labelled tickets.
+
+    Labelled tickets (``examples.jsonl``) and ``intents.yaml`` phrasings of a canned intent add phrasings;
+    those of other intents are the negatives that calibrate the similarity threshold.
+    """
+    canned = workspace.rules.canned
+    phrasings = [(text, intent) for intent, answer in canned.items() for text in answer.examples]
+    others: list[str] = []
+    for text, intent in labelled_phrasings(workspace.phrasings):
+        if intent in canned:
+            phrasings.append((text, intent))
+        else:
+            others.append(text)
+    for record in workspace.examples:
+        intent = str(record.labels.get("intent") or "")
+        if intent in canned and record.labels.get("route", "rule") == "rule":
+            phrasings.append((record.text, intent))
+        elif intent and intent not in canned:
+            others.append(record.text)
+    return CannedMatcher.build(phrasings, others)
+
+
+def document_rankers(settings: Settings, workspace: Workspace) -> tuple[DocumentRanker, ...]:
+    """The ``context.rankers`` fused with BM25, built over the workspace's articles and their questions."""
+    rankers: list[DocumentRanker] = []
+    for name in settings.context.rankers:
+        if name == "questions":
+            rankers.append(NearestQuestions(workspace.questions, workspace.first_chunks()))
+        elif name == "embeddings":
+            needed_by = ('context.rankers = [..., "embeddings"]', 'remove "embeddings" from context.rankers')
+            rankers.append(
+                DenseRanker(
+                    workspace.chunks,
+                    sentence_encoder(needed_by),
+                    questions=workspace.questions,
+                    cache_dir=settings.var_dir / "index" / "dense",
+                )
+            )
+    return tuple(rankers)
+
+
+def checks(settings: Settings, workspace: Workspace, detector: PiiDetector) -> list[Check]:
+    """The deterministic validation checks, in the order they run."""
+    s = settings
+    return [
+        PolicyPromises(),
+        GroundedFigures(),
+        ToneBrand(workspace.voice.banned_phrases, upset_at=s.validation.upset_tone),
+        EscalationConsistency(),
+        LengthCompleteness(s.validation.max_words),
+        PiiLeak(detector),
+        InjectionEcho(),
+    ]
+
+
+def judge(
+    settings: Settings,
+    workspace: Workspace,
+    chosen: Providers,
+    masker: PiiMasker,
+) -> list[Check]:
+    """The model judge (``[judge] enabled``) over the deterministic checks it settles; [] when off."""
+    s = settings
+    if not s.judge.enabled:
+        return []
+    if chosen.claude is None:
+        raise ConfigError("[judge] enabled needs the Claude provider (provider = 'anthropic')")
+    model = AnthropicProvider(
+        model=s.models.validation,
+        schema=JUDGE_SCHEMA,
+        timeout_s=s.anthropic.timeout_s,
+        max_retries=s.anthropic.max_retries,
+        setting="models.validation",
+        purpose="judge",
+    )
+    chosen.closers.append(model.close)
+    deterministic: list[Check] = [
+        ToneBrand(workspace.voice.banned_phrases, upset_at=s.validation.upset_tone),
+        EscalationConsistency(),
+        LengthCompleteness(s.validation.max_words),
+    ]
+    return [
+        ModelJudge(
+            ClaudeJudge(model, s.judge.max_output_tokens),
+            deterministic,
+            policy=s.validation.policy,
+            masker=masker,
+        )
+    ]

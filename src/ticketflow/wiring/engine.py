@@ -1,0 +1,175 @@
+"""``Engine``: one workspace's settings, files, models, store and pipeline, assembled.
+
+::
+
+    engine = Engine.from_workspace("examples/store")
+    result = engine.handle(message)        # in-process, recorded in the store
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from ticketflow.domain.context import PolicyQuote
+from ticketflow.domain.message import InboundMessage, Ticket
+from ticketflow.domain.result import TicketResult
+from ticketflow.errors import ConfigError
+from ticketflow.knowledge.routing.sentiment import VaderLexicon
+from ticketflow.knowledge.workspace.loader import Workspace, load_workspace
+from ticketflow.pipeline.context import ContextBuilder
+from ticketflow.pipeline.delivery import Deliverer
+from ticketflow.pipeline.generation import Generator
+from ticketflow.pipeline.generation.prompt import build_system_prompt
+from ticketflow.pipeline.intake import Intake
+from ticketflow.pipeline.routing import Router
+from ticketflow.pipeline.runner import Pipeline
+from ticketflow.pipeline.validation import Validator
+from ticketflow.ports.batch import BatchProvider
+from ticketflow.ports.pii import PiiDetector
+from ticketflow.ports.provider import Provider
+from ticketflow.privacy.masking import PlaceholderMasker, published_values
+from ticketflow.privacy.presidio import PresidioPatterns
+from ticketflow.settings import Settings
+from ticketflow.storage.past_tickets import SqlPastTickets
+from ticketflow.storage.repository import SqlStore
+from ticketflow.wiring import adapters
+from ticketflow.wiring.models import TrainedModels, models_dir, workspace_models
+
+
+class Engine:
+    """The assembled system for one workspace: settings, workspace files, store and pipeline."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        workspace: Workspace,
+        models: TrainedModels,
+        store: SqlStore | None,
+        chosen: adapters.Providers | None = None,
+        *,
+        provider: Provider | None = None,
+    ) -> None:
+        """Assemble; ``provider`` replaces the generation provider the settings would choose (tests)."""
+        self.settings = settings
+        self.workspace = workspace
+        self.models = models
+        self.store = store
+        if provider is not None:
+            chosen = adapters.Providers(provider)
+        self._owns_providers = chosen is None
+        self._providers = chosen or adapters.providers(
+            settings, store.spent_today if store is not None else None
+        )
+        self._closers: list[Callable[[], None]] = []
+        self.pii_detector: PiiDetector = PresidioPatterns(nlp_dir=models_dir(settings) / "spacy-blank-en")
+        self.pipeline = self.build_pipeline(models)
+
+    @classmethod
+    def from_workspace(
+        cls,
+        workspace: Path | str | None = None,
+        *,
+        settings: Settings | None = None,
+        with_store: bool = True,
+        models: TrainedModels | None = None,
+    ) -> Engine:
+        """Load the workspace's files and models, open its store, and assemble the pipeline."""
+        settings = settings or Settings.load(workspace or "examples/store")
+        loaded = load_workspace(settings.workspace, index_dir=settings.var_dir / "index")
+        trained = models if models is not None else workspace_models(settings, loaded)
+        store = SqlStore.open(settings.resolved_database_url) if with_store else None
+        return cls(settings, loaded, trained, store)
+
+    @property
+    def provider(self) -> Provider:
+        """The generation provider (offline drafter, Claude behind its budget, or a local server)."""
+        return self._providers.generation
+
+    @property
+    def uses_claude(self) -> bool:
+        """Whether replies are drafted by Claude (the demo then reports Claude's own usage)."""
+        return self._providers.claude is not None
+
+    def build_pipeline(self, models: TrainedModels) -> Pipeline:
+        """The six stages over this engine's ports, with ``models`` routing."""
+        s, ws = self.settings, self.workspace
+        if models.intent is None:
+            raise ConfigError(
+                f"{ws.root}: no intent model; label tickets in examples.jsonl or run `ticketflow train`"
+            )
+        detector = self.pii_detector
+        published = published_values(detector, [d.body for d in (*ws.policies, *ws.articles)])
+        policy_set = [PolicyQuote(d.id, d.title, d.body.strip()) for d in ws.policies]
+        system_prompt = build_system_prompt(s.name, ws.voice.text, ws.rules, policy_set)
+        judge = adapters.judge(s, ws, self._providers, PlaceholderMasker(detector, published))
+        return Pipeline(
+            intake=Intake(self.store, s.context.history_turns, summarise_older=s.context.summarise_older),
+            router=Router(
+                ws.rules,
+                models.intent,
+                unsure_threshold=(
+                    s.routing.unsure_threshold
+                    if s.routing.unsure_threshold is not None
+                    else models.intent.unsure_threshold
+                ),
+                tone_threshold=s.routing.tone_threshold,
+                tone_model=models.tone,
+                lexicon=VaderLexicon(),
+                matcher=adapters.canned_matcher(ws),
+            ),
+            context=ContextBuilder(
+                ws.index,
+                adapters.customer_source(s, ws),
+                token_budget=s.context.token_budget,
+                passages=s.context.passages,
+                past_tickets=SqlPastTickets(self.store.engine) if self.store is not None else None,
+                previous=s.context.previous_tickets,
+                on_stale=s.customers.on_stale,
+                live_intents=frozenset(s.customers.live_intents),
+                rankers=adapters.document_rankers(s, ws),
+            ),
+            generator=Generator(self.provider, system_prompt, masker=PlaceholderMasker(detector, published)),
+            validator=Validator([*adapters.checks(s, ws, detector), *judge], s.validation.policy),
+            delivery=Deliverer(self.store),
+            regenerate=s.validation.regenerate,
+        )
+
+    @property
+    def batch(self) -> BatchProvider | None:
+        """Claude's Message Batches, when ``[anthropic.batch] enabled`` (None for other providers)."""
+        if self._providers.claude is None or not self.settings.anthropic.batch.enabled:
+            return None
+        return self._providers.claude
+
+    def cache_note(self) -> str | None:
+        """Whether the Claude provider's static prefix is long enough to be cached (None offline)."""
+        claude = self._providers.claude
+        if claude is None:
+            return None
+        return claude.cache_status(self.pipeline.generator.system_prompt).describe(claude.model)
+
+    def with_models(self, models: TrainedModels) -> Engine:
+        """The same engine with other models (cross-validation folds), sharing workspace, store, provider."""
+        return Engine(self.settings, self.workspace, models, self.store, chosen=self._providers)
+
+    def handle(self, message: InboundMessage) -> TicketResult:
+        """Accept and process one message in-process (no durable runtime): for scripts and tests."""
+        if self.store is None:
+            raise ConfigError("this engine has no store; build it with with_store=True")
+        accepted = self.store.accept(message)
+        result = self.pipeline.process(self.store.load_ticket(accepted.ticket_id))
+        self.store.finish(result)
+        return result
+
+    def process(self, ticket: Ticket) -> TicketResult:
+        """Run the pipeline over a ticket that is not stored (evaluation)."""
+        return self.pipeline.process(ticket)
+
+    def close(self) -> None:
+        """Close the provider clients this engine opened, and its store."""
+        if self._owns_providers:
+            while self._providers.closers:
+                self._providers.closers.pop()()
+        if self.store is not None:
+            self.store.close()
