@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean
+.PHONY: demo demo-claude test lint bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -14,6 +14,9 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)  ## run every ticket of the sample workspace through the pipeline
 	$(BIN)/ticketflow demo
+
+demo-claude: $(STAMP)  ## the demo through the real Anthropic SDK against a local fake Anthropic API
+	$(BIN)/python -m ticketflow.testing.claude_demo
 
 test: $(STAMP)  ## the whole suite (also on PostgreSQL when TICKETFLOW_TEST_DATABASE_URL is set)
 	$(BIN)/python -m pytest

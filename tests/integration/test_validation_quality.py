@@ -1,4 +1,4 @@
-"""Quality floors for issue 6, measured the way `ticketflow eval` measures them (figures: docs/benchmarks.md).
+"""Quality floors of the validation checks, measured as `ticketflow eval` measures them (docs/benchmarks.md).
 
 The validation set is ours (tests/data); the PII and grounding files are the shared development datasets and
 are skipped when absent.

@@ -1,4 +1,4 @@
-"""Scores for issue 6: validation checks on given drafts, PII spans, and grounding.
+"""Scores of the validation checks on given drafts, of PII detection on labelled spans, and of grounding.
 
 - Records with a ``draft`` skip generation: the draft is validated against ``context.documents`` (the
   documents stand in for retrieved passages) and the router's decision for the message.
