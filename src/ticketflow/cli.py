@@ -184,6 +184,74 @@ def eval_(
         render_eval(report, Console())
 
 
+keys_app = typer.Typer(no_args_is_help=True, help="API keys for machines: every route but /healthz needs one")
+app.add_typer(keys_app, name="keys")
+
+
+@keys_app.command("create")
+def keys_create(
+    name: Annotated[str, typer.Option("--name", help="who or what holds the key, e.g. 'zendesk bridge'")],
+    scope: Annotated[
+        list[str],
+        typer.Option("--scope", help="ingest | read | agent | metrics | admin (repeat for several)"),
+    ],
+    workspace: WorkspaceOpt = Path("examples/store"),
+) -> None:
+    """Create a key and print it once (only its hash is stored)."""
+    from ticketflow.domain.access import parse_scopes
+    from ticketflow.settings import Settings
+    from ticketflow.wiring.access import api_keys
+
+    try:
+        scopes = parse_scopes(scope)
+        with api_keys(Settings.load(workspace)) as keys:
+            key, token = keys.create(name, scopes)
+    except (TicketflowError, ValueError) as exc:
+        raise _fail(exc) from exc
+    sys.stdout.write(token + "\n")
+    _err().print(f"key [bold]{key.id}[/] ({', '.join(sorted(scopes))}): store it now, it is not shown again")
+
+
+@keys_app.command("list")
+def keys_list(workspace: WorkspaceOpt = Path("examples/store")) -> None:
+    """List keys (id, name, scopes, created, revoked); secrets are never shown."""
+    from rich.table import Table
+
+    from ticketflow.settings import Settings
+    from ticketflow.wiring.access import api_keys
+
+    try:
+        with api_keys(Settings.load(workspace)) as keys:
+            listed = keys.list()
+    except TicketflowError as exc:
+        raise _fail(exc) from exc
+    table = Table("id", "name", "scopes", "created", "revoked")
+    for key in listed:
+        revoked = f"{key.revoked_at:%Y-%m-%d %H:%M}" if key.revoked_at else ""
+        scopes = ", ".join(sorted(key.scopes))
+        table.add_row(key.id, escape(key.name), scopes, f"{key.created_at:%Y-%m-%d %H:%M}", revoked)
+    Console().print(table)
+
+
+@keys_app.command("revoke")
+def keys_revoke(
+    key_id: Annotated[str, typer.Argument(help="the key's id, as `keys list` shows it")],
+    workspace: WorkspaceOpt = Path("examples/store"),
+) -> None:
+    """Revoke a key: it stops authenticating at once."""
+    from ticketflow.settings import Settings
+    from ticketflow.wiring.access import api_keys
+
+    try:
+        with api_keys(Settings.load(workspace)) as keys:
+            revoked = keys.revoke(key_id)
+    except TicketflowError as exc:
+        raise _fail(exc) from exc
+    if not revoked:
+        raise _fail(TicketflowError(f"no active key {key_id!r}; see `ticketflow keys list`"))
+    _err().print(f"revoked {key_id}")
+
+
 def main() -> None:
     app()
 

@@ -142,3 +142,15 @@ batch_items = sa.Table(
     sa.UniqueConstraint("ticket_id", "attempt", name="uq_batch_items_ticket_attempt"),
 )
 """One row per request put in a Message Batch: the claim that stops a second batch from paying for it."""
+
+api_keys = sa.Table(
+    "api_keys",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("scopes", sa.JSON, nullable=False),
+    sa.Column("secret_sha256", sa.String(64), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("revoked_at", sa.DateTime(timezone=True)),
+)
+"""API keys, hashed: a key is ``tfk_<id>_<secret>``; only the secret's SHA-256 is kept."""
