@@ -114,6 +114,7 @@ def serve(
 def worker(workspace: WorkspaceOpt = Path("examples/store")) -> None:
     """Run the durable runtime without HTTP; start several (on PostgreSQL) to scale out."""
     from ticketflow.runtime.service import Runtime
+    from ticketflow.settings import redact_url
     from ticketflow.wiring.engine import Engine
 
     _log_to_stderr()
@@ -125,7 +126,8 @@ def worker(workspace: WorkspaceOpt = Path("examples/store")) -> None:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-    _err().print(f"worker running on {runtime.engine.settings.resolved_system_database_url}; Ctrl-C to stop")
+    where = redact_url(runtime.engine.settings.resolved_system_database_url)
+    _err().print(f"worker running on {where}; Ctrl-C to stop")
     stop.wait()
     runtime.stop()
 

@@ -175,9 +175,29 @@ class JudgeSettings(_Section):
 
 
 class RuntimeSettings(_Section):
+    """The durable runtime: how many tickets a process works on at once, and how often it polls."""
+
     worker_concurrency: int = Field(8, ge=1)
     polling_interval_sec: float = Field(0.2, gt=0.0)
     executor_id: str | None = None
+
+
+class ApiSettings(_Section):
+    """The HTTP API (``[api]``): who may call it from where, and how much it accepts before it pushes back."""
+
+    metrics_public: bool = Field(
+        False, description="serve /metrics without a key (for a scraper on a private network)"
+    )
+    cors_origins: list[str] = Field(
+        default_factory=list, description="browser origins allowed to call the API; none by default"
+    )
+    max_body_bytes: int = Field(256 * 1024, ge=1024, description="larger request bodies get 413")
+    max_backlog: int = Field(
+        10_000, ge=1, description="unfinished tickets beyond which new messages get 429 with Retry-After"
+    )
+    rate_limit_per_minute: int | None = Field(
+        600, ge=1, description="requests per minute per API key before 429 with Retry-After; unset: no limit"
+    )
 
 
 class Settings(BaseSettings):
@@ -204,6 +224,7 @@ class Settings(BaseSettings):
     customers: CustomerSettings = CustomerSettings()
     validation: ValidationSettings = ValidationSettings()
     runtime: RuntimeSettings = RuntimeSettings()
+    api: ApiSettings = ApiSettings()
     anthropic: AnthropicSettings = AnthropicSettings()
     openai_compatible: OpenAICompatibleSettings = OpenAICompatibleSettings()
     judge: JudgeSettings = JudgeSettings()
@@ -261,6 +282,16 @@ class Settings(BaseSettings):
             raise ConfigError(f"{where}: {problems} (or the matching TICKETFLOW_* variable)") from exc
         finally:
             _toml_data.reset(token)
+
+
+def redact_url(url: str) -> str:
+    """A database URL fit for logs: the password replaced by ``***``."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # not a URL SQLAlchemy can parse: show only its scheme
+        return url.split(":", 1)[0] + ":***"
 
 
 def read_toml(path: Path) -> dict[str, Any]:
