@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse
 
 from ticketflow import __version__
 from ticketflow.api.routes import messages, operations, tickets
+from ticketflow.errors import InputError, SignatureError, UnreadableInput
 from ticketflow.runtime.service import Runtime
 
 MAX_BODY_BYTES = 256 * 1024
@@ -53,6 +54,8 @@ def create_app(runtime: Runtime, *, manage_runtime: bool = True) -> FastAPI:
     )
     app.middleware("http")(limit_body)
     app.exception_handler(RequestValidationError)(invalid)
+    app.exception_handler(InputError)(refused)
+    app.exception_handler(SignatureError)(refused)
     for module in (messages, tickets, operations):
         app.include_router(module.router(runtime))
     return app
@@ -87,3 +90,11 @@ async def invalid(_: Request, exc: Exception) -> JSONResponse:
     malformed = any(e["type"] == "json_invalid" for e in errors)
     title = "the body is not valid JSON" if malformed else "the message is invalid"
     return problem(400 if malformed else 422, title, errors)
+
+
+async def refused(_: Request, exc: Exception) -> JSONResponse:
+    """A request a channel refused: 401 unsigned, 400 unreadable, else 422 with each located problem."""
+    if isinstance(exc, SignatureError):
+        return problem(401, str(exc))
+    assert isinstance(exc, InputError)
+    return problem(400 if isinstance(exc, UnreadableInput) else 422, str(exc), exc.errors)

@@ -1,17 +1,30 @@
-"""The HTTP API channel: the ``POST /v1/messages`` payload and its normalisation."""
+"""The HTTP API channel: the ``POST /v1/messages`` payload, its normalisation, and where replies go.
+
+API clients are authenticated by API keys at the HTTP layer, so ``verify`` accepts every request. A reply is
+not pushed anywhere: it is part of the ticket that ``GET /v1/tickets/{id}`` returns (a signed webhook and
+server-sent events come later), so ``reply`` only hands back a receipt. Notes, tags, assignment and handoffs
+have nowhere to go on this channel and are declared unsupported.
+"""
 
 from __future__ import annotations
 
+import email.message
+import hashlib
+import json
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from ticketflow.domain.message import CustomerRef, InboundMessage
+from ticketflow.domain.message import CHANNELS, ChannelName, CustomerRef, InboundMessage
+from ticketflow.domain.outcome import Handoff
+from ticketflow.errors import InputError, UnreadableInput, Unsupported
+from ticketflow.ports.channel import Assignee, Capability, ChannelRequest, Parsed, Receipt, Thread
 
-CHANNELS = ("api", "chat", "email", "web", "sms", "social", "zendesk", "intercom", "freshdesk")
-Channel = Literal["api", "chat", "email", "web", "sms", "social", "zendesk", "intercom", "freshdesk"]
+__all__ = ["CHANNELS", "MAX_TEXT_CHARS", "ApiChannel", "CustomerIn", "MessageIn"]
+
 MAX_TEXT_CHARS = 100_000
+INVALID = "the message is invalid"
 
 
 class CustomerIn(BaseModel):
@@ -44,7 +57,7 @@ class MessageIn(BaseModel):
         },
     )
 
-    channel: Channel
+    channel: ChannelName
     external_id: str = Field(..., min_length=1, max_length=255)
     conversation_id: str | None = Field(None, min_length=1, max_length=255)
     customer: CustomerIn
@@ -67,3 +80,101 @@ class MessageIn(BaseModel):
             conversation_ref=self.conversation_id,
             received_at=datetime.now(UTC),
         )
+
+
+class ApiChannel:
+    """The ``Channel`` behind ``POST /v1/messages``: one JSON ``MessageIn`` per request."""
+
+    name = "api"
+    capabilities = frozenset({Capability.REPLY})
+
+    def payload_schema(self) -> dict[str, Any]:
+        return inline_refs(MessageIn.model_json_schema())
+
+    def verify(self, request: ChannelRequest) -> None:
+        """Accept: the HTTP layer has authenticated the client by its API key."""
+
+    def parse(self, request: ChannelRequest) -> Parsed:
+        """The one message of a JSON body, with errors located as ``body.<field>``."""
+        return Parsed(messages=(read_message(request).to_message(),))
+
+    def reply(self, thread: Thread, body: str, *, idempotency_key: str) -> Receipt:
+        """Nothing to send: the reply is in the ticket. Its id comes from the key, so a repeat is the same."""
+        digest = hashlib.sha256(idempotency_key.encode()).hexdigest()[:16]
+        return Receipt(message_id=f"r_{digest}", at=datetime.now(UTC))
+
+    def note(self, thread: Thread, body: str, *, idempotency_key: str) -> Receipt:
+        raise Unsupported.operation(self.name, "add an internal note")
+
+    def hand_off(self, thread: Thread, handoff: Handoff, *, idempotency_key: str) -> Receipt:
+        raise Unsupported.operation(self.name, "hand off (the review queue holds the handoff)")
+
+    def tag(self, thread: Thread, tags: tuple[str, ...], *, idempotency_key: str) -> Receipt:
+        raise Unsupported.operation(self.name, "tag a thread")
+
+    def assign(self, thread: Thread, assignee: Assignee, *, idempotency_key: str) -> Receipt:
+        raise Unsupported.operation(self.name, "assign a thread")
+
+
+def read_message(request: ChannelRequest) -> MessageIn:
+    """Decode and validate the body as FastAPI did for a ``MessageIn`` parameter, with the same errors."""
+    if not request.body:
+        raise InputError(INVALID, errors=[_problem("body", "Field required", "missing")])
+    if not _is_json(request.header("content-type")):
+        problem = "the body must be JSON: send Content-Type: application/json"
+        raise InputError(INVALID, errors=[_problem("body", problem, "content_type")])
+    try:
+        decoded = json.loads(request.body)
+    except json.JSONDecodeError as exc:
+        where = f"body.{exc.pos}"
+        raise UnreadableInput(errors=[_problem(where, "JSON decode error", "json_invalid")]) from exc
+    except UnicodeDecodeError as exc:
+        problem = f"the body is not UTF-8 (byte {exc.start})"
+        raise UnreadableInput(errors=[_problem("body", problem, "json_invalid")]) from exc
+    if not isinstance(decoded, dict):
+        problem = "Input should be a valid dictionary or object to extract fields from"
+        raise InputError(INVALID, errors=[_problem("body", problem, "model_attributes_type")])
+    try:
+        return MessageIn.model_validate(decoded)
+    except ValidationError as exc:
+        errors = [
+            _problem(".".join(str(p) for p in ("body", *e["loc"])), e["msg"], e["type"]) for e in exc.errors()
+        ]
+        raise InputError(INVALID, errors=errors) from exc
+
+
+def _is_json(content_type: str | None) -> bool:
+    """``application/json`` or ``application/*+json`` (any parameters), the types FastAPI reads as JSON."""
+    if not content_type:
+        return False
+    parsed = email.message.Message()
+    parsed["content-type"] = content_type
+    subtype = parsed.get_content_subtype()
+    return parsed.get_content_maintype() == "application" and (subtype == "json" or subtype.endswith("+json"))
+
+
+def _problem(where: str, problem: str, kind: str) -> dict[str, str]:
+    return {"where": where, "problem": problem, "type": kind}
+
+
+def inline_refs(schema: dict[str, Any]) -> dict[str, Any]:
+    """``schema`` with each ``$ref`` to its own ``$defs`` replaced by the definition (no model is recursive).
+
+    An OpenAPI document resolves ``#/$defs/...`` against its own root, so a schema embedded in an operation
+    must carry its definitions inline.
+    """
+    definitions = schema.get("$defs", {})
+
+    def resolve(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/$defs/"):
+                siblings = {key: resolve(value) for key, value in node.items() if key != "$ref"}
+                return {**resolve(definitions[ref.removeprefix("#/$defs/")]), **siblings}
+            return {key: resolve(value) for key, value in node.items() if key != "$defs"}
+        if isinstance(node, list):
+            return [resolve(item) for item in node]
+        return node
+
+    resolved: dict[str, Any] = resolve(schema)
+    return resolved

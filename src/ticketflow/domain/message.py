@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
+from typing import Literal, get_args
 
 from ticketflow.domain.ids import ConversationId, TicketId
 
 Role = Literal["customer", "agent"]
+
+ChannelName = Literal["api", "chat", "email", "web", "sms", "social", "zendesk", "intercom", "freshdesk"]
+"""Where a message may come from: how the sender says it reached us (``InboundMessage.channel``)."""
+CHANNELS: tuple[str, ...] = get_args(ChannelName)
 
 
 @dataclass(frozen=True, slots=True)

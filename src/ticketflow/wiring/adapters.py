@@ -6,9 +6,10 @@ Adding a provider, a customer source or a check means one branch here, next to i
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+from ticketflow.channels.api import ApiChannel
 from ticketflow.checks.escalation import EscalationConsistency
 from ticketflow.checks.grounding import GroundedFigures
 from ticketflow.checks.injection import InjectionEcho
@@ -27,6 +28,7 @@ from ticketflow.knowledge.routing.canned import CannedMatcher
 from ticketflow.knowledge.workspace.loader import Workspace
 from ticketflow.knowledge.workspace.phrasings import labelled as labelled_phrasings
 from ticketflow.pipeline.generation.prompt import REPLY_SCHEMA
+from ticketflow.ports.channel import Channel
 from ticketflow.ports.check import Check
 from ticketflow.ports.customers import CustomerSource
 from ticketflow.ports.knowledge import DocumentRanker
@@ -119,6 +121,11 @@ def customer_source(settings: Settings, workspace: Workspace) -> CustomerSource:
             order_columns=c.order_columns,
         )
     return TieredCustomers(live, ttl_s=c.ttl_s, volatile=c.volatile)
+
+
+def channels(settings: Settings) -> Mapping[str, Channel]:
+    """The channels messages arrive on and replies leave by, by name: today the HTTP API's own."""
+    return {"api": ApiChannel()}
 
 
 def canned_matcher(workspace: Workspace) -> CannedMatcher | None:
