@@ -200,6 +200,7 @@ class Proc:
     port: int | None = None
     popen: subprocess.Popen[bytes] | None = None
     starts: int = 0
+    log_offset: int = 0
     ready_at: float | None = None
     extra_args: list[str] = field(default_factory=list)
 
@@ -212,6 +213,7 @@ class Proc:
         if self.role == "serve":
             args += ["--host", HOST, "--port", str(self.port)]
         env = {**self.env, "TICKETFLOW_RUNTIME__EXECUTOR_ID": self.name}
+        self.log_offset = self.log.stat().st_size if self.log.exists() else 0
         with self.log.open("ab") as handle:  # the child keeps its own copy of the descriptor
             self.popen = subprocess.Popen(
                 [*args, *self.extra_args], env=env, stdout=handle, stderr=subprocess.STDOUT, cwd=ROOT
@@ -240,8 +242,10 @@ class Proc:
         return ok
 
     def _worker_line(self) -> bool:
-        # the worker prints one "worker running" line per start; count them against our starts
-        return self.log.read_bytes().count(b"worker running on") >= self.starts
+        # the worker prints "worker running" once it has launched; look only past this start's offset
+        with self.log.open("rb") as handle:
+            handle.seek(self.log_offset)
+            return b"worker running on" in handle.read()
 
     def wait_ready(self, timeout: float = 120.0, api_key: str | None = None) -> None:
         deadline = time.monotonic() + timeout

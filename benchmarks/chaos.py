@@ -70,13 +70,13 @@ class Intake:
 
 
 def submit_with_retries(
-    client: httpx.Client, body: dict[str, Any], intake: Intake, retry_for: float, stop: threading.Event
+    client: httpx.Client, body: dict[str, Any], intake: Intake, retry_for: float, abort: threading.Event
 ) -> None:
-    """POST until a 202, or until ``retry_for`` s pass; 5xx and connection errors are retried."""
+    """POST until a 202, ``retry_for`` s or ``abort``; 5xx and connection errors are retried."""
     deadline = time.monotonic() + retry_for
     with intake.lock:
         intake.sent += 1
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and not abort.is_set():
         try:
             response = client.post("/v1/messages", json=body)
             outcome = str(response.status_code)
@@ -96,7 +96,12 @@ def submit_with_retries(
 
 
 def pace_load(
-    base: str, args: argparse.Namespace, run: str, intake: Intake, stop: threading.Event
+    base: str,
+    args: argparse.Namespace,
+    run: str,
+    intake: Intake,
+    stop: threading.Event,
+    abort: threading.Event,
 ) -> ThreadPoolExecutor:
     """Submit ``args.rate`` messages per second in a pool until ``stop`` or ``args.messages``."""
     samples = sample_messages()
@@ -108,7 +113,7 @@ def pace_load(
             if stop.is_set():
                 return
             body = message(samples, n, f"chaos-{run}-{n}")
-            pool.submit(submit_with_retries, client, body, intake, args.retry_for, stop)
+            pool.submit(submit_with_retries, client, body, intake, args.retry_for, abort)
             stop.wait(1.0 / args.rate)
 
     threading.Thread(target=pacer, daemon=True).start()
@@ -123,18 +128,24 @@ def kill_loop(
     deadline = time.monotonic() + args.max_seconds
     while len(kills) < args.kills and time.monotonic() < deadline:
         time.sleep(rng.uniform(args.min_gap, args.max_gap))
-        running = [p for p in procs if p.ready(args.api_key)]
+        # a share of the kills may land on a process still starting (migrating, recovering, re-enqueuing):
+        # that path needs to be crash-safe too, and it keeps a run of many kills short
+        early = rng.random() < args.starting_share
+        running = [p for p in procs if (p.alive() if early else p.ready(args.api_key))]
         while not running and time.monotonic() < deadline:
             time.sleep(0.2)
             running = [p for p in procs if p.ready(args.api_key)]
         if not running:
             break
         victim = rng.choice(running)
+        ready = victim.ready(args.api_key)
         in_flight = status_counts(backend).get("processing", 0)
         up_for = time.monotonic() - (victim.ready_at or time.monotonic())
         victim.kill()
         victim.start()
-        kills.append({"victim": victim.name, "up_s": round(up_for, 1), "processing": in_flight})
+        kills.append(
+            {"victim": victim.name, "ready": ready, "up_s": round(up_for, 1), "processing": in_flight}
+        )
     return kills
 
 
@@ -201,6 +212,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--max-seconds", type=float, default=1200.0, help="bound on the kill phase")
     parser.add_argument("--retry-for", type=float, default=60.0, help="seconds a client retries a message")
     parser.add_argument("--drain-timeout", type=float, default=180.0)
+    parser.add_argument(
+        "--starting-share",
+        type=float,
+        default=0.5,
+        help="share of kills that may hit a process still starting (0: only serving/working ones)",
+    )
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args(argv)
     workers = args.workers if args.workers is not None else (1 if args.backend == "postgresql" else 0)
@@ -218,11 +235,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     run = uuid.uuid4().hex[:8]
     procs: list[Proc] = []
     intake = Intake()
-    stop = threading.Event()
+    stop, abort = threading.Event(), threading.Event()
     started = time.monotonic()
     try:
         procs = start_cluster(backend, env, workers, args.api_key)
-        pool = pace_load(procs[0].url, args, run, intake, stop)
+        pool = pace_load(procs[0].url, args, run, intake, stop, abort)
         kills = kill_loop(procs, args, backend, rng)
         kill_s = time.monotonic() - started
         stop.set()
@@ -245,6 +262,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             "kills": len(kills),
             "kills_by_victim": dict(Counter(k["victim"] for k in kills)),
             "kills_with_tickets_processing": sum(1 for k in kills if k["processing"]),
+            "kills_while_starting": sum(1 for k in kills if not k["ready"]),
             "kill_phase_s": round(kill_s, 1),
             "drain_s": round(drain_s, 1),
             "rate": args.rate,
@@ -260,6 +278,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         }
     finally:
         stop.set()
+        abort.set()  # only pending retries are left by now, or we are leaving on an error
         stop_all(procs)
         fake_server.stop()
         backend.close()
@@ -272,7 +291,10 @@ def _print(r: dict[str, Any], as_json: bool) -> None:
     rows: list[tuple[str, Any]] = [
         ("backend / extra workers", f"{r['backend']} / {r['workers']}"),
         ("SIGKILLs (by victim)", f"{r['kills']} {r['kills_by_victim']}"),
-        ("kills with tickets processing", r["kills_with_tickets_processing"]),
+        (
+            "kills while starting / with tickets processing",
+            f"{r['kills_while_starting']} / {r['kills_with_tickets_processing']}",
+        ),
         ("kill phase / drain", f"{r['kill_phase_s']} s / {r['drain_s']} s"),
         ("messages sent / gave up", f"{r['messages_sent']} / {r['gave_up']}"),
         ("responses (incl. retries)", dict(sorted(r["responses"].items()))),
