@@ -297,7 +297,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 break
             time.sleep(0.5)
         done = fuzzer.accepted & set(done_times(backend))
-        failures = sorted(fuzzer.failures)[: args.failures]
+        # the shortest failing input of each request kind first, then the next shortest of any
+        ordered = sorted(fuzzer.failures)
+        firsts = list({f[1].split(" -> ")[0]: f for f in reversed(ordered)}.values())
+        failures = (firsts + [f for f in ordered if f not in firsts])[: args.failures]
         report: dict[str, Any] = {
             "backend": args.backend,
             "requests": fuzzer.n,
