@@ -225,6 +225,12 @@ def run_fuzz(base: str, args: argparse.Namespace) -> Fuzzer:
             value = "a" * size if not path.endswith("email") else "a" * (size - len("@example.com"))
             set_field(body, path, value)
             fuzzer.send("POST /v1/messages", "POST", "/v1/messages", json.dumps(body).encode(), {path: value})
+            if path == "external_id":  # without a conversation_id, the thread is named after the message
+                body.pop("conversation_id")
+                body["external_id"] += "-"  # a new message
+                body["external_id"] = body["external_id"][1:]
+                what = {path: body["external_id"], "conversation_id": "(none)"}
+                fuzzer.send("POST /v1/messages", "POST", "/v1/messages", json.dumps(body).encode(), what)
         for size in (TICKET_ID_LIMIT - 1, TICKET_ID_LIMIT, TICKET_ID_LIMIT + 1, 2048):
             fuzzer.send(
                 "GET /v1/tickets/{id}", "GET", f"/v1/tickets/t_{'0' * (size - 2)}", None, {"id": size}
