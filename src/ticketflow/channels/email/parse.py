@@ -35,44 +35,17 @@ _PREFIX = re.compile(
 )
 """Reply and forward prefixes in many languages ("Re:", "AW:", "Fwd:", "SV:", "WG:", "回复：", "Re[2]:")."""
 
-_BLOCKS = frozenset(
-    [
-        "address",
-        "article",
-        "aside",
-        "blockquote",
-        "dd",
-        "div",
-        "dl",
-        "dt",
-        "fieldset",
-        "figcaption",
-        "figure",
-        "footer",
-        "form",
-        "h1",
-        "h2",
-        "h3",
-        "h4",
-        "h5",
-        "h6",
-        "header",
-        "hr",
-        "li",
-        "main",
-        "nav",
-        "ol",
-        "p",
-        "pre",
-        "section",
-        "table",
-        "tbody",
-        "thead",
-        "tfoot",
-        "tr",
-        "ul",
-    ]
+_PARAGRAPHS = frozenset(
+    ["blockquote", "dl", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "ol", "p", "pre", "table", "ul"]
 )
+"""Elements set off by a blank line."""
+_LINES = frozenset(
+    ["address", "article", "aside", "dd", "div", "dt", "fieldset", "figcaption", "figure", "footer", "form"]
+    + ["header", "li", "main", "nav", "section", "tr"]
+)
+"""Elements on a line of their own (a ``<div>`` per line is how Gmail and Outlook write plain text)."""
+_LINE, _PARAGRAPH = "\x00", "\x01"
+_BREAK_RUN = re.compile(r"[\x00\x01\n \t]*[\x00\x01][\x00\x01\n \t]*")
 _INVISIBLE = ("script", "style", "head", "title", "noscript", "template", "object", "iframe")
 _SPACE_RUN = re.compile(r"[ \t\u00a0\u200b]+")
 _BLANK_RUN = re.compile(r"\n{3,}")
@@ -224,17 +197,33 @@ def html_to_text(html: str) -> str:
             string.replace_with(_SPACE_RUN.sub(" ", string.replace("\r", " ").replace("\n", " ")))
     for br in soup.find_all("br"):
         br.replace_with("\n")
-    for tag in soup.find_all(_BLOCKS):
+    for tag in soup.find_all([*_PARAGRAPHS, *_LINES]):
         if isinstance(tag, Tag):
-            tag.insert_before("\n")
-            tag.insert_after("\n")
+            mark = _PARAGRAPH if tag.name in _PARAGRAPHS else _LINE
+            tag.insert_before(mark)
+            tag.insert_after(mark)
     # innermost first, so a quote inside a quote gets two markers
     for quote in reversed(soup.find_all("blockquote")):
         if isinstance(quote, Tag):
-            lines = [line.strip() for line in quote.get_text().split("\n")]
+            lines = [line.strip() for line in _breaks(quote.get_text()).split("\n")]
             quoted = "\n".join(f"> {line}".rstrip() for line in lines if line)
-            quote.replace_with(f"\n{quoted}\n")
-    return _tidy(soup.get_text())
+            quote.replace_with(f"{_PARAGRAPH}{quoted}{_PARAGRAPH}")
+    return _tidy(_breaks(soup.get_text()))
+
+
+def _breaks(text: str) -> str:
+    """Element boundaries to newlines: one for a line element, a blank line for a paragraph, ``<br>`` kept."""
+
+    def newlines(run: re.Match[str]) -> str:
+        found = run.group()
+        count = found.count("\n") + 1
+        if _PARAGRAPH in found:
+            count = max(count, 2)
+        return "\n" * min(count, 2)
+
+    return _BREAK_RUN.sub(newlines, text)
+
+
 
 
 def strip_quotes(text: str) -> str:
