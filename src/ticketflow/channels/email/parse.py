@@ -40,8 +40,8 @@ _PARAGRAPHS = frozenset(
 )
 """Elements set off by a blank line."""
 _LINES = frozenset(
-    ["address", "article", "aside", "dd", "div", "dt", "fieldset", "figcaption", "figure", "footer", "form"]
-    + ["header", "li", "main", "nav", "section", "tr"]
+    {"address", "article", "aside", "dd", "div", "dt", "fieldset", "figcaption", "figure", "footer"}
+    | {"form", "header", "li", "main", "nav", "section", "tr"}
 )
 """Elements on a line of their own (a ``<div>`` per line is how Gmail and Outlook write plain text)."""
 _LINE, _PARAGRAPH = "\x00", "\x01"
@@ -222,8 +222,6 @@ def _breaks(text: str) -> str:
         return "\n" * min(count, 2)
 
     return _BREAK_RUN.sub(newlines, text)
-
-
 
 
 def strip_quotes(text: str) -> str:

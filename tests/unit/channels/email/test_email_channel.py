@@ -107,7 +107,8 @@ def test_a_reply_threads_under_the_customers_mail(receiver: MailReceiver, build:
     raw = build(headers={"References": "<first@example.com>", "In-Reply-To": "<first@example.com>"})
     [message] = channel.parse(ChannelRequest.of(raw)).messages
     before = len(receiver.messages)
-    receipt = channel.reply(channel.thread(message, raw), "Hi Ada, it ships today.", idempotency_key="k-thread")
+    thread = channel.thread(message, raw)
+    receipt = channel.reply(thread, "Hi Ada, it ships today.", idempotency_key="k-thread")
     sent = receiver.wait_for(before + 1)[-1].message
     assert sent["In-Reply-To"] == "<m-1@example.com>"
     assert sent["References"] == "<first@example.com> <m-1@example.com>"
@@ -118,7 +119,7 @@ def test_a_reply_threads_under_the_customers_mail(receiver: MailReceiver, build:
     assert sent.get_content().strip() == "Hi Ada, it ships today."
 
 
-def test_the_same_key_gives_the_same_message_id_even_on_another_channel_instance(receiver: MailReceiver) -> None:
+def test_the_same_key_gives_the_same_message_id_on_another_channel_instance(receiver: MailReceiver) -> None:
     first = _channel(receiver).reply(THREAD, "Hello", idempotency_key="delivery:t-1")
     again = _channel(receiver).reply(THREAD, "Hello", idempotency_key="delivery:t-1")
     assert first.message_id == again.message_id

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from conftest import Build
-from ticketflow.channels.email.parse import decode
 from ticketflow.channels.email.loops import ReplyRateLimit, noise
+from ticketflow.channels.email.parse import decode
 from ticketflow.ports.channel import Author
 
 OWN = ("support@northwind.example",)
@@ -41,7 +41,9 @@ OWN = ("support@northwind.example",)
         ),
     ],
 )
-def test_each_signal_gets_no_answer_and_names_itself(build: Build, headers: dict[str, str], reason: str) -> None:
+def test_each_signal_gets_no_answer_and_names_itself(
+    build: Build, headers: dict[str, str], reason: str
+) -> None:
     found = noise(decode(build(headers=headers)), own=OWN)
     assert found is not None
     assert found.author is Author.SYSTEM

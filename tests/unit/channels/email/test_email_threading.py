@@ -6,8 +6,14 @@ import hashlib
 
 from conftest import Build
 from ticketflow.channels.email.parse import decode
-from ticketflow.channels.email.threading import Ids, as_message_id, conversation, external_id, ids, message_ids
-
+from ticketflow.channels.email.threading import (
+    Ids,
+    as_message_id,
+    conversation,
+    external_id,
+    ids,
+    message_ids,
+)
 
 
 def test_in_reply_to_finds_the_conversation(build: Build) -> None:
