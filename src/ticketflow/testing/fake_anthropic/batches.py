@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING, Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from ticketflow.testing.fake_anthropic.errors import ApiError, error
+from ticketflow.testing.fake_anthropic.errors import ApiError, refused
 from ticketflow.testing.fake_anthropic.messages import answer
 from ticketflow.testing.fake_anthropic.params import check_params
-from ticketflow.testing.fake_anthropic.wire import iso, next_id
+from ticketflow.testing.fake_anthropic.wire import Recorded, iso, next_id
 
 if TYPE_CHECKING:
     from ticketflow.testing.fake_anthropic.app import FakeAnthropic
@@ -95,7 +95,7 @@ async def create_batch(fake: FakeAnthropic, request: Request) -> Response:
         if len(entries) > MAX_REQUESTS:
             raise ApiError(400, "invalid_request_error", "requests: at most 100,000 per batch")
     except ApiError as exc:
-        return error(exc.status, exc.type, exc.message, next_id("req_fake"))
+        return refused(exc)
     results = []
     for entry in entries:
         custom_id, params = entry.get("custom_id"), entry.get("params") or {}
@@ -112,13 +112,18 @@ async def create_batch(fake: FakeAnthropic, request: Request) -> Response:
     return _respond(batch, request, record.request_id)
 
 
+async def _admit_for_batch(fake: FakeAnthropic, request: Request) -> tuple[Batch, Recorded]:
+    """Admit a request about the batch its path names; raise ``ApiError`` when there is no such batch."""
+    _, record = await fake.admit(request)
+    return fake.batches.find(request.path_params["batch_id"]), record
+
+
 async def retrieve_batch(fake: FakeAnthropic, request: Request) -> Response:
     """The batch; each retrieval while it is in progress uses up one of its polls."""
     try:
-        _, record = await fake.admit(request)
-        batch = fake.batches.find(request.path_params["batch_id"])
+        batch, record = await _admit_for_batch(fake, request)
     except ApiError as exc:
-        return error(exc.status, exc.type, exc.message, next_id("req_fake"))
+        return refused(exc)
     with fake.batches.lock:
         if batch.status != "ended":
             batch.polls_left -= 1
@@ -131,7 +136,7 @@ async def list_batches(fake: FakeAnthropic, request: Request) -> Response:
     try:
         _, record = await fake.admit(request)
     except ApiError as exc:
-        return error(exc.status, exc.type, exc.message, next_id("req_fake"))
+        return refused(exc)
     data = [b.as_json(str(request.base_url)) for b in fake.batches.by_id.values()]
     body = {
         "data": data,
@@ -144,10 +149,9 @@ async def list_batches(fake: FakeAnthropic, request: Request) -> Response:
 
 async def cancel_batch(fake: FakeAnthropic, request: Request) -> Response:
     try:
-        _, record = await fake.admit(request)
-        batch = fake.batches.find(request.path_params["batch_id"])
+        batch, record = await _admit_for_batch(fake, request)
     except ApiError as exc:
-        return error(exc.status, exc.type, exc.message, next_id("req_fake"))
+        return refused(exc)
     with fake.batches.lock:
         if batch.status == "in_progress":
             batch.status, batch.cancel_initiated_at = "canceling", datetime.now(UTC)
@@ -157,11 +161,10 @@ async def cancel_batch(fake: FakeAnthropic, request: Request) -> Response:
 async def batch_results(fake: FakeAnthropic, request: Request) -> Response:
     """The results as JSON lines, once the batch has ended."""
     try:
-        _, record = await fake.admit(request)
-        batch = fake.batches.find(request.path_params["batch_id"])
+        batch, record = await _admit_for_batch(fake, request)
         if batch.status != "ended":
             raise ApiError(400, "invalid_request_error", f"batch {batch.id} has not ended yet")
     except ApiError as exc:
-        return error(exc.status, exc.type, exc.message, next_id("req_fake"))
+        return refused(exc)
     lines = "".join(json.dumps(r) + "\n" for r in batch.results)
     return Response(lines, media_type="application/binary", headers={"request-id": record.request_id})

@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from ticketflow.testing.fake_anthropic.errors import ApiError, error
+from ticketflow.testing.fake_anthropic.errors import ApiError, refused
 from ticketflow.testing.fake_anthropic.params import check_params
-from ticketflow.testing.fake_anthropic.wire import blocks, count_tokens, next_id
+from ticketflow.testing.fake_anthropic.wire import blocks, count_tokens
 
 if TYPE_CHECKING:
     from ticketflow.testing.fake_anthropic.app import FakeAnthropic
@@ -21,6 +21,6 @@ async def count_message_tokens(fake: FakeAnthropic, request: Request) -> Respons
         body, record = await fake.admit(request)
         check_params(body, fake.min_cacheable, needs_max_tokens=False)
     except ApiError as exc:
-        return error(exc.status, exc.type, exc.message, next_id("req_fake"))
+        return refused(exc)
     total = sum(count_tokens(b.get("text", "")) for b in blocks(body))
     return JSONResponse({"input_tokens": total}, headers={"request-id": record.request_id})

@@ -10,6 +10,8 @@ from typing import Any
 
 from starlette.responses import JSONResponse
 
+from ticketflow.testing.fake_anthropic.wire import next_id
+
 
 @dataclass(frozen=True, slots=True)
 class ScriptedError:
@@ -84,6 +86,11 @@ def error(status: int, type_: str, message: str, request_id: str, **extra: Any) 
     return JSONResponse(
         {"type": "error", "error": body, "request_id": request_id}, status_code=status, headers=headers
     )
+
+
+def refused(exc: ApiError, request_id: str | None = None) -> JSONResponse:
+    """The response to a refused request: under its own id once recorded, else under a fresh one."""
+    return error(exc.status, exc.type, exc.message, request_id or next_id("req_fake"))
 
 
 def scripted(failure: ScriptedError, request_id: str) -> JSONResponse:

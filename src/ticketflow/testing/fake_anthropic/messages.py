@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
-from ticketflow.testing.fake_anthropic.errors import ApiError, ScriptedError, error, scripted
+from ticketflow.testing.fake_anthropic.errors import ApiError, ScriptedError, refused, scripted
 from ticketflow.testing.fake_anthropic.params import check_params
 from ticketflow.testing.fake_anthropic.responder import as_reply
 from ticketflow.testing.fake_anthropic.wire import count_tokens, next_id
@@ -47,7 +47,7 @@ async def create_message(fake: FakeAnthropic, request: Request) -> Response:
     try:
         body, record = await fake.admit(request)
     except ApiError as exc:
-        return error(exc.status, exc.type, exc.message, next_id("req_fake"))
+        return refused(exc)
     if fake.latency_s:
         await asyncio.sleep(fake.latency_s)
     failure = fake.errors.next()
@@ -59,7 +59,7 @@ async def create_message(fake: FakeAnthropic, request: Request) -> Response:
         message = answer(fake, check_params(body, fake.min_cacheable), body)
     except ApiError as exc:
         record.status = exc.status
-        return error(exc.status, exc.type, exc.message, record.request_id)
+        return refused(exc, record.request_id)
     if streaming:
         return StreamingResponse(
             events(message, failure),
