@@ -1,13 +1,17 @@
 """The shipped fakes behave like the ports they stand in for.
 
 The first test binds each fake to a variable annotated with its port, so ``mypy`` proves that every fake
-satisfies its Protocol (run it on this file: ``mypy tests/unit/test_testing_fakes.py``).
+satisfies its Protocol (``mypy tests/unit/test_testing_fakes.py``), and fails when ``ticketflow.testing``
+exports a fake that is not bound there.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
+from ticketflow import testing
 from ticketflow.domain.checks import Verdict
 from ticketflow.domain.context import ContextPack, Passage, PastTicket, PolicyQuote
 from ticketflow.domain.customer import Customer, CustomerUnavailable
@@ -42,6 +46,7 @@ from ticketflow.testing import (
     FixedToneModel,
     ListedMasker,
     ListedPii,
+    ManualClock,
     MemoryBatchClaims,
     MemoryOutbox,
     ProviderBatches,
@@ -64,7 +69,7 @@ def _request(attempt: int = 1) -> GenerationRequest:
     )
 
 
-def test_every_fake_satisfies_its_port() -> None:
+def test_every_exported_fake_is_bound_to_its_port() -> None:
     provider: Provider = ScriptedProvider([])
     knowledge: KnowledgeIndex = StaticKnowledge()
     ranker: DocumentRanker = FixedRanker()
@@ -81,9 +86,11 @@ def test_every_fake_satisfies_its_port() -> None:
     batches: BatchProvider = ProviderBatches(provider)
     claims: BatchClaims = MemoryBatchClaims()
     outbox: Outbox = MemoryOutbox()
+    clock: Callable[[], float] = ManualClock()
 
-    fakes = (provider, knowledge, ranker, classifier, tone, matcher, customers, past, detector, masker)
-    assert len({type(f) for f in (*fakes, judge, lexicon, check, batches, claims, outbox)}) == 16
+    bound: tuple[object, ...] = (provider, knowledge, ranker, classifier, tone, matcher, customers, past)
+    bound += (detector, masker, judge, lexicon, check, batches, claims, outbox, clock)
+    assert sorted(type(fake).__name__ for fake in bound) == sorted(testing.__all__)
 
 
 def test_memory_outbox_refuses_a_second_send_like_the_store() -> None:
