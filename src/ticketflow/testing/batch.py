@@ -22,8 +22,8 @@ class ProviderBatches:
     provider: Provider
     polls: int = 0
     batches: dict[str, dict[str, GenerationRequest]] = field(default_factory=dict)
-    _results: dict[str, dict[str, Draft]] = field(default_factory=dict, repr=False)
-    _polls_left: dict[str, int] = field(default_factory=dict, repr=False)
+    _results: dict[str, dict[str, Draft]] = field(default_factory=dict, init=False, repr=False)
+    _polls_left: dict[str, int] = field(default_factory=dict, init=False, repr=False)
 
     def submit_batch(self, requests: Mapping[str, GenerationRequest]) -> str:
         batch_id = f"batch_{len(self.batches) + 1}"

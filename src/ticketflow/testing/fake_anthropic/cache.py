@@ -30,8 +30,8 @@ TTL_SECONDS = {"5m": 300.0, "1h": 3600.0}
 class PromptCache:
     """The cached prefixes (by model and content) and when each expires, on the fake's clock."""
 
-    _expires: dict[str, float] = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _expires: dict[str, float] = field(default_factory=dict, init=False, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     def usage(self, model: str, body: dict[str, Any], now: float, minimum: int) -> dict[str, int]:
         """Input, cache-write and cache-read tokens for this prompt at ``now``, updating the cache; prefixes

@@ -55,8 +55,8 @@ class ScriptedError:
 class ErrorScript:
     """The scripted errors still to send, first in first out (message requests take them one each)."""
 
-    _pending: deque[ScriptedError] = field(default_factory=deque)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _pending: deque[ScriptedError] = field(default_factory=deque, init=False, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     def extend(self, errors: tuple[ScriptedError, ...]) -> None:
         with self._lock:
