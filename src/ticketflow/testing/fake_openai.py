@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import math
 import threading
 from collections import deque
 from collections.abc import Callable
@@ -27,17 +26,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from ticketflow.testing.fake_anthropic import sample_for_schema
+from ticketflow.testing.fake_anthropic import count_tokens, sample_for_schema
 
 Responder = Callable[[dict[str, Any]], "str | dict[str, Any]"]
 """The content of a reply, from the request body; a dict is sent as JSON text."""
 
 _ids = itertools.count(1)
-
-
-def count_tokens(text: str) -> int:
-    """One token per 4 characters, rounded up (the same rule as the fake Anthropic server)."""
-    return math.ceil(len(text) / 4) if text else 0
 
 
 def default_responder(body: dict[str, Any]) -> str | dict[str, Any]:

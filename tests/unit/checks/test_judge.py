@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from ticketflow.checks.judge import ModelJudge
-from ticketflow.domain.checks import CheckResult, Verdict
+from ticketflow.domain.checks import Verdict
 from ticketflow.domain.context import ContextPack
 from ticketflow.domain.decision import Decision, Route
 from ticketflow.domain.draft import Draft, Usage
@@ -13,27 +11,9 @@ from ticketflow.domain.ids import ConversationId, TicketId
 from ticketflow.domain.message import CustomerRef, InboundMessage, Ticket
 from ticketflow.ports.check import CheckInput
 from ticketflow.ports.judge import Judgement
+from ticketflow.testing import FixedCheck, FixedJudge
 
 CALL = Usage("claude-haiku-5-5", 300, 40, 0.00005, purpose="judge")
-
-
-@dataclass
-class ScriptedJudge:
-    answer: Judgement
-    asked: list[tuple[str, str, str]] = field(default_factory=list)
-
-    def judge(self, question: str, reply: str, facts: str) -> Judgement:
-        self.asked.append((question, reply, facts))
-        return self.answer
-
-
-@dataclass
-class Fixed:
-    name: str
-    verdict: Verdict
-
-    def run(self, subject: CheckInput) -> CheckResult:
-        return CheckResult(self.name, self.verdict)
 
 
 def _subject(reply: str = "Your parcel ships tomorrow.", action: str = "reply") -> CheckInput:
@@ -45,15 +25,17 @@ def _subject(reply: str = "Your parcel ships tomorrow.", action: str = "reply") 
 
 
 def test_the_judge_is_not_asked_when_the_deterministic_checks_are_conclusive() -> None:
-    model = ScriptedJudge(Judgement("fail", ("rude",), (CALL,)))
-    result = ModelJudge(model, [Fixed("tone", Verdict.PASS), Fixed("length", Verdict.FAIL)]).run(_subject())
+    model = FixedJudge(Judgement("fail", ("rude",), (CALL,)))
+    result = ModelJudge(model, [FixedCheck("tone", Verdict.PASS), FixedCheck("length", Verdict.FAIL)]).run(
+        _subject()
+    )
     assert result.verdict is Verdict.PASS and result.usage == ()
     assert model.asked == []
 
 
 def test_a_warning_asks_the_judge_and_its_failure_blocks_with_its_reasons_and_calls() -> None:
-    model = ScriptedJudge(Judgement("fail", ("the reply does not answer the question",), (CALL,)))
-    result = ModelJudge(model, [Fixed("length", Verdict.WARN)]).run(_subject())
+    model = FixedJudge(Judgement("fail", ("the reply does not answer the question",), (CALL,)))
+    result = ModelJudge(model, [FixedCheck("length", Verdict.WARN)]).run(_subject())
     assert result.verdict is Verdict.FAIL
     assert "the reply does not answer the question" in result.evidence
     assert result.usage == (CALL,)
@@ -61,20 +43,20 @@ def test_a_warning_asks_the_judge_and_its_failure_blocks_with_its_reasons_and_ca
 
 
 def test_a_failure_the_policy_only_warns_about_is_inconclusive_too() -> None:
-    model = ScriptedJudge(Judgement("pass", (), (CALL,)))
-    judge = ModelJudge(model, [Fixed("escalation", Verdict.FAIL)], policy={"escalation": "warn"})
+    model = FixedJudge(Judgement("pass", (), (CALL,)))
+    judge = ModelJudge(model, [FixedCheck("escalation", Verdict.FAIL)], policy={"escalation": "warn"})
     result = judge.run(_subject())
     assert result.verdict is Verdict.PASS and result.usage == (CALL,) and len(model.asked) == 1
 
 
 def test_no_usable_answer_is_a_warning_and_still_ledgered() -> None:
-    result = ModelJudge(ScriptedJudge(Judgement(None, (), (CALL,))), [Fixed("tone", Verdict.WARN)]).run(
+    result = ModelJudge(FixedJudge(Judgement(None, (), (CALL,))), [FixedCheck("tone", Verdict.WARN)]).run(
         _subject()
     )
     assert result.verdict is Verdict.WARN and result.usage == (CALL,)
 
 
 def test_an_escalation_has_no_reply_to_judge() -> None:
-    model = ScriptedJudge(Judgement("fail", (), (CALL,)))
-    result = ModelJudge(model, [Fixed("tone", Verdict.WARN)]).run(_subject("", action="escalate"))
+    model = FixedJudge(Judgement("fail", (), (CALL,)))
+    result = ModelJudge(model, [FixedCheck("tone", Verdict.WARN)]).run(_subject("", action="escalate"))
     assert result.verdict is Verdict.PASS and model.asked == []

@@ -5,11 +5,12 @@ from __future__ import annotations
 import dataclasses
 
 from ticketflow.domain.context import Passage, PastTicket, PolicyQuote
-from ticketflow.domain.customer import Customer, CustomerUnavailable, Order
+from ticketflow.domain.customer import Customer, Order
 from ticketflow.domain.decision import Decision, Route
-from ticketflow.domain.ids import TicketId, conversation_id_for, ticket_id_for
+from ticketflow.domain.ids import conversation_id_for, ticket_id_for
 from ticketflow.domain.message import CustomerRef, InboundMessage, Ticket, Turn
 from ticketflow.pipeline.context import ContextBuilder, retrieval_query
+from ticketflow.testing import FixedRanker, StaticCustomers, StaticKnowledge, StaticPastTickets
 
 ADA = Customer(
     "C1",
@@ -28,21 +29,21 @@ POLICY_CHUNK = Passage("returns", "Returns", "Return within 30 days.", 2.5, kind
 EXTRA = Passage("kb-extra", "Extra", "Another passage.", 1.0)
 
 
-class FakeKnowledge:
-    def __init__(self) -> None:
-        self.queries: list[tuple[str, int]] = []
-
-    def search(self, query: str, k: int) -> list[Passage]:
-        self.queries.append((query, k))
-        return [SHIPPING, POLICY_CHUNK, TRACKING, EXTRA][:k]
-
-    def policies_for(self, intent: str | None) -> list[PolicyQuote]:
-        return [RETURNS, TERMS, PolicyQuote("third", "Third", "Not used.")] if intent else []
+POLICIES = {"track_order": [RETURNS, TERMS, PolicyQuote("third", "Third", "Not used.")]}
 
 
-class FakeCustomers:
-    def lookup(self, ref: CustomerRef) -> Customer | None:
-        return ADA if ref.email == ADA.email else None
+def _knowledge() -> StaticKnowledge:
+    """An index that ranks the same four passages whatever it is asked (every query contains "")."""
+    return StaticKnowledge(policies=POLICIES, answers={"": [SHIPPING, POLICY_CHUNK, TRACKING, EXTRA]})
+
+
+def _stale_customers() -> StaticCustomers:
+    """A source whose live fetch failed: Ada's status and orders are the last known ones."""
+    return StaticCustomers([ADA], stale=("status", "orders"))
+
+
+def _unreachable_customers() -> StaticCustomers:
+    return StaticCustomers([ADA], down="crm is down")
 
 
 def _ticket(text: str = "Where is my lamp?", history: tuple[Turn, ...] = ()) -> Ticket:
@@ -55,7 +56,7 @@ HISTORY = (Turn("customer", "I ordered a lamp"), Turn("agent", "Thanks, we will 
 
 
 def test_context_has_labelled_sections_in_order_and_the_message_fenced_last() -> None:
-    builder = ContextBuilder(FakeKnowledge(), FakeCustomers(), token_budget=2000, passages=2)
+    builder = ContextBuilder(_knowledge(), StaticCustomers([ADA]), token_budget=2000, passages=2)
 
     pack = builder.run(_ticket(history=HISTORY), DECISION)
 
@@ -74,15 +75,15 @@ def test_context_has_labelled_sections_in_order_and_the_message_fenced_last() ->
 
 
 def test_phone_number_is_left_out_of_the_account_section() -> None:
-    pack = ContextBuilder(FakeKnowledge(), FakeCustomers(), token_budget=2000).run(_ticket(), DECISION)
+    pack = ContextBuilder(_knowledge(), StaticCustomers([ADA]), token_budget=2000).run(_ticket(), DECISION)
 
     assert "country: IE" in pack.rendered
     assert "555 0100" not in pack.rendered
 
 
 def test_only_knowledge_passages_and_at_most_two_policies_are_used() -> None:
-    knowledge = FakeKnowledge()
-    builder = ContextBuilder(knowledge, FakeCustomers(), token_budget=2000, passages=2)
+    knowledge = _knowledge()
+    builder = ContextBuilder(knowledge, StaticCustomers([ADA]), token_budget=2000, passages=2)
 
     pack = builder.run(_ticket(), DECISION)
 
@@ -102,7 +103,7 @@ def test_unknown_customer_and_no_intent_give_only_knowledge_and_message() -> Non
         InboundMessage("api", "m-2", CustomerRef(email="stranger@example.com"), "Express?"),
     )
 
-    pack = ContextBuilder(FakeKnowledge(), FakeCustomers(), token_budget=2000).run(
+    pack = ContextBuilder(_knowledge(), StaticCustomers([ADA]), token_budget=2000).run(
         ticket, Decision(Route.AUTO, intent=None, confidence=0.0)
     )
 
@@ -115,7 +116,7 @@ def test_unknown_customer_and_no_intent_give_only_knowledge_and_message() -> Non
 
 def test_small_budget_drops_what_does_not_fit_and_records_it() -> None:
     budget = 150
-    builder = ContextBuilder(FakeKnowledge(), FakeCustomers(), token_budget=budget, passages=2)
+    builder = ContextBuilder(_knowledge(), StaticCustomers([ADA]), token_budget=budget, passages=2)
 
     pack = builder.run(_ticket(history=HISTORY), DECISION)
 
@@ -131,7 +132,7 @@ def test_small_budget_drops_what_does_not_fit_and_records_it() -> None:
 
 
 def test_tiny_budget_keeps_only_the_customer_message() -> None:
-    builder = ContextBuilder(FakeKnowledge(), FakeCustomers(), token_budget=20, passages=2)
+    builder = ContextBuilder(_knowledge(), StaticCustomers([ADA]), token_budget=20, passages=2)
 
     pack = builder.run(_ticket(history=HISTORY), DECISION)
 
@@ -144,7 +145,7 @@ def test_tiny_budget_keeps_only_the_customer_message() -> None:
 
 
 def test_grounding_text_holds_the_kept_facts() -> None:
-    pack = ContextBuilder(FakeKnowledge(), FakeCustomers(), token_budget=2000).run(_ticket(), DECISION)
+    pack = ContextBuilder(_knowledge(), StaticCustomers([ADA]), token_budget=2000).run(_ticket(), DECISION)
 
     grounding = pack.grounding_text()
 
@@ -155,39 +156,19 @@ def test_grounding_text_holds_the_kept_facts() -> None:
 
 def test_the_rendered_context_never_exceeds_the_budget() -> None:
     for budget in range(60, 400, 7):
-        builder = ContextBuilder(FakeKnowledge(), FakeCustomers(), token_budget=budget, passages=3)
+        builder = ContextBuilder(_knowledge(), StaticCustomers([ADA]), token_budget=budget, passages=3)
         pack = builder.run(_ticket(history=HISTORY), DECISION)
         assert pack.tokens <= budget, (budget, pack.tokens)
 
 
-class PastFake:
-    def __init__(self, tickets: list[PastTicket]) -> None:
-        self.tickets = tickets
-
-    def past_tickets(self, customer: CustomerRef, before: TicketId, limit: int) -> list[PastTicket]:
-        return self.tickets[:limit]
-
-
-class DownCustomers:
-    def lookup(self, ref: CustomerRef) -> Customer | None:
-        raise CustomerUnavailable("crm is down")
-
-
-class StaleCustomers:
-    name = "http+cache"
-
-    def lookup(self, ref: CustomerRef) -> Customer | None:
-        return dataclasses.replace(ADA, stale=("status", "orders"))
-
-
 def test_relevant_earlier_tickets_appear_under_previous_tickets() -> None:
-    past = PastFake(
+    past = StaticPastTickets(
         [
             PastTicket("t-9", "Lamp order O-7 tracking not updating", None, "track_order", "sent"),
             PastTicket("t-8", "Please unsubscribe me from newsletters", None, "newsletter", "sent"),
         ]
     )
-    builder = ContextBuilder(FakeKnowledge(), FakeCustomers(), token_budget=2000, past_tickets=past)
+    builder = ContextBuilder(_knowledge(), StaticCustomers([ADA]), token_budget=2000, past_tickets=past)
 
     pack = builder.run(_ticket("Where is my lamp order O-7?"), DECISION)
 
@@ -197,17 +178,17 @@ def test_relevant_earlier_tickets_appear_under_previous_tickets() -> None:
 
 
 def test_the_customer_lookup_is_timed_and_recorded() -> None:
-    pack = ContextBuilder(FakeKnowledge(), FakeCustomers(), token_budget=2000).run(_ticket(), DECISION)
+    pack = ContextBuilder(_knowledge(), StaticCustomers([ADA]), token_budget=2000).run(_ticket(), DECISION)
 
     assert pack.customer_fetch is not None
-    assert pack.customer_fetch.source == "FakeCustomers"
+    assert pack.customer_fetch.source == "StaticCustomers"
     assert pack.customer_fetch.found
     assert pack.customer_fetch.ms >= 0
     assert pack.retrieved == ("kb-ship", "kb-track", "kb-extra")
 
 
 def test_stale_facts_are_marked_in_the_account_section_and_used() -> None:
-    pack = ContextBuilder(FakeKnowledge(), StaleCustomers(), token_budget=2000).run(_ticket(), DECISION)
+    pack = ContextBuilder(_knowledge(), _stale_customers(), token_budget=2000).run(_ticket(), DECISION)
 
     assert "status: active (last known; live lookup failed)" in pack.rendered
     assert "orders below are last known" in pack.rendered
@@ -217,10 +198,13 @@ def test_stale_facts_are_marked_in_the_account_section_and_used() -> None:
 
 
 def test_with_handoff_configured_stale_or_missing_live_facts_hand_the_ticket_off() -> None:
-    stale = ContextBuilder(FakeKnowledge(), StaleCustomers(), on_stale="handoff").run(_ticket(), DECISION)
-    down = ContextBuilder(FakeKnowledge(), DownCustomers(), on_stale="handoff").run(_ticket(), DECISION)
+    stale = ContextBuilder(_knowledge(), _stale_customers(), on_stale="handoff").run(_ticket(), DECISION)
+    down = ContextBuilder(_knowledge(), _unreachable_customers(), on_stale="handoff").run(_ticket(), DECISION)
     other_intent = ContextBuilder(
-        FakeKnowledge(), StaleCustomers(), on_stale="handoff", live_intents=frozenset({"get_invoice"})
+        _knowledge(),
+        _stale_customers(),
+        on_stale="handoff",
+        live_intents=frozenset({"get_invoice"}),
     ).run(_ticket(), DECISION)
 
     assert stale.handoff == "stale_customer_data"
@@ -232,7 +216,7 @@ def test_with_handoff_configured_stale_or_missing_live_facts_hand_the_ticket_off
 
 
 def test_a_source_that_is_down_gives_a_context_without_the_account() -> None:
-    pack = ContextBuilder(FakeKnowledge(), DownCustomers(), token_budget=2000).run(_ticket(), DECISION)
+    pack = ContextBuilder(_knowledge(), _unreachable_customers(), token_budget=2000).run(_ticket(), DECISION)
 
     assert pack.customer is None
     assert "CUSTOMER ACCOUNT:" not in pack.rendered
@@ -240,7 +224,7 @@ def test_a_source_that_is_down_gives_a_context_without_the_account() -> None:
 
 
 def test_passages_much_weaker_than_the_best_are_left_out() -> None:
-    builder = ContextBuilder(FakeKnowledge(), FakeCustomers(), token_budget=2000, passages=3)
+    builder = ContextBuilder(_knowledge(), StaticCustomers([ADA]), token_budget=2000, passages=3)
 
     pack = builder.run(_ticket(), DECISION)
 
@@ -258,10 +242,10 @@ def test_the_routed_intent_weighs_in_the_query_as_much_as_routing_is_sure() -> N
 
 
 def test_a_barely_routed_intent_leaves_the_search_to_the_customers_words() -> None:
-    knowledge = FakeKnowledge()
+    knowledge = _knowledge()
     unsure = Decision(Route.AUTO, intent="track_order", confidence=0.1)
 
-    ContextBuilder(knowledge, FakeCustomers(), token_budget=2000, passages=2).run(_ticket(), unsure)
+    ContextBuilder(knowledge, StaticCustomers([ADA]), token_budget=2000, passages=2).run(_ticket(), unsure)
 
     assert knowledge.queries == [("Where is my lamp?", 4)]
 
@@ -270,16 +254,10 @@ SHORT = Passage("kb-ship", "Shipping — Fees", "Fees vary.", 9.0)
 ABOUT_LAMPS = Passage("kb-ship", "Shipping — Lamps", "Lamps ship in 2 days.", 2.0)
 
 
-class IntentHeavyKnowledge(FakeKnowledge):
-    """With the intent in the query an article's shortest chunk wins; the message alone finds the right."""
-
-    def search(self, query: str, k: int) -> list[Passage]:
-        self.queries.append((query, k))
-        return [SHORT, TRACKING][:k] if "track order" in query else [ABOUT_LAMPS, EXTRA][:k]
-
-
 def test_the_intent_ranks_articles_and_the_customers_words_pick_each_articles_passage() -> None:
-    builder = ContextBuilder(IntentHeavyKnowledge(), FakeCustomers(), token_budget=2000, passages=2)
+    # with the intent in the query an article's shortest chunk wins; the message alone finds the right one
+    intent_heavy = StaticKnowledge(answers={"track order": [SHORT, TRACKING], "": [ABOUT_LAMPS, EXTRA]})
+    builder = ContextBuilder(intent_heavy, StaticCustomers([ADA]), token_budget=2000, passages=2)
 
     passages = builder.retrieve("Where is my lamp?", "track_order", confidence=0.9)
 
@@ -290,7 +268,7 @@ def test_the_intent_ranks_articles_and_the_customers_words_pick_each_articles_pa
 
 
 def test_a_summary_of_older_turns_leads_the_history_section() -> None:
-    builder = ContextBuilder(FakeKnowledge(), FakeCustomers(), token_budget=2000, passages=1)
+    builder = ContextBuilder(_knowledge(), StaticCustomers([ADA]), token_budget=2000, passages=1)
     summary = "6 earlier messages. Customer wrote: hello"
     ticket = dataclasses.replace(_ticket(history=HISTORY), earlier=summary)
     pack = builder.run(ticket, DECISION)
@@ -298,20 +276,14 @@ def test_a_summary_of_older_turns_leads_the_history_section() -> None:
     assert history.splitlines()[1] == f"[summary of older turns] {summary}"
 
 
-class FakeRanker:
-    """A second opinion that knows only the refund article, and records what it was asked."""
-
-    def __init__(self) -> None:
-        self.asked: list[tuple[str, int]] = []
-
-    def rank(self, text: str, k: int) -> list[Passage]:
-        self.asked.append((text, k))
-        return [Passage("kb-refunds", "Refunds", "Refunds reach your card in 5 days.", 0.7, lexical=0.0)][:k]
+REFUNDS = Passage("kb-refunds", "Refunds", "Refunds reach your card in 5 days.", 0.7, lexical=0.0)
 
 
 def test_a_ranker_reads_the_customers_words_and_its_article_is_fused_into_the_top_passages() -> None:
-    knowledge, ranker = FakeKnowledge(), FakeRanker()
-    builder = ContextBuilder(knowledge, FakeCustomers(), token_budget=2000, passages=3, rankers=(ranker,))
+    knowledge, ranker = _knowledge(), FixedRanker([REFUNDS])  # a second opinion: only refunds
+    builder = ContextBuilder(
+        knowledge, StaticCustomers([ADA]), token_budget=2000, passages=3, rankers=(ranker,)
+    )
 
     passages = builder.retrieve("Where is my lamp?", "track_order", confidence=0.9)
 
@@ -322,7 +294,7 @@ def test_a_ranker_reads_the_customers_words_and_its_article_is_fused_into_the_to
 
 
 def test_without_rankers_scores_stay_bm25s_own() -> None:
-    passages = ContextBuilder(FakeKnowledge(), FakeCustomers()).retrieve("Where is my lamp?", None)
+    passages = ContextBuilder(_knowledge(), StaticCustomers([ADA])).retrieve("Where is my lamp?", None)
 
     assert [(p.source_id, p.score, p.word_score) for p in passages] == [
         ("kb-ship", 3.0, 3.0),

@@ -6,8 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ticketflow.checks.grounding import GroundedFigures
-from ticketflow.domain.context import Passage, PolicyQuote
-from ticketflow.domain.customer import Customer
+from ticketflow.domain.context import Passage
 from ticketflow.domain.decision import Route
 from ticketflow.domain.draft import Draft, Usage
 from ticketflow.domain.ids import conversation_id_for, ticket_id_for
@@ -21,58 +20,27 @@ from ticketflow.pipeline.intake import Intake
 from ticketflow.pipeline.routing import Router
 from ticketflow.pipeline.runner import Pipeline
 from ticketflow.pipeline.validation import Validator
-from ticketflow.ports.provider import GenerationRequest
+from ticketflow.testing import FixedClassifier, ScriptedProvider, StaticCustomers, StaticKnowledge
 
 FACT = "Refunds are paid within 14 days of the return reaching us."
 
 
-class FakeClassifier:
-    def __init__(self, intent: str) -> None:
-        self.labels = (intent, "other")
-        self._intent = intent
-
-    def predict(self, text: str) -> tuple[str, float]:
-        return self._intent, 0.9
-
-
-class FakeKnowledge:
-    def search(self, query: str, k: int) -> list[Passage]:
-        return [Passage("kb-refunds", "Refunds", FACT, 4.0)]
-
-    def policies_for(self, intent: str | None) -> list[PolicyQuote]:
-        return []
-
-
-class FakeCustomers:
-    def lookup(self, ref: CustomerRef) -> Customer | None:
-        return None
-
-
-class ScriptedProvider:
-    """Returns the scripted drafts in turn and remembers every request."""
-
-    name = "scripted"
-
-    def __init__(self, replies: list[str]) -> None:
-        self._replies = list(replies)
-        self.requests: list[GenerationRequest] = []
-
-    def generate(self, request: GenerationRequest) -> Draft:
-        self.requests.append(request)
-        reply = self._replies.pop(0)
-        usage = Usage(
-            "claude-sonnet-5-5", 100 * request.attempt, 20, 0.001 * request.attempt, attempt=request.attempt
-        )
-        return Draft(reply, usage=(usage,), attempt=request.attempt)
+def _provider(*replies: str) -> ScriptedProvider:
+    """The model: call n gets the n-th reply, with one ledger row of n x 100 input tokens."""
+    return ScriptedProvider(
+        Draft(reply, usage=(Usage("claude-sonnet-5-5", 100 * n, 20, 0.001 * n, attempt=n),))
+        for n, reply in enumerate(replies, 1)
+    )
 
 
 def _pipeline(
     provider: ScriptedProvider, rules: RuleBook | None = None, intent: str = "refund_timing"
 ) -> Pipeline:
+    knowledge = StaticKnowledge([Passage("kb-refunds", "Refunds", FACT, 4.0)])
     return Pipeline(
         intake=Intake(),
-        router=Router(rules or RuleBook(), FakeClassifier(intent)),
-        context=ContextBuilder(FakeKnowledge(), FakeCustomers(), token_budget=500),
+        router=Router(rules or RuleBook(), FixedClassifier(intent, 0.9)),
+        context=ContextBuilder(knowledge, StaticCustomers(), token_budget=500),
         generator=Generator(provider, "You are the assistant."),
         validator=Validator([GroundedFigures()]),
         delivery=Deliverer(),
@@ -93,7 +61,7 @@ def _recording_step(names: list[str]) -> Callable[..., Any]:
 
 
 def test_ungrounded_first_draft_is_regenerated_once_and_the_clean_one_is_sent() -> None:
-    provider = ScriptedProvider(["Refunds take 37 days.", "Refunds are paid within 14 days."])
+    provider = _provider("Refunds take 37 days.", "Refunds are paid within 14 days.")
     names: list[str] = []
 
     result = _pipeline(provider).process(_ticket(), _recording_step(names))
@@ -118,7 +86,7 @@ def test_ungrounded_first_draft_is_regenerated_once_and_the_clean_one_is_sent() 
 
 
 def test_regeneration_is_told_what_failed() -> None:
-    provider = ScriptedProvider(["Refunds take 37 days.", "Refunds are paid within 14 days."])
+    provider = _provider("Refunds take 37 days.", "Refunds are paid within 14 days.")
 
     _pipeline(provider).process(_ticket())
 
@@ -131,7 +99,7 @@ def test_regeneration_is_told_what_failed() -> None:
 
 
 def test_second_failure_goes_to_review_without_a_third_attempt() -> None:
-    provider = ScriptedProvider(["Refunds take 37 days.", "Refunds take 40 days.", "never used"])
+    provider = _provider("Refunds take 37 days.", "Refunds take 40 days.", "never used")
     names: list[str] = []
 
     result = _pipeline(provider).process(_ticket(), _recording_step(names))
@@ -145,7 +113,7 @@ def test_second_failure_goes_to_review_without_a_third_attempt() -> None:
 
 
 def test_no_regeneration_when_it_is_switched_off() -> None:
-    provider = ScriptedProvider(["Refunds take 37 days.", "never used"])
+    provider = _provider("Refunds take 37 days.", "never used")
     pipeline = _pipeline(provider)
     pipeline.regenerate = False
 
@@ -156,7 +124,7 @@ def test_no_regeneration_when_it_is_switched_off() -> None:
 
 
 def test_canned_rule_skips_context_generation_and_validation() -> None:
-    provider = ScriptedProvider([])
+    provider = _provider()
     rules = RuleBook(canned={"refund_timing": CannedAnswer("refund_timing", "Within 14 days.")})
     names: list[str] = []
 
@@ -170,7 +138,7 @@ def test_canned_rule_skips_context_generation_and_validation() -> None:
 
 
 def test_hooks_see_the_decision_and_the_result() -> None:
-    provider = ScriptedProvider(["Refunds are paid within 14 days."])
+    provider = _provider("Refunds are paid within 14 days.")
     pipeline = _pipeline(provider)
     routed: list[Route] = []
     delivered: list[Outcome] = []

@@ -4,15 +4,11 @@ from __future__ import annotations
 
 from ticketflow.domain.checks import CheckResult, Verdict
 from ticketflow.pipeline.validation import Validator
-from ticketflow.ports.check import CheckInput
+from ticketflow.testing import FixedCheck
 
 
-class _Failing:
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-    def run(self, subject: CheckInput) -> CheckResult:
-        return CheckResult(self.name, Verdict.FAIL, (f"{self.name} broke",))
+def _failing(name: str) -> FixedCheck:
+    return FixedCheck(name, Verdict.FAIL, (f"{name} broke",))
 
 
 def _run(validator: Validator) -> tuple[CheckResult, ...]:
@@ -20,20 +16,20 @@ def _run(validator: Validator) -> tuple[CheckResult, ...]:
 
 
 def test_a_warn_policy_turns_a_failure_into_a_warning_that_does_not_block() -> None:
-    results = _run(Validator([_Failing("tone")], {"tone": "warn"}))
+    results = _run(Validator([_failing("tone")], {"tone": "warn"}))
 
     assert results[0].verdict is Verdict.WARN
     assert results[0].evidence == ("tone broke", "policy: warn")
 
 
 def test_block_failures_are_fed_back_for_one_regeneration() -> None:
-    validator = Validator([_Failing("grounding")], {})
+    validator = Validator([_failing("grounding")], {})
 
     assert validator.feedback(_run(validator)) == ("grounding: grounding broke",)
 
 
 def test_a_review_failure_skips_regeneration_but_still_blocks() -> None:
-    validator = Validator([_Failing("grounding"), _Failing("injection")], {"injection": "review"})
+    validator = Validator([_failing("grounding"), _failing("injection")], {"injection": "review"})
     results = _run(validator)
 
     assert validator.feedback(results) == ()

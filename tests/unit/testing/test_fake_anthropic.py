@@ -11,6 +11,7 @@ import anthropic
 import httpx2
 import pytest
 
+from ticketflow.testing import ManualClock
 from ticketflow.testing.fake_anthropic import FakeAnthropic, Reply, ScriptedError
 from ticketflow.testing.server import LoopbackServer, serve
 
@@ -25,21 +26,13 @@ SCHEMA = {
 }
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock()
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def fake(clock: Clock) -> FakeAnthropic:
+def fake(clock: ManualClock) -> FakeAnthropic:
     return FakeAnthropic(clock=clock)
 
 
@@ -100,7 +93,7 @@ def test_a_request_without_a_key_is_refused_with_the_error_body(server: Loopback
 
 
 def test_a_long_prefix_is_written_once_then_read_while_it_lives(
-    client: anthropic.Anthropic, clock: Clock
+    client: anthropic.Anthropic, clock: ManualClock
 ) -> None:
     first = _create(client, LONG).parse().usage
     second = _create(client, LONG).parse().usage
@@ -112,7 +105,7 @@ def test_a_long_prefix_is_written_once_then_read_while_it_lives(
     assert (expired.cache_creation_input_tokens, expired.cache_read_input_tokens) == (1200, 0)
 
 
-def test_a_one_hour_prefix_outlives_five_minutes(client: anthropic.Anthropic, clock: Clock) -> None:
+def test_a_one_hour_prefix_outlives_five_minutes(client: anthropic.Anthropic, clock: ManualClock) -> None:
     system = [{"type": "text", "text": LONG, "cache_control": {"type": "ephemeral", "ttl": "1h"}}]
     messages = [{"role": "user", "content": "hi"}]
     client.messages.create(model=MODEL, max_tokens=50, system=system, messages=messages)  # type: ignore[arg-type]

@@ -9,6 +9,7 @@ import pytest
 from ticketflow.domain.customer import Customer, CustomerUnavailable, Order
 from ticketflow.domain.message import CustomerRef
 from ticketflow.knowledge.customers.cache import TieredCustomers
+from ticketflow.testing import ManualClock, StaticCustomers
 
 ADA = Customer(
     "C1",
@@ -22,36 +23,13 @@ ADA = Customer(
 REF = CustomerRef(id="C1")
 
 
-class Crm:
-    """A source whose answer and availability the test controls, counting calls."""
-
-    def __init__(self, customer: Customer) -> None:
-        self.customer = customer
-        self.down = False
-        self.calls = 0
-
-    def lookup(self, ref: CustomerRef) -> Customer | None:
-        self.calls += 1
-        if self.down:
-            raise CustomerUnavailable("crm is down")
-        return self.customer if ref.id == self.customer.id else None
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def test_volatile_facts_are_fetched_live_and_stable_ones_cached_for_the_ttl() -> None:
-    stable, live, clock = Crm(ADA), Crm(ADA), Clock()
+    stable, live, clock = StaticCustomers([ADA]), StaticCustomers([ADA]), ManualClock()
     source = TieredCustomers(stable, live, ttl_s=60, clock=clock)
 
     source.lookup(REF)
-    live.customer = dataclasses.replace(ADA, name="Renamed", status="suspended", orders=())
-    stable.customer = dataclasses.replace(ADA, name="Renamed")
+    live.customers = [dataclasses.replace(ADA, name="Renamed", status="suspended", orders=())]
+    stable.customers = [dataclasses.replace(ADA, name="Renamed")]
     second = source.lookup(REF)
     clock.now += 61
     third = source.lookup(REF)
@@ -60,16 +38,16 @@ def test_volatile_facts_are_fetched_live_and_stable_ones_cached_for_the_ttl() ->
     assert third is not None
     assert (second.name, second.status, second.orders) == ("Ada Quill", "suspended", ())
     assert third.name == "Renamed"
-    assert (stable.calls, live.calls) == (2, 3)
+    assert (len(stable.lookups), len(live.lookups)) == (2, 3)
     assert second.stale == ()
 
 
 def test_failed_live_fetch_serves_the_last_value_marked_stale() -> None:
-    crm = Crm(ADA)
-    source = TieredCustomers(crm, ttl_s=60, clock=Clock())
+    crm = StaticCustomers([ADA])
+    source = TieredCustomers(crm, ttl_s=60, clock=ManualClock())
     source.lookup(REF)
-    crm.customer = dataclasses.replace(ADA, status="closed")
-    crm.down = True
+    crm.customers = [dataclasses.replace(ADA, status="closed")]
+    crm.down = "crm is down"
 
     found = source.lookup(REF)
 
@@ -80,10 +58,10 @@ def test_failed_live_fetch_serves_the_last_value_marked_stale() -> None:
 
 
 def test_expired_stable_facts_are_served_stale_when_the_source_is_down_and_nothing_cached_raises() -> None:
-    crm, clock = Crm(ADA), Clock()
+    crm, clock = StaticCustomers([ADA]), ManualClock()
     source = TieredCustomers(crm, ttl_s=60, clock=clock)
     source.lookup(REF)
-    crm.down = True
+    crm.down = "crm is down"
     clock.now += 600
 
     found = source.lookup(REF)
@@ -95,9 +73,9 @@ def test_expired_stable_facts_are_served_stale_when_the_source_is_down_and_nothi
 
 
 def test_unknown_customer_is_none_and_not_cached() -> None:
-    crm = Crm(ADA)
-    source = TieredCustomers(crm, ttl_s=60, clock=Clock())
+    crm = StaticCustomers([ADA])
+    source = TieredCustomers(crm, ttl_s=60, clock=ManualClock())
 
     assert source.lookup(CustomerRef(id="C9")) is None
     assert source.lookup(CustomerRef(id="C9")) is None
-    assert crm.calls == 2
+    assert len(crm.lookups) == 2

@@ -6,6 +6,7 @@ import pytest
 
 from ticketflow.domain.rules import ToneLexicon
 from ticketflow.pipeline.routing.tone import cue_text, score_tone
+from ticketflow.testing import FixedPolarity
 
 LEXICON = ToneLexicon(profanity=frozenset({"damn", "crap"}), anger=("ridiculous", "fed up"))
 
@@ -58,14 +59,6 @@ def test_double_exclamation_adds_a_little() -> None:
 
     assert reading.score == pytest.approx(0.37)
     assert reading.evidence == ("ridiculous", "!!")
-
-
-class FixedPolarity:
-    def __init__(self, value: float) -> None:
-        self.value = value
-
-    def polarity(self, text: str) -> float:
-        return self.value
 
 
 def test_a_complaint_without_negative_words_reads_negative() -> None:

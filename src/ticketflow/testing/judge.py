@@ -1,0 +1,20 @@
+"""A fake ``JudgeModel``: the model judge's verdict fixed by the test."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ticketflow.ports.judge import Judgement
+
+
+@dataclass
+class FixedJudge:
+    """A ``JudgeModel`` that gives every reply the judgement ``answer``; it records each question, reply
+    and facts it was asked about, so a test can see whether (and with what) the judge was consulted."""
+
+    answer: Judgement
+    asked: list[tuple[str, str, str]] = field(default_factory=list)
+
+    def judge(self, question: str, reply: str, facts: str) -> Judgement:
+        self.asked.append((question, reply, facts))
+        return self.answer
