@@ -7,10 +7,11 @@ up to generation, then, instead of an inline call:
 
 1. it publishes its request as the workflow event ``batch.request`` and waits (``DBOS.recv``) to be claimed;
 2. the scheduled workflow ``ticketflow.collect_batch`` (cron ``[anthropic.batch] schedule``, one run at a
-   time on the ``batch`` queue) finds the pending tickets that published a request and, in one step,
-   claims them in the ``batch_items`` table (unique per ticket and attempt: a request claimed by any run,
-   in any state, is skipped), submits the claimed ones as one batch (custom id = the claim's), and records
-   the batch id on the claims; it tells each ticket its batch id and starts ``ticketflow.poll_batch``;
+   time on the ``batch`` queue) runs its collector, ``ticketflow.collect_requests``, which finds the pending
+   tickets that published a request and, in one step, claims them in the ``batch_items`` table (unique per
+   ticket and attempt: a request claimed by any run, in any state, is skipped), submits the claimed ones as
+   one batch (custom id = the claim's), and records the batch id on the claims; it tells each ticket its
+   batch id and starts ``ticketflow.poll_batch``;
 3. ``ticketflow.poll_batch`` checks the batch every ``poll_interval_s`` with durable sleeps until it ends,
    reads the results and sends each ticket its draft, found by custom id (``DBOS.send``);
 4. the ticket workflow resumes: validation and delivery run as for any ticket. A batched reply that does
@@ -24,7 +25,12 @@ reads its draft straight from that batch by custom id. A collector that dies ins
 step cannot know whether its batch was created (the API takes no idempotency key): when the step runs
 again it submits nothing, marks its claims ``in_doubt`` and hands those tickets off (``batch_in_doubt``,
 with an ALERT), since resubmitting could pay twice. ``pipeline/`` knows none of this: it only receives
-the ``defer`` function that :func:`wait_for_batch` implements.
+the ``defer`` function that :meth:`BatchWorkflows.wait_for_batch` implements.
+
+Where the workflows find the provider, the claims and the budget: on :class:`BatchWorkflows`, a configured
+DBOS instance the runtime registers by name before launch (no process globals). DBOS schedules no methods of
+configured instances, so the scheduled ``collect_batch`` is a plain workflow that starts the collector of
+the instance its schedule names, by name.
 
 Which tickets wait: ``[anthropic.batch]``'s own business hours when any of ``business_days``,
 ``business_hours``, ``timezone`` is set; otherwise the workspace's ``business_hours:`` in rules.yaml (the
