@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from dbos import DBOS
 
 from ticketflow.domain.message import CustomerRef, InboundMessage
 from ticketflow.domain.outcome import Outcome
+from ticketflow.domain.views import TicketStatus
 from ticketflow.runtime.service import Runtime
+from ticketflow.settings import Settings
 from ticketflow.wiring.engine import Engine
+from ticketflow.wiring.models import TrainedModels
 
 
 @pytest.fixture
@@ -67,5 +71,41 @@ def test_accepted_tickets_left_unqueued_are_resumed_at_start(engine: Engine) -> 
     with Runtime(engine) as runtime:
         result = runtime.result(accepted.ticket_id)
     assert result.delivery.outcome is Outcome.SENT
-    view = engine.store.ticket_view(accepted.ticket_id)
-    assert view is not None and view["status"] == "done"
+    view = engine.store.tickets.view(accepted.ticket_id)
+    assert view is not None and view.status is TicketStatus.DONE
+
+
+def test_ticket_workflows_are_recorded_under_the_instance_every_worker_registers(runtime: Runtime) -> None:
+    """A restarted or another worker finds a ticket's workflow by these names: they must never drift."""
+    ticket_id, _ = runtime.submit(_message("named-1", "What payment methods do you take?"))
+    runtime.result(ticket_id)
+    [status] = DBOS.list_workflows(workflow_ids=["msg:chat:named-1"])
+    assert (status.name, status.class_name, status.config_name) == (
+        "ticketflow.process_ticket",
+        "ticketflow.TicketWorkflows",
+        "ticketflow",
+    )
+
+
+def test_a_runtime_started_after_another_in_the_same_process_uses_its_own_engine(
+    engine: Engine, settings: Settings, store_models: TrainedModels, tmp_path: Path
+) -> None:
+    with Runtime(engine) as first:
+        first.result(first.submit(_message("one-1", "What payment methods do you take?"))[0])
+    other = Engine.from_workspace(
+        settings=settings.model_copy(
+            update={
+                "database_url": f"sqlite:///{tmp_path / 'other.sqlite'}",
+                "system_database_url": f"sqlite:///{tmp_path / 'other-dbos.sqlite'}",
+            }
+        ),
+        models=store_models,
+    )
+    try:
+        with Runtime(other) as second:
+            ticket_id, _ = second.submit(_message("two-1", "What payment methods do you take?"))
+            assert second.result(ticket_id).delivery.outcome is Outcome.SENT
+        assert other.store is not None and other.store.counts()["done"] == 1
+        assert engine.store is not None and engine.store.tickets.view(ticket_id) is None
+    finally:
+        other.close()

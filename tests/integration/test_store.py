@@ -1,12 +1,25 @@
-"""The SQL store on SQLite (and PostgreSQL when configured): idempotent intake, delivery and ledger."""
+"""The SQL store on SQLite (and PostgreSQL when configured): the store contract, and the store under the
+pipeline (idempotent intake, delivery and ledger, as the engine records them)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
+import pytest
+
+from store_contract import StoreContract
 from ticketflow.domain.message import CustomerRef, InboundMessage
-from ticketflow.domain.outcome import Handoff
+from ticketflow.storage.repository import SqlStore
 from ticketflow.wiring.engine import Engine
+
+
+class TestSqlStore(StoreContract):
+    @pytest.fixture
+    def store(self, database_url: str) -> Iterator[SqlStore]:
+        opened = SqlStore.open(database_url)
+        yield opened
+        opened.close()
 
 
 def _message(external_id: str, text: str, conversation: str | None = None) -> InboundMessage:
@@ -18,28 +31,6 @@ def _message(external_id: str, text: str, conversation: str | None = None) -> In
         conversation_ref=conversation,
         received_at=datetime(2026, 11, 20, 9, 0, tzinfo=UTC),
     )
-
-
-def test_a_resent_message_is_the_same_ticket(engine: Engine) -> None:
-    assert engine.store is not None
-    first = engine.store.accept(_message("m-1", "where is my order?"))
-    again = engine.store.accept(_message("m-1", "where is my order?"))
-    assert first.created and not again.created
-    assert again.ticket_id == first.ticket_id
-    assert engine.store.counts()["tickets"] == 1
-
-
-def test_outbox_and_review_queue_never_repeat(engine: Engine) -> None:
-    store = engine.store
-    assert store is not None
-    accepted = store.accept(_message("m-2", "hello"))
-    assert store.send(accepted.ticket_id, accepted.conversation_id, "chat", "Hi!") is True
-    assert store.send(accepted.ticket_id, accepted.conversation_id, "chat", "Hi again!") is False
-    handoff = Handoff(summary="s", reason="refund")
-    assert store.queue_review(accepted.ticket_id, "refund", handoff) is True
-    assert store.queue_review(accepted.ticket_id, "refund", handoff) is False
-    counts = store.counts()
-    assert (counts["outbox"], counts["reviews"]) == (1, 1)
 
 
 def test_recording_a_result_twice_writes_the_ledger_once(engine: Engine) -> None:
@@ -67,8 +58,6 @@ def test_the_customer_lookup_is_timed_in_the_store_once_beside_the_model_calls(e
 
 
 def test_migrations_are_idempotent(engine: Engine, database_url: str) -> None:
-    from ticketflow.storage.repository import SqlStore
-
     again = SqlStore.open(database_url)
     assert again.counts()["tickets"] == 0
     again.close()

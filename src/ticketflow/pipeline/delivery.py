@@ -8,7 +8,7 @@ from ticketflow.domain.decision import Decision, Route
 from ticketflow.domain.draft import Draft
 from ticketflow.domain.message import Ticket
 from ticketflow.domain.outcome import Delivery, Handoff, Outcome
-from ticketflow.ports.store import Outbox
+from ticketflow.ports.store import DeliveryTarget
 
 
 def _summary(ticket: Ticket, decision: Decision) -> str:
@@ -18,7 +18,7 @@ def _summary(ticket: Ticket, decision: Decision) -> str:
 
 
 class Deliverer:
-    def __init__(self, outbox: Outbox | None = None) -> None:
+    def __init__(self, outbox: DeliveryTarget | None = None) -> None:
         self._outbox = outbox
 
     def run(

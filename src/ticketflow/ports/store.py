@@ -1,12 +1,68 @@
-"""Persistence the pipeline needs: conversation history in, outbox and review queue out."""
+"""Persistence, one port per caller's role: tickets and intake, history, outbox, review queue, ledger, audit.
+
+Writes that a crashed and replayed step may repeat (a sent reply, a queued handoff, a recorded result) are
+made once: the repeat returns False and writes nothing, so a durable step can simply run again.
+"""
 
 from __future__ import annotations
 
-from typing import Protocol
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 from ticketflow.domain.ids import ConversationId, TicketId
-from ticketflow.domain.message import Turn
+from ticketflow.domain.message import InboundMessage, Ticket, Turn
 from ticketflow.domain.outcome import Handoff
+from ticketflow.domain.result import TicketResult
+from ticketflow.domain.views import AuditEntry, FetchLine, LedgerLine, TicketStatus, TicketView
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    """What accepting a message gave: its ticket, conversation and workflow, and whether it is new."""
+
+    ticket_id: TicketId
+    conversation_id: ConversationId
+    workflow_id: str
+    created: bool
+    """False when the message had been accepted before (a resent webhook): nothing was written."""
+
+
+@dataclass(frozen=True, slots=True)
+class Unfinished:
+    """A ticket accepted but not finished, with what it takes to enqueue its workflow again."""
+
+    ticket_id: TicketId
+    workflow_id: str
+    conversation_id: ConversationId
+
+
+class TicketStore(Protocol):
+    """Tickets from acceptance to their recorded result (the runtime and ``Engine.handle``)."""
+
+    def accept(self, message: InboundMessage) -> Accepted:
+        """Store a message as a queued ticket on its conversation; a duplicate returns the existing one."""
+        ...
+
+    def load_ticket(self, ticket_id: TicketId) -> Ticket:
+        """The ticket as accepted (``KeyError`` when there is none)."""
+        ...
+
+    def unfinished(self) -> list[Unfinished]:
+        """Tickets accepted but not done, oldest first: the ones to enqueue again at start."""
+        ...
+
+    def mark(self, ticket_id: TicketId, status: TicketStatus) -> None:
+        """Set a ticket's status; a ticket that is done stays done."""
+        ...
+
+    def finish(self, result: TicketResult) -> bool:
+        """Record the result, its ledger lines and its ``decided`` audit entry; False when already recorded
+        (the status and result are written again, the ledger and audit are not)."""
+        ...
+
+    def view(self, ticket_id: TicketId) -> TicketView | None:
+        """The ticket with everything recorded about it, or None when there is no such ticket."""
+        ...
 
 
 class HistorySource(Protocol):
@@ -20,6 +76,38 @@ class Outbox(Protocol):
         """Record a reply for the channel to send; False when this ticket was already sent (no repeat)."""
         ...
 
+
+class ReviewQueue(Protocol):
     def queue_review(self, ticket_id: TicketId, reason: str, handoff: Handoff) -> bool:
         """Put the ticket in the human review queue; False when it is already there."""
+        ...
+
+
+class DeliveryTarget(Outbox, ReviewQueue, Protocol):
+    """Where delivery puts a ticket: a reply in the outbox, or a handoff in the review queue."""
+
+
+class Ledger(Protocol):
+    """Every model call and customer lookup a ticket made (append-only; written with its result)."""
+
+    def lines(self, ticket_id: TicketId) -> tuple[LedgerLine, ...]:
+        """The ticket's model calls, in order."""
+        ...
+
+    def fetches(self, ticket_id: TicketId) -> tuple[FetchLine, ...]:
+        """The ticket's customer lookups, in order."""
+        ...
+
+    def spent_today(self) -> float:
+        """Dollars charged (not projected) by the calls recorded since midnight UTC: the daily budget's."""
+        ...
+
+
+class AuditLog(Protocol):
+    """Each ticket's trail of events (append-only: nothing in it is ever updated or deleted)."""
+
+    def append(self, ticket_id: TicketId, event: str, detail: dict[str, Any]) -> None: ...
+
+    def trail(self, ticket_id: TicketId) -> tuple[AuditEntry, ...]:
+        """The ticket's events, oldest first."""
         ...

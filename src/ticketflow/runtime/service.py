@@ -7,14 +7,16 @@ import sys
 import time
 from datetime import UTC, datetime
 
-from dbos import DBOS, DBOSConfig, SetEnqueueOptions, SetWorkflowID, WorkflowHandle
+from dbos import DBOS, DBOSConfig, DBOSConfiguredInstance, SetEnqueueOptions, SetWorkflowID, WorkflowHandle
 
-from ticketflow.domain.ids import ConversationId, TicketId
+from ticketflow.domain.ids import TicketId
 from ticketflow.domain.message import InboundMessage
 from ticketflow.domain.result import TicketResult
+from ticketflow.ports.store import TicketStore, Unfinished
 from ticketflow.runtime import batching
+from ticketflow.runtime.batching import BatchWorkflows
 from ticketflow.runtime.metrics import TicketMetrics
-from ticketflow.runtime.workflows import TICKETS_QUEUE, bind, process_ticket
+from ticketflow.runtime.workflows import TICKETS_QUEUE, TicketWorkflows
 from ticketflow.wiring.engine import Engine
 
 log = logging.getLogger(__name__)
@@ -26,6 +28,19 @@ def _follow_stderr() -> None:
     for handler in logging.getLogger("dbos").handlers:
         if handler.name == "__dbos_console_log_handler__" and isinstance(handler, logging.StreamHandler):
             handler.stream = sys.stderr  # not setStream(): it flushes the old, possibly closed, stream
+
+
+def _unregister(instance: DBOSConfiguredInstance) -> None:
+    """Take a stopped runtime's instance out of DBOS's process-wide registry, so that the next runtime in
+    this process (tests; a restart in place) can register its own under the same name. DBOS offers no
+    public call for this (an instance normally lives as long as its process), hence the private access."""
+    from dbos._dbos import _get_or_create_dbos_registry
+    from dbos._registrations import _class_fqn
+
+    key = f"{_class_fqn(type(instance))}/{instance.config_name}"
+    registry = _get_or_create_dbos_registry()
+    if registry.instance_info_map.get(key) is instance:
+        del registry.instance_info_map[key]
 
 
 class Runtime:
@@ -41,8 +56,11 @@ class Runtime:
             raise ValueError("the runtime needs an engine with a store")
         self.engine = engine
         self.store = engine.store
+        self.tickets: TicketStore = engine.store.tickets
         self.metrics = TicketMetrics()
         engine.pipeline.hooks.on_delivered.append(self.metrics.observe)
+        self._workflows: TicketWorkflows | None = None
+        self._batches: BatchWorkflows | None = None
         self._started = False
 
     def start(self) -> None:
@@ -57,9 +75,9 @@ class Runtime:
         if self.engine.batch is not None:
             # the batch schedule is applied after launch: let the scheduler see it without a 30 s delay
             config["scheduler_polling_interval_sec"] = 1.0
-        bind(self.engine)
         _follow_stderr()
         DBOS(config=config)
+        self._bind()
         DBOS.launch()
         DBOS.register_queue(
             TICKETS_QUEUE,
@@ -74,17 +92,34 @@ class Runtime:
                 else None
             ),
         )
-        if self.engine.batch is not None:
-            batching.schedule(s.anthropic.batch, polling_interval_sec=s.runtime.polling_interval_sec)
+        if self._batches is not None:
+            self._batches.schedule(polling_interval_sec=s.runtime.polling_interval_sec)
         self._started = True
         resumed = self.resubmit_unfinished()
         if resumed:
             log.info("re-enqueued %d unfinished ticket(s)", resumed)
 
+    def _bind(self) -> None:
+        """Register this runtime's workflow instances with DBOS (after its constructor, before launch, so
+        that the workflows recovered at launch find them)."""
+        engine, store = self.engine, self.store
+        if engine.batch is not None:
+            self._batches = BatchWorkflows(
+                engine.batch,
+                engine.settings.anthropic.batch,
+                store.batch_claims,
+                store.ledger.spent_today,
+                engine.settings.anthropic.daily_budget_usd,
+            )
+        self._workflows = TicketWorkflows(engine.pipeline, self.tickets, self._batches)
+
     def stop(self) -> None:
         if self._started:
             DBOS.destroy(workflow_completion_timeout_sec=0)
-            bind(None)
+            for instance in (self._workflows, self._batches):
+                if instance is not None:
+                    _unregister(instance)
+            self._workflows = self._batches = None
             self._started = False
 
     def __enter__(self) -> Runtime:
@@ -94,8 +129,10 @@ class Runtime:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    def _enqueue(self, ticket_id: TicketId, workflow_id: str, conversation_id: ConversationId) -> None:
-        channel = workflow_id.split(":", 2)[1]  # msg:{channel}:{external_id}
+    def _enqueue(self, ticket: Unfinished) -> None:
+        if self._workflows is None:
+            raise RuntimeError("the runtime is not started: call Runtime.start() first")
+        channel = ticket.workflow_id.split(":", 2)[1]  # msg:{channel}:{external_id}
         batch = self.engine.batch is not None and batching.may_wait(
             self.engine.settings.anthropic.batch,
             channel,
@@ -104,27 +141,27 @@ class Runtime:
         )
         # a ticket waiting for its batch must not hold one of the tickets queue's few worker slots
         queue = batching.OFFPEAK_QUEUE if batch else TICKETS_QUEUE
-        with SetWorkflowID(workflow_id), SetEnqueueOptions(queue_partition_key=conversation_id):
-            DBOS.enqueue_workflow(queue, process_ticket, ticket_id, batch)
+        with SetWorkflowID(ticket.workflow_id), SetEnqueueOptions(queue_partition_key=ticket.conversation_id):
+            DBOS.enqueue_workflow(queue, self._workflows.process_ticket, ticket.ticket_id, batch)
 
     def submit(self, message: InboundMessage) -> tuple[TicketId, bool]:
         """Store and enqueue ``message``; a duplicate returns the existing ticket id and False."""
-        accepted = self.store.accept(message)
-        self._enqueue(accepted.ticket_id, accepted.workflow_id, accepted.conversation_id)
+        accepted = self.tickets.accept(message)
+        self._enqueue(Unfinished(accepted.ticket_id, accepted.workflow_id, accepted.conversation_id))
         return accepted.ticket_id, accepted.created
 
     def resubmit_unfinished(self) -> int:
-        pending = self.store.unfinished()
-        for ticket_id, workflow_id, conversation_id in pending:
-            self._enqueue(ticket_id, workflow_id, conversation_id)
+        pending = self.tickets.unfinished()
+        for ticket in pending:
+            self._enqueue(ticket)
         return len(pending)
 
     def result(self, ticket_id: TicketId, timeout: float = 60.0) -> TicketResult:
         """Wait for a ticket's workflow and return its result."""
-        view = self.store.ticket_view(ticket_id)
+        view = self.tickets.view(ticket_id)
         if view is None:
             raise KeyError(ticket_id)
-        workflow_id = f"msg:{view['channel']}:{view['external_id']}"
+        workflow_id = view.workflow_id
         deadline = time.monotonic() + timeout
         handle: WorkflowHandle[TicketResult] = DBOS.retrieve_workflow(workflow_id)
         while handle.get_status().status not in (

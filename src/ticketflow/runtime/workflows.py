@@ -10,31 +10,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from dbos import DBOS
+from dbos import DBOS, DBOSConfiguredInstance
 
 from ticketflow.domain.ids import TicketId
 from ticketflow.domain.result import TicketResult
-from ticketflow.runtime import batching
-from ticketflow.wiring.engine import Engine
+from ticketflow.domain.views import TicketStatus
+from ticketflow.pipeline.runner import Pipeline
+from ticketflow.ports.store import TicketStore
+from ticketflow.runtime.batching import INSTANCE, TICKET_WORKFLOW, BatchWorkflows
 
 T = TypeVar("T")
 TICKETS_QUEUE = "tickets"
-
-
-class _Current:
-    engine: Engine | None = None
-
-
-def bind(engine: Engine | None) -> None:
-    """Make ``engine`` the one the workflows in this process use."""
-    _Current.engine = engine
-    batching.bind(engine)
-
-
-def _engine() -> Engine:
-    if _Current.engine is None or _Current.engine.store is None:
-        raise RuntimeError("the runtime is not started: call Runtime.start() first")
-    return _Current.engine
 
 
 def durable_step(name: str, fn: Callable[..., T], *args: Any) -> T:
@@ -42,16 +28,38 @@ def durable_step(name: str, fn: Callable[..., T], *args: Any) -> T:
     return DBOS.run_step({"name": name}, fn, *args)
 
 
-@DBOS.workflow(name="ticketflow.process_ticket")
-def process_ticket(ticket_id: str, batch: bool = False) -> TicketResult:
-    """``batch``: the ticket was accepted off-peak on a channel that may wait (see ``runtime.batching``)."""
-    engine = _engine()
-    store = engine.store
-    assert store is not None
-    DBOS.run_step({"name": "start"}, store.mark, TicketId(ticket_id), "processing")
-    ticket = DBOS.run_step({"name": "load"}, store.load_ticket, TicketId(ticket_id))
-    waits = batch and DBOS.run_step({"name": "batch?"}, batching.within_budget)
-    defer = batching.wait_for_batch if waits else None
-    result = engine.pipeline.process(ticket, step=durable_step, defer=defer)
-    DBOS.run_step({"name": "record"}, store.finish, result)
-    return result
+@DBOS.dbos_class("ticketflow.TicketWorkflows")
+class TicketWorkflows(DBOSConfiguredInstance):
+    """The ticket workflow over one runtime's pipeline and store.
+
+    A configured DBOS instance: DBOS records its name with every ticket workflow, and whichever process
+    recovers or dequeues the workflow (this one restarted, another worker) runs it on the instance that
+    process registered under that name. Create it before ``DBOS.launch()``, once per name in a process.
+    """
+
+    def __init__(
+        self,
+        pipeline: Pipeline,
+        tickets: TicketStore,
+        batches: BatchWorkflows | None = None,
+        name: str = INSTANCE,
+    ) -> None:
+        self._pipeline = pipeline
+        self._tickets = tickets
+        self._batches = batches
+        super().__init__(name)
+
+    @DBOS.workflow(name=TICKET_WORKFLOW)
+    def process_ticket(self, ticket_id: str, batch: bool = False) -> TicketResult:
+        """``batch``: the ticket was accepted off-peak on a channel that may wait (``runtime.batching``)."""
+        tickets = self._tickets
+        DBOS.run_step({"name": "start"}, tickets.mark, TicketId(ticket_id), TicketStatus.PROCESSING)
+        ticket = DBOS.run_step({"name": "load"}, tickets.load_ticket, TicketId(ticket_id))
+        waits = batch and DBOS.run_step({"name": "batch?"}, self._may_batch)
+        defer = self._batches.wait_for_batch if waits and self._batches is not None else None
+        result = self._pipeline.process(ticket, step=durable_step, defer=defer)
+        DBOS.run_step({"name": "record"}, tickets.finish, result)
+        return result
+
+    def _may_batch(self) -> bool:
+        return self._batches is not None and self._batches.within_budget()

@@ -1,1 +1,2 @@
-"""SQLAlchemy tables, the repository the pipeline and API use, and Alembic migrations."""
+"""The store on SQLAlchemy: tables, one module per role (tickets, conversations, outbox, reviews, ledger,
+audit, batch claims), ``SqlStore`` composing them, and Alembic migrations."""

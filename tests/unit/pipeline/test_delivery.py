@@ -6,25 +6,11 @@ from ticketflow.domain.checks import CheckResult, Verdict
 from ticketflow.domain.context import ContextPack
 from ticketflow.domain.decision import Decision, Route, Trigger
 from ticketflow.domain.draft import Draft
-from ticketflow.domain.ids import ConversationId, TicketId, conversation_id_for, ticket_id_for
+from ticketflow.domain.ids import conversation_id_for, ticket_id_for
 from ticketflow.domain.message import CustomerRef, InboundMessage, Ticket
-from ticketflow.domain.outcome import Handoff, Outcome
+from ticketflow.domain.outcome import Outcome
 from ticketflow.pipeline.delivery import Deliverer
-
-
-class FakeOutbox:
-    def __init__(self) -> None:
-        self.sent: list[tuple[TicketId, ConversationId, str, str]] = []
-        self.reviews: list[tuple[TicketId, str, Handoff]] = []
-
-    def send(self, ticket_id: TicketId, conversation_id: ConversationId, channel: str, body: str) -> bool:
-        self.sent.append((ticket_id, conversation_id, channel, body))
-        return True
-
-    def queue_review(self, ticket_id: TicketId, reason: str, handoff: Handoff) -> bool:
-        self.reviews.append((ticket_id, reason, handoff))
-        return True
-
+from ticketflow.testing.store import MemoryStore, QueuedReview, SentReply
 
 TICKET = Ticket(
     ticket_id_for("email", "m-1"),
@@ -39,7 +25,7 @@ PASS = CheckResult("length", Verdict.PASS)
 
 
 def test_canned_rule_is_sent_without_review() -> None:
-    outbox = FakeOutbox()
+    store = MemoryStore()
     decision = Decision(
         Route.RULE,
         intent="track_order",
@@ -48,17 +34,19 @@ def test_canned_rule_is_sent_without_review() -> None:
         canned_answer="See Orders.",
     )
 
-    delivery = Deliverer(outbox).run(TICKET, decision, None, None, ())
+    delivery = Deliverer(store).run(TICKET, decision, None, None, ())
 
     assert delivery.outcome is Outcome.SENT
     assert delivery.body == "See Orders."
     assert delivery.reason == "canned:track_order"
-    assert outbox.sent == [(TICKET.id, TICKET.conversation_id, "email", "See Orders.")]
-    assert outbox.reviews == []
+    assert list(store.outbox.sent.values()) == [
+        SentReply(TICKET.id, TICKET.conversation_id, "email", "See Orders.")
+    ]
+    assert store.reviews.queued == {}
 
 
 def test_routing_escalation_is_handed_off_with_reason_triggers_and_summary() -> None:
-    outbox = FakeOutbox()
+    store = MemoryStore()
     decision = Decision(
         Route.ESCALATE,
         intent="get_refund",
@@ -67,7 +55,7 @@ def test_routing_escalation_is_handed_off_with_reason_triggers_and_summary() -> 
         triggers=(Trigger("intent:get_refund", "refund", "get_refund (0.93)"),),
     )
 
-    delivery = Deliverer(outbox).run(TICKET, decision, None, None, ())
+    delivery = Deliverer(store).run(TICKET, decision, None, None, ())
 
     assert delivery.outcome is Outcome.ESCALATED
     assert delivery.reason == "refund"
@@ -78,12 +66,12 @@ def test_routing_escalation_is_handed_off_with_reason_triggers_and_summary() -> 
     assert handoff.tried == ("intent:get_refund: get_refund (0.93)",)
     assert handoff.context_excerpt == TICKET.text
     assert handoff.suggested_reply is None
-    assert outbox.sent == []
-    assert outbox.reviews == [(TICKET.id, "refund", handoff)]
+    assert store.outbox.sent == {}
+    assert list(store.reviews.queued.values()) == [QueuedReview(TICKET.id, "refund", handoff)]
 
 
 def test_draft_that_failed_checks_goes_to_review_with_the_suggested_reply() -> None:
-    outbox = FakeOutbox()
+    store = MemoryStore()
     draft = Draft("Refunds take 37 days.", attempt=2)
     checks = (
         PASS,
@@ -91,7 +79,7 @@ def test_draft_that_failed_checks_goes_to_review_with_the_suggested_reply() -> N
         CheckResult("pii", Verdict.FAIL, ("EMAIL: x",)),
     )
 
-    delivery = Deliverer(outbox).run(TICKET, AUTO, CONTEXT, draft, checks)
+    delivery = Deliverer(store).run(TICKET, AUTO, CONTEXT, draft, checks)
 
     assert delivery.outcome is Outcome.REVIEW
     assert delivery.reason == "validation:grounding,pii"
@@ -104,35 +92,39 @@ def test_draft_that_failed_checks_goes_to_review_with_the_suggested_reply() -> N
         "pii failed: EMAIL: x",
     )
     assert delivery.handoff.context_excerpt == CONTEXT.rendered
-    assert outbox.sent == []
-    assert [(t, r) for t, r, _ in outbox.reviews] == [(TICKET.id, "validation:grounding,pii")]
+    assert store.outbox.sent == {}
+    assert [(q.ticket_id, q.reason) for q in store.reviews.queued.values()] == [
+        (TICKET.id, "validation:grounding,pii")
+    ]
 
 
 def test_draft_that_passed_is_sent() -> None:
-    outbox = FakeOutbox()
+    store = MemoryStore()
     checks = (PASS, CheckResult("tone", Verdict.WARN, ("a bit stiff",)))
 
-    delivery = Deliverer(outbox).run(TICKET, AUTO, CONTEXT, Draft("Refunds take 5 days."), checks)
+    delivery = Deliverer(store).run(TICKET, AUTO, CONTEXT, Draft("Refunds take 5 days."), checks)
 
     assert delivery.outcome is Outcome.SENT
     assert delivery.body == "Refunds take 5 days."
     assert delivery.handoff is None
-    assert outbox.sent == [(TICKET.id, TICKET.conversation_id, "email", "Refunds take 5 days.")]
-    assert outbox.reviews == []
+    assert list(store.outbox.sent.values()) == [
+        SentReply(TICKET.id, TICKET.conversation_id, "email", "Refunds take 5 days.")
+    ]
+    assert store.reviews.queued == {}
 
 
 def test_model_escalation_is_handed_off_even_if_checks_passed() -> None:
-    outbox = FakeOutbox()
+    store = MemoryStore()
     draft = Draft("", action="escalate", escalation_reason="no_answer")
 
-    delivery = Deliverer(outbox).run(TICKET, AUTO, CONTEXT, draft, (PASS,))
+    delivery = Deliverer(store).run(TICKET, AUTO, CONTEXT, draft, (PASS,))
 
     assert delivery.outcome is Outcome.ESCALATED
     assert delivery.reason == "no_answer"
     assert delivery.handoff is not None
     assert delivery.handoff.tried == ("routing: auto", "generation: the model escalated (no_answer)")
-    assert outbox.sent == []
-    assert [r for _, r, _ in outbox.reviews] == ["no_answer"]
+    assert store.outbox.sent == {}
+    assert [q.reason for q in store.reviews.queued.values()] == ["no_answer"]
 
 
 def test_model_escalation_without_reason_is_labelled() -> None:
@@ -143,10 +135,10 @@ def test_model_escalation_without_reason_is_labelled() -> None:
 
 
 def test_auto_route_without_a_draft_is_never_sent() -> None:
-    outbox = FakeOutbox()
+    store = MemoryStore()
 
-    delivery = Deliverer(outbox).run(TICKET, AUTO, CONTEXT, None, ())
+    delivery = Deliverer(store).run(TICKET, AUTO, CONTEXT, None, ())
 
     assert delivery.outcome is Outcome.ESCALATED
     assert delivery.reason == "unrouted"
-    assert outbox.sent == []
+    assert store.outbox.sent == {}

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from ticketflow.domain.ids import ConversationId, TicketId, conversation_id_for, ticket_id_for
+from ticketflow.domain.ids import conversation_id_for, ticket_id_for
 from ticketflow.domain.message import CustomerRef, InboundMessage, Ticket, Turn
 from ticketflow.pipeline.intake import Intake
+from ticketflow.testing.store import MemoryStore
 
 EMAIL_REPLY = """Hi, the lamp arrived broken.
 
@@ -16,16 +17,6 @@ On Tue, 4 Mar 2025 at 09:12, Northwind Goods <help@northwindgoods.com> wrote:
 > Hi Ada, your lamp has shipped.
 > The Northwind team
 """
-
-
-class FakeHistory:
-    def __init__(self, turns: list[Turn]) -> None:
-        self._turns = turns
-        self.calls: list[tuple[ConversationId, TicketId, int]] = []
-
-    def history(self, conversation_id: ConversationId, before: TicketId, limit: int) -> list[Turn]:
-        self.calls.append((conversation_id, before, limit))
-        return self._turns[-limit:]
 
 
 def _ticket(text: str, channel: str = "email", history: tuple[Turn, ...] = ()) -> Ticket:
@@ -58,60 +49,67 @@ def test_whitespace_is_normalised() -> None:
     assert ticket.message.text == "Hello there friend\n\nBye"
 
 
-def test_history_is_loaded_from_the_source_for_this_conversation() -> None:
+def _store_with(turns: list[Turn], channel: str = "api", thread: str = "thread") -> MemoryStore:
+    """A store whose conversation ``thread`` holds ``turns``."""
+    store = MemoryStore()
+    store.conversations.import_history(conversation_id_for(channel, thread), tuple(turns), channel=channel)
+    return store
+
+
+def test_history_is_loaded_from_the_store_for_this_conversation_before_this_message() -> None:
     turns = [Turn("customer", "Where is my lamp?"), Turn("agent", "It ships Monday.")]
-    source = FakeHistory(turns)
-    ticket = _ticket("Any news?", channel="api")
+    store = _store_with(turns)
+    store.conversations.import_history(
+        conversation_id_for("api", "another thread"), (Turn("customer", "not this one"),), channel="api"
+    )
+    accepted = store.tickets.accept(
+        InboundMessage(
+            "api", "m-1", CustomerRef(email="ada@example.com"), "Any news?", conversation_ref="thread"
+        )
+    )
 
-    result = Intake(source, history_turns=8).run(ticket)
+    result = Intake(store, history_turns=8).run(store.tickets.load_ticket(accepted.ticket_id))
 
-    assert result.history == tuple(turns)
-    assert source.calls == [(ticket.conversation_id, ticket.id, 8)]
+    assert [(t.role, t.text) for t in result.history] == [
+        ("customer", "Where is my lamp?"),
+        ("agent", "It ships Monday."),
+    ], "the other thread's turns and the ticket's own message are not its history"
 
 
 def test_history_is_capped_at_the_configured_number_of_turns() -> None:
     turns = [Turn("customer", f"message {i}") for i in range(5)]
 
-    result = Intake(FakeHistory(turns), history_turns=2).run(_ticket("Any news?", channel="api"))
+    result = Intake(_store_with(turns), history_turns=2).run(_ticket("Any news?", channel="api"))
 
     assert [t.text for t in result.history] == ["message 3", "message 4"]
 
 
-def test_history_already_on_the_ticket_is_kept_and_the_source_not_asked() -> None:
-    source = FakeHistory([Turn("customer", "from the store")])
+def test_history_already_on_the_ticket_is_kept_instead_of_the_stored_one() -> None:
+    store = _store_with([Turn("customer", "from the store")])
     given = (Turn("customer", "given by the channel"),)
 
-    result = Intake(source).run(_ticket("Any news?", channel="api", history=given))
+    result = Intake(store).run(_ticket("Any news?", channel="api", history=given))
 
     assert result.history == given
-    assert source.calls == []
 
 
 def test_zero_history_turns_means_no_history() -> None:
-    source = FakeHistory([Turn("customer", "earlier")])
+    store = _store_with([Turn("customer", "earlier")])
 
-    result = Intake(source, history_turns=0).run(_ticket("Any news?", channel="api"))
+    result = Intake(store, history_turns=0).run(_ticket("Any news?", channel="api"))
 
     assert result.history == ()
-    assert source.calls == []
 
 
-class _LongThread:
-    """A history source holding a 12-turn conversation."""
-
-    def __init__(self) -> None:
-        start = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
-        self.turns = [
-            Turn(
-                "customer" if i % 2 == 0 else "agent",
-                f"Message number {i}. More words here.",
-                start + timedelta(hours=i),
-            )
-            for i in range(12)
-        ]
-
-    def history(self, conversation_id: ConversationId, before: TicketId, limit: int) -> list[Turn]:
-        return self.turns[-limit:]
+START = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+LONG_THREAD = [
+    Turn(
+        "customer" if i % 2 == 0 else "agent",
+        f"Message number {i}. More words here.",
+        START + timedelta(hours=i),
+    )
+    for i in range(12)
+]
 
 
 def test_older_turns_are_summarised_only_when_configured() -> None:
@@ -120,11 +118,12 @@ def test_older_turns_are_summarised_only_when_configured() -> None:
         conversation_id_for("chat", "long-1"),
         InboundMessage("chat", "long-1", CustomerRef(email="ana@example.com"), "And now?"),
     )
-    plain = Intake(_LongThread(), history_turns=4).run(ticket)
+    store = _store_with(LONG_THREAD, channel="chat", thread="long-1")
+    plain = Intake(store, history_turns=4).run(ticket)
     assert len(plain.history) == 4 and plain.earlier is None
 
-    summarised = Intake(_LongThread(), history_turns=4, summarise_older=True).run(ticket)
-    assert [t.text for t in summarised.history] == [t.text for t in _LongThread().turns[-4:]]
+    summarised = Intake(store, history_turns=4, summarise_older=True).run(ticket)
+    assert [t.text for t in summarised.history] == [t.text for t in LONG_THREAD[-4:]]
     assert summarised.earlier is not None
     assert summarised.earlier.startswith("8 earlier messages from 2026-11-20 09:00 to 2026-11-20 16:00.")
     assert "Message number 0." in summarised.earlier and "Message number 6." in summarised.earlier

@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException
 
+from ticketflow.domain.ids import TicketId
 from ticketflow.runtime.service import Runtime
 
 
@@ -17,9 +18,9 @@ def router(runtime: Runtime) -> APIRouter:
         "/v1/tickets/{ticket_id}", summary="A ticket: status, decision, draft, checks, outcome, ledger"
     )
     def ticket(ticket_id: str) -> dict[str, Any]:
-        view = runtime.store.ticket_view(ticket_id)
+        view = runtime.tickets.view(TicketId(ticket_id))
         if view is None:
             raise HTTPException(status_code=404, detail=f"no ticket {ticket_id!r}")
-        return view
+        return view.to_json()
 
     return routes

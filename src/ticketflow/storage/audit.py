@@ -1,0 +1,46 @@
+"""``SqlAuditLog``: the ``AuditLog`` port on the append-only ``audit_log`` table.
+
+Other writers append inside their own transaction through :func:`append`, so an event is recorded
+exactly when the change it describes is.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from ticketflow.domain.ids import TicketId
+from ticketflow.domain.views import AuditEntry
+from ticketflow.storage.tables import audit_log
+from ticketflow.storage.times import aware, utcnow
+
+
+def append(conn: sa.Connection, ticket_id: str, event: str, detail: dict[str, Any]) -> None:
+    conn.execute(audit_log.insert().values(ticket_id=ticket_id, event=event, detail=detail, at=utcnow()))
+
+
+def recorded(conn: sa.Connection, ticket_id: str, event: str) -> bool:
+    """Whether the ticket's trail holds ``event`` already."""
+    found = audit_log.c.ticket_id == ticket_id, audit_log.c.event == event
+    return conn.execute(sa.select(audit_log.c.id).where(*found).limit(1)).first() is not None
+
+
+class SqlAuditLog:
+    """Implements ``AuditLog``."""
+
+    def __init__(self, engine: sa.Engine) -> None:
+        self.engine = engine
+
+    def append(self, ticket_id: TicketId, event: str, detail: dict[str, Any]) -> None:
+        with self.engine.begin() as conn:
+            append(conn, ticket_id, event, detail)
+
+    def trail(self, ticket_id: TicketId) -> tuple[AuditEntry, ...]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(audit_log.c.event, audit_log.c.detail, audit_log.c.at)
+                .where(audit_log.c.ticket_id == ticket_id)
+                .order_by(audit_log.c.id)
+            ).all()
+        return tuple(AuditEntry(r[0], r[1], aware(r[2])) for r in rows)
