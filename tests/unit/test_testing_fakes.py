@@ -19,9 +19,9 @@ from ticketflow.domain.decision import Decision, Route
 from ticketflow.domain.draft import Draft
 from ticketflow.domain.ids import ConversationId, TicketId
 from ticketflow.domain.message import CustomerRef, InboundMessage, Ticket
-from ticketflow.domain.outcome import Handoff
 from ticketflow.errors import ProviderError
 from ticketflow.ports.batch import BatchClaims, BatchProvider
+from ticketflow.ports.channel import Channel
 from ticketflow.ports.check import Check
 from ticketflow.ports.customers import CustomerSource, PastTickets
 from ticketflow.ports.judge import Judgement, JudgeModel
@@ -35,7 +35,7 @@ from ticketflow.ports.knowledge import (
 from ticketflow.ports.pii import PiiDetector, PiiMasker
 from ticketflow.ports.provider import GenerationRequest, Provider
 from ticketflow.ports.sentiment import SentimentLexicon
-from ticketflow.ports.store import Outbox
+from ticketflow.ports.store import DeliveryTarget, HistorySource
 from ticketflow.testing import (
     FixedCheck,
     FixedClassifier,
@@ -48,7 +48,8 @@ from ticketflow.testing import (
     ListedPii,
     ManualClock,
     MemoryBatchClaims,
-    MemoryOutbox,
+    MemoryChannel,
+    MemoryStore,
     ProviderBatches,
     ScriptedProvider,
     StaticCustomers,
@@ -85,21 +86,16 @@ def test_every_exported_fake_is_bound_to_its_port() -> None:
     check: Check = FixedCheck("tone", Verdict.PASS)
     batches: BatchProvider = ProviderBatches(provider)
     claims: BatchClaims = MemoryBatchClaims()
-    outbox: Outbox = MemoryOutbox()
+    store = MemoryStore()
+    delivery: DeliveryTarget = store
+    history: HistorySource = store
+    channel: Channel = MemoryChannel()
     clock: Callable[[], float] = ManualClock()
 
     bound: tuple[object, ...] = (provider, knowledge, ranker, classifier, tone, matcher, customers, past)
-    bound += (detector, masker, judge, lexicon, check, batches, claims, outbox, clock)
+    bound += (detector, masker, judge, lexicon, check, batches, claims, delivery, channel, clock)
+    assert history is store
     assert sorted(type(fake).__name__ for fake in bound) == sorted(testing.__all__)
-
-
-def test_memory_outbox_refuses_a_second_send_like_the_store() -> None:
-    outbox = MemoryOutbox()
-    assert outbox.send(TicketId("t1"), ConversationId("c1"), "chat", "hi")
-    assert not outbox.send(TicketId("t1"), ConversationId("c1"), "chat", "again")
-    assert outbox.sent == {"t1": "hi"}
-    assert outbox.queue_review(TicketId("t2"), "refund", Handoff("s", "refund"))
-    assert not outbox.queue_review(TicketId("t2"), "refund", Handoff("s", "refund"))
 
 
 def test_scripted_provider_runs_out_loudly() -> None:
