@@ -106,6 +106,10 @@ class ZendeskChannel:
             is_ours=is_ours,
         )
 
+    def close(self) -> None:
+        """Close the API client's connections."""
+        self.client.close()
+
     # inbound
 
     def payload_schema(self) -> dict[str, Any]:

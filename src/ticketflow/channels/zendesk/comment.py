@@ -24,6 +24,7 @@ IsOurs = Callable[[str, "str | None"], bool]
 
 _TAG = re.compile(r"<[a-zA-Z/!][^>]*>")
 _BLANK_LINES = re.compile(r"\n{3,}")
+_BLOCKS = ["p", "div", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre"]
 
 
 def external_id(ticket_id: str, comment_id: str) -> str:
@@ -49,8 +50,9 @@ def html_to_text(body: str) -> str:
         soup = BeautifulSoup(body, "html.parser")
         for br in soup.find_all("br"):
             br.replace_with("\n")
-        body = soup.get_text("\n")
-        body = "\n".join(line.strip() for line in body.splitlines())
+        for block in soup.find_all(_BLOCKS):
+            block.append("\n")  # a paragraph ends a line; inline tags (b, a, span) do not
+        body = "\n".join(" ".join(line.split()) for line in soup.get_text().splitlines())
     return _BLANK_LINES.sub("\n\n", body).strip()
 
 

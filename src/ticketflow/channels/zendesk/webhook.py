@@ -311,7 +311,8 @@ def _trigger_comment(payload: TriggerWebhook, directory: Directory) -> Comment:
             INVALID, errors=[_problem("body.body", "Field required: the comment's text", "missing")]
         )
     email = payload.requester_email.strip() or None
-    if email is None:
+    role = role_of(payload.author_role)
+    if email is None and role == "end-user":
         # the template's requester_email rendered empty: ask Zendesk who the requester is
         requester = _text(directory.ticket(payload.ticket_id).get("requester_id"))
         email = _text(directory.user(requester).get("email")) if requester else None
@@ -321,7 +322,7 @@ def _trigger_comment(payload: TriggerWebhook, directory: Directory) -> Comment:
         text=html_to_text(payload.body or payload.body_html or ""),
         public=payload.is_public is not False,
         author_id=payload.author_id.strip() or None,
-        role=role_of(payload.author_role),
+        role=role,
         email=email,
         subject=payload.subject or None,
     )
