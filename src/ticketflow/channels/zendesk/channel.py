@@ -106,6 +106,10 @@ class ZendeskChannel:
             is_ours=is_ours,
         )
 
+    def now(self) -> datetime:
+        """The channel's clock (injectable): receipts, replay windows and polling windows use it."""
+        return self._clock()
+
     def close(self) -> None:
         """Close the API client's connections."""
         self.client.close()

@@ -101,7 +101,7 @@ def poll_once(channel: ZendeskChannel, state: PollState | None) -> PollResult:
     """One pass from ``state`` (None: the first pass, looking back ``poll_start_lookback_s``)."""
     settings = channel.settings
     if state is None:
-        start = channel._clock() - timedelta(seconds=settings.poll_start_lookback_s)
+        start = channel.now() - timedelta(seconds=settings.poll_start_lookback_s)
         state = PollState(after_cursor=None, watermark=start.replace(microsecond=0))
     changed: dict[str, dict[str, Any]] = {}
     cursor = state.after_cursor
