@@ -172,13 +172,13 @@ class Reader:
     def read(
         self, conversation: Conversation, chosen: Iterable[Entry], *, why_not: str | None = None
     ) -> tuple[list[InboundMessage], list[Ignored]]:
-        """The customers' messages among ``chosen``; with ``why_not``, every entry is ignored for it."""
+        """Customers' messages in ``chosen``; with ``why_not``, none: customers' parts get that reason."""
         messages: list[InboundMessage] = []
         ignored: list[Ignored] = []
         for entry in chosen:
             text = html_to_text(entry.html)
             written = who_wrote(entry.author, entry.part_type, text, self._admin_id)
-            reason = why_not or written.reason
+            reason = written.reason or why_not
             if reason is None and not (entry.author.email or entry.author.id):
                 reason = "a customer's part naming neither a contact id nor an email"
             if reason is not None:

@@ -73,7 +73,7 @@ class IntercomSettings(BaseModel):
         "full",
         description=(
             "What a webhook's conversation lists (unconfirmed): 'full', every part so far, so only the "
-            "newest customer part is new; 'newest', only the new part(s), so each customer part listed is new."
+            "newest customer part is new; 'newest', only the new part(s), so each one listed is new."
         ),
     )
     fetch_contacts: bool = Field(

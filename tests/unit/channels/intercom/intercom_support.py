@@ -7,6 +7,8 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
+
 from ticketflow.channels.intercom import (
     ACCESS_TOKEN_ENV,
     WEBHOOK_SECRET_ENV,
@@ -28,12 +30,25 @@ def channel_for(
 ) -> IntercomChannel:
     """A channel posting as ``ADMIN`` to ``url``; ``slept`` records the waits instead of sleeping."""
     recorded = [] if slept is None else slept
-    return IntercomChannel(
+    channel = IntercomChannel(
         IntercomSettings(base_url=url, admin_id=ADMIN, **settings),
         environ=env,
         sleep=recorded.append,
         clock=lambda: NOW,
     )
+    _opened.append(channel)
+    return channel
+
+
+_opened: list[IntercomChannel] = []
+
+
+@pytest.fixture(autouse=True)
+def close_channels() -> Iterator[None]:
+    """Close every channel a test built (import this fixture into each test module)."""
+    yield
+    while _opened:
+        _opened.pop().close()
 
 
 @contextmanager

@@ -7,7 +7,12 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from intercom_support import ADMIN, channel_for, served
+from intercom_support import (
+    ADMIN,
+    channel_for,
+    close_channels,  # noqa: F401  (autouse)
+    served,
+)
 
 from channel_contract import ChannelContract, Sample
 from ticketflow.channels.intercom import IntercomChannel
@@ -73,7 +78,6 @@ class TestIntercomContract(ChannelContract):
             # one write per call, as the contract counts: no answered tag, no status, no handoff extras
             channel = channel_for(url, answered_tag=None, escalated_tag_prefix=None)
             yield channel
-            channel.close()
 
     def encode(self, channel: Channel, sample: Sample) -> bytes | None:
         return json.dumps(_notification(sample)).encode()
