@@ -197,14 +197,17 @@ class FakeIntercom(FakeHelpdesk):
     def signed(self, notification: dict[str, Any], key: str | None = None) -> tuple[bytes, dict[str, str]]:
         """The exact bytes and headers of the POST Intercom makes (FACTS-channels §2.2)."""
         body = json_bytes(notification)
+        return body, self.sign(body, key)
+
+    def sign(self, body: bytes, key: str | None = None) -> dict[str, str]:
+        """The headers Intercom sends with ``body``, signed with ``key`` (default: ``signing_key``)."""
         digest = hmac.new((key or self.signing_key).encode(), body, hashlib.sha1).hexdigest()
-        headers = {
+        return {
             "X-Hub-Signature": f"sha1={digest}",
             "User-Agent": "intercom-parrot-service-client/1.0",
             "Accept": "application/json",
             "Content-Type": "application/json",
         }
-        return body, headers
 
     # scripted faults
 
