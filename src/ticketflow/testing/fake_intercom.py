@@ -247,11 +247,7 @@ class FakeIntercom(FakeHelpdesk):
 
         @app.get("/conversations/{conversation_id}")
         async def retrieve(conversation_id: str, request: Request) -> Response:
-            denied = self.check_auth(request)
-            if denied:
-                return denied
-            conversation = self.conversations.get(conversation_id)
-            return JSONResponse(conversation) if conversation else _not_found()
+            return self.check_auth(request) or _found(self.conversations.get(conversation_id))
 
         @app.post("/conversations/{conversation_id}/reply")
         async def reply(conversation_id: str, request: Request) -> Response:
@@ -267,23 +263,21 @@ class FakeIntercom(FakeHelpdesk):
 
         @app.post("/tags")
         async def create_tag(request: Request) -> Response:
-            denied = self.check_auth(request)
-            if denied:
-                return denied
-            name = (await _json(request)).get("name")
-            if not isinstance(name, str) or not name:
-                return _error(400, "parameter_not_found", "Name is required")
-            with self._state_lock:
-                tag = self.tags.setdefault(name, {"type": "tag", "id": str(self._next()), "name": name})
-            return JSONResponse(tag)
+            return self.check_auth(request) or self._create_tag(await _json(request))
 
         @app.get("/contacts/{contact_id}")
         async def contact(contact_id: str, request: Request) -> Response:
-            denied = self.check_auth(request)
-            if denied:
-                return denied
-            found = self.contacts.get(contact_id)
-            return JSONResponse(found) if found else _not_found()
+            return self.check_auth(request) or _found(self.contacts.get(contact_id))
+
+    def _create_tag(self, body: dict[str, Any]) -> Response:
+        """Create-or-update by name: the same name always answers the same tag."""
+        name = body.get("name")
+        if not isinstance(name, str) or not name:
+            return _error(400, "parameter_not_found", "Name is required")
+        with self._state_lock:
+            if name not in self.tags:
+                self.tags[name] = {"type": "tag", "id": str(self._next()), "name": name}
+            return JSONResponse(self.tags[name])
 
     def _reply(self, conversation_id: str, body: dict[str, Any]) -> Response:
         conversation = self.conversations.get(conversation_id)
@@ -479,6 +473,10 @@ async def _json(request: Request) -> dict[str, Any]:
     except ValueError:
         return {}
     return decoded if isinstance(decoded, dict) else {}
+
+
+def _found(resource: dict[str, Any] | None) -> JSONResponse:
+    return JSONResponse(resource) if resource is not None else _not_found()
 
 
 def _not_found() -> JSONResponse:
