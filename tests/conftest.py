@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from support import PG_URL, STORE
+from ticketflow.domain.access import Scope
 from ticketflow.evals.records import read_records
 from ticketflow.settings import Settings
 from ticketflow.wiring.engine import Engine
@@ -66,3 +67,11 @@ def engine(settings: Settings, store_models: TrainedModels) -> Iterator[Engine]:
     built = Engine.from_workspace(settings=settings, models=store_models)
     yield built
     built.close()
+
+
+@pytest.fixture
+def api_headers(engine: Engine) -> dict[str, str]:
+    """An ``Authorization`` header whose key may submit, read tickets and scrape metrics."""
+    scopes = frozenset({Scope.INGEST, Scope.READ, Scope.METRICS})
+    _, token = engine.api_keys.create("tests", scopes)
+    return {"Authorization": f"Bearer {token}"}

@@ -8,32 +8,48 @@ module per resource; this module holds what is common to all of them.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 
 from ticketflow import __version__
+from ticketflow.api.limits import BodyLimit, RequireJson
 from ticketflow.api.routes import messages, operations, tickets
+from ticketflow.api.security import Guard, Refused
+from ticketflow.domain.access import Principal
 from ticketflow.errors import InputError, SignatureError, UnreadableInput
 from ticketflow.runtime.service import Runtime
 
 MAX_BODY_BYTES = 256 * 1024
+"""The default of ``[api] max_body_bytes``."""
 
 
-def problem(status: int, title: str, errors: list[dict[str, Any]] | None = None) -> JSONResponse:
+def problem(
+    status: int,
+    title: str,
+    errors: list[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
     """A JSON error body: ``{"error": title, "errors": [{"where", "problem", "type"}]}``."""
     body: dict[str, Any] = {"error": title}
     if errors:
         body["errors"] = errors
-    return JSONResponse(status_code=status, content=body)
+    return JSONResponse(status_code=status, content=body, headers=headers)
 
 
 def create_app(runtime: Runtime, *, manage_runtime: bool = True) -> FastAPI:
-    """The app; with ``manage_runtime`` the runtime starts and stops with the server."""
+    """The app; with ``manage_runtime`` the runtime starts and stops with the server.
+
+    Every route but ``/healthz`` needs an API key with the route's scope; ``/metrics`` too unless
+    ``[api] metrics_public``. There is no interactive ``/docs`` (it would load scripts from a CDN, and it
+    answers without credentials); the OpenAPI document is at ``/openapi.json`` for any valid key.
+    """
+    settings = runtime.engine.settings.api
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -51,29 +67,54 @@ def create_app(runtime: Runtime, *, manage_runtime: bool = True) -> FastAPI:
         version=__version__,
         description="Automate customer-support tickets with Claude: routing, grounding, validation, handoff.",
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
     )
-    app.middleware("http")(limit_body)
+    guard = Guard(runtime.engine.api_keys)
     app.exception_handler(RequestValidationError)(invalid)
     app.exception_handler(InputError)(refused)
     app.exception_handler(SignatureError)(refused)
+    app.exception_handler(Refused)(denied)
+    app.exception_handler(HTTPException)(http_error)
     for module in (messages, tickets, operations):
-        app.include_router(module.router(runtime))
+        app.include_router(module.router(runtime, guard))
+    app.include_router(schema_route(app, guard))
+    # outermost last: the body limit and the content type are checked before anything else reads the body
+    app.add_middleware(RequireJson)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type", "X-Api-Key"],
+        )
     return app
 
 
-async def limit_body(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-    """Refuse a body over ``MAX_BODY_BYTES`` with 413, and a malformed ``Content-Length`` with 400."""
-    declared = request.headers.get("content-length")
-    if declared is not None:
-        if not declared.isdigit():
-            return problem(400, "Content-Length is not a number")
-        if int(declared) > MAX_BODY_BYTES:
-            return problem(413, f"body of {declared} bytes exceeds the {MAX_BODY_BYTES}-byte limit")
-    elif request.method in ("POST", "PUT", "PATCH"):
-        body = await request.body()
-        if len(body) > MAX_BODY_BYTES:
-            return problem(413, f"body of {len(body)} bytes exceeds the {MAX_BODY_BYTES}-byte limit")
-    return await call_next(request)
+def schema_route(app: FastAPI, guard: Guard) -> APIRouter:
+    """``GET /openapi.json`` for any authenticated caller."""
+    routes = APIRouter()
+    anyone_with_a_key = guard.authenticated()
+
+    @routes.get("/openapi.json", include_in_schema=False)
+    def openapi(_: Principal = Depends(anyone_with_a_key)) -> dict[str, Any]:
+        return app.openapi()
+
+    return routes
+
+
+async def denied(_: Request, exc: Exception) -> JSONResponse:
+    """401 (no valid key) or 403 (a key without the scope), with ``WWW-Authenticate`` on 401."""
+    assert isinstance(exc, Refused)
+    return problem(exc.status, exc.title, headers=exc.headers)
+
+
+async def http_error(_: Request, exc: Exception) -> JSONResponse:
+    """A route's own refusal (404, 429 …) in the same JSON shape as every other rejection."""
+    assert isinstance(exc, HTTPException)
+    return problem(exc.status_code, str(exc.detail), headers=dict(exc.headers or {}))
 
 
 async def invalid(_: Request, exc: Exception) -> JSONResponse:

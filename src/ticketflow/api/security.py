@@ -35,8 +35,9 @@ class Guard:
     def __init__(self, keys: ApiKeys) -> None:
         self._keys = keys
 
-    def require(self, scope: Scope) -> Callable[..., Principal]:
-        """A dependency returning the authenticated caller, or raising :class:`Refused` (401/403)."""
+    def require(self, scope: Scope | None) -> Callable[..., Principal]:
+        """A dependency returning the authenticated caller, or raising :class:`Refused` (401, or 403 when the
+        key lacks ``scope``; ``None``: any valid key)."""
 
         def admit(
             request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
@@ -45,8 +46,12 @@ class Guard:
             principal = self._keys.authenticate(token.strip()) if token else None
             if principal is None:
                 raise Refused(401, "a valid API key is required", {"WWW-Authenticate": "Bearer"})
-            if not principal.can(scope):
+            if scope is not None and not principal.can(scope):
                 raise Refused(403, f"this key lacks the {scope.value!r} scope")
             return principal
 
         return admit
+
+    def authenticated(self) -> Callable[..., Principal]:
+        """A dependency admitting any valid key."""
+        return self.require(None)

@@ -23,6 +23,7 @@ from ticketflow.storage.audit import SqlAuditLog
 from ticketflow.storage.batch_items import SqlBatchClaims
 from ticketflow.storage.conversations import SqlConversations
 from ticketflow.storage.db import create_engine, migrate
+from ticketflow.storage.keys import SqlApiKeys
 from ticketflow.storage.ledger import SqlLedger
 from ticketflow.storage.outbox import SqlOutbox
 from ticketflow.storage.reviews import SqlReviewQueue
@@ -46,6 +47,8 @@ class SqlStore:
         )
         self.batch_claims = SqlBatchClaims(engine)
         """Claims of requests put in off-peak batches (``ports.batch.BatchClaims``)."""
+        self.keys = SqlApiKeys(engine)
+        """API keys (``ports.access.ApiKeys``)."""
 
     @classmethod
     def open(cls, url: str, *, migrate_schema: bool = True) -> SqlStore:
@@ -67,6 +70,21 @@ class SqlStore:
 
     def unfinished(self) -> list[Unfinished]:
         return self.tickets.unfinished()
+
+    def reachable(self) -> bool:
+        """Whether the database answers a trivial query (for ``/healthz``)."""
+        try:
+            with self.engine.connect() as conn:
+                conn.execute(sa.text("SELECT 1"))
+        except sa.exc.SQLAlchemyError:
+            return False
+        return True
+
+    def backlog(self) -> int:
+        """How many accepted tickets are not finished (the bound intake pushes back at)."""
+        query = sa.select(sa.func.count()).select_from(tickets).where(tickets.c.status != DONE)
+        with self.engine.connect() as conn:
+            return int(conn.execute(query).scalar_one())
 
     def mark(self, ticket_id: TicketId, status: TicketStatus) -> None:
         self.tickets.mark(ticket_id, status)

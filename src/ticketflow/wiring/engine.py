@@ -25,6 +25,7 @@ from ticketflow.pipeline.intake import Intake
 from ticketflow.pipeline.routing import Router
 from ticketflow.pipeline.runner import Pipeline
 from ticketflow.pipeline.validation import Validator
+from ticketflow.ports.access import ApiKeys
 from ticketflow.ports.batch import BatchProvider
 from ticketflow.ports.pii import PiiDetector
 from ticketflow.ports.provider import Provider
@@ -86,6 +87,13 @@ class Engine:
     def provider(self) -> Provider:
         """The generation provider (offline drafter, Claude behind its budget, or a local server)."""
         return self._providers.generation
+
+    @property
+    def api_keys(self) -> ApiKeys:
+        """The store's API keys (``ConfigError`` for an engine built without a store)."""
+        if self.store is None:
+            raise ConfigError("this engine has no store, so no API keys; build it with with_store=True")
+        return self.store.keys
 
     @property
     def uses_claude(self) -> bool:

@@ -25,10 +25,11 @@ def signing() -> MemoryChannel:
 
 
 @pytest.fixture
-def client(engine: Engine, signing: MemoryChannel) -> Iterator[TestClient]:
+def client(engine: Engine, signing: MemoryChannel, api_headers: dict[str, str]) -> Iterator[TestClient]:
     engine.channels = {"api": signing}
     # refusals never reach the durable runtime, so it is not started
-    with TestClient(create_app(Runtime(engine), manage_runtime=False)) as test_client:
+    app = create_app(Runtime(engine), manage_runtime=False)
+    with TestClient(app, headers={**api_headers, "content-type": "application/json"}) as test_client:
         yield test_client
 
 
@@ -63,4 +64,4 @@ def test_the_docs_describe_the_channels_payload(client: TestClient) -> None:
     operation = client.get("/openapi.json").json()["paths"]["/v1/messages"]["post"]
     schema = operation["requestBody"]["content"]["application/json"]["schema"]
     assert schema["required"] == ["messages"]
-    assert {"400", "401", "413", "422"} <= operation["responses"].keys()
+    assert {"400", "401", "403", "413", "415", "422", "429"} <= operation["responses"].keys()
