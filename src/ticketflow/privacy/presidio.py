@@ -6,9 +6,9 @@ recognizers (email, phone, credit card with Luhn, IBAN, US SSN, IP address) and 
 their scores all work; named-entity recognition does not. Names and street addresses therefore come from
 cue rules (``recognizers.py``) and from the values already on file for the customer (``known``).
 
-spaCy and Presidio take about a second to import and the analyzer as long again to assemble, so both
-happen on the first :meth:`PresidioPatterns.find`, not when the engine is built: ``serve`` answers sooner,
-and the spans found are the same.
+Importing spaCy and Presidio and assembling the analyzer take about a second, so they happen on the first
+:meth:`PresidioPatterns.find`, not when the engine is built: ``serve`` answers sooner, and the spans found
+are the same.
 """
 
 from __future__ import annotations
