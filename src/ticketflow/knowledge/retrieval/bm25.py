@@ -93,7 +93,7 @@ class Bm25Index:
             self._first.setdefault(c.source_id, n)
         self._question_weight = question_weight
         self._asked: list[str] = []
-        """The document id of each entry of ``self._questions``."""
+        """The document id of each entry of the question index."""
         self._profiles: list[str] = []
         """What the question index holds for each entry: the document's title and its questions."""
         asked = {d: q for d, q in (questions or {}).items() if q and d in self._first}

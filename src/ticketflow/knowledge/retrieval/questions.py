@@ -21,12 +21,11 @@ from typing import TYPE_CHECKING
 
 from ticketflow.domain.context import Passage
 from ticketflow.knowledge.retrieval.chunking import Chunk
+from ticketflow.knowledge.vectors import TfidfRows
 
 if TYPE_CHECKING:
     import numpy as np
     from scipy.sparse import csr_matrix
-
-    from ticketflow.knowledge.vectors import TfidfRows
 
 TOP = 3
 """An article's score is the mean similarity of its this-many closest questions."""
@@ -75,8 +74,6 @@ class NearestQuestions:
     def _fit(self) -> _Fitted:
         import numpy as np
         from sklearn.feature_extraction.text import TfidfVectorizer
-
-        from ticketflow.knowledge.vectors import TfidfRows
 
         texts = [q for d in self._documents for q in self._asked[d]]
         rows, matrix = TfidfRows.fit_rows(

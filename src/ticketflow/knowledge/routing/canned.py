@@ -17,12 +17,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ticketflow.domain.rules import CannedMatch
+from ticketflow.knowledge.vectors import TfidfRows
 
 if TYPE_CHECKING:
     import numpy as np
     from scipy.sparse import csr_matrix
-
-    from ticketflow.knowledge.vectors import TfidfRows
 
 TARGET_PRECISION = 0.95
 _NEVER = 1.01
@@ -31,8 +30,6 @@ _NEVER = 1.01
 
 def _fit_vectors(texts: Sequence[str]) -> tuple[TfidfRows, csr_matrix]:
     from sklearn.feature_extraction.text import TfidfVectorizer
-
-    from ticketflow.knowledge.vectors import TfidfRows
 
     return TfidfRows.fit_rows(
         texts,

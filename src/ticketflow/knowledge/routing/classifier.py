@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ticketflow.errors import ConfigError
+from ticketflow.knowledge.vectors import TfidfRows
 
 if TYPE_CHECKING:
     import numpy as np
@@ -210,8 +211,6 @@ class _FastText:
 
     def __init__(self, model: Pipeline) -> None:
         import numpy as np
-
-        from ticketflow.knowledge.vectors import TfidfRows
 
         union: FeatureUnion = model.named_steps["features"]
         self._rows = TfidfRows.from_fitted([vectorizer for _, vectorizer in union.transformer_list])
