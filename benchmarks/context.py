@@ -103,6 +103,7 @@ def bench_build(n: int = 10_000) -> None:
         stored = time.perf_counter() - started
         started = time.perf_counter()
         loaded = Bm25Index(chunks, [], cache_dir=Path(folder))  # type: ignore[arg-type]
+        loaded.search("first search reads the stored index", k=1)
         load = time.perf_counter() - started
         assert loaded.loaded_from is not None
     questions = synthetic_questions(chunks)  # type: ignore[arg-type]

@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import time
+from collections.abc import Callable
 from pathlib import Path
 
+import httpx
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 STORE = ROOT / "examples" / "store"
 DATASETS = ROOT.parent / "shared" / "datasets"
 PG_URL = os.environ.get("TICKETFLOW_TEST_DATABASE_URL")
+READY_CEILING_S = float(os.environ.get("TICKETFLOW_TEST_READY_CEILING_S", "180"))
+"""How long a test waits for a server, a worker or a ticket before failing: generous, because a loaded
+machine may take many times longer than a quiet one (the wait ends as soon as the thing is ready)."""
 
 
 def dataset(relative: str) -> Path:
@@ -19,3 +26,83 @@ def dataset(relative: str) -> Path:
     if not path.exists():
         pytest.skip(f"shared dataset {relative} is not available at {DATASETS}")
     return path
+
+
+def wait_until(
+    ready: Callable[[], object],
+    what: str,
+    *,
+    timeout: float = READY_CEILING_S,
+    process: subprocess.Popen[bytes] | None = None,
+    log: Path | None = None,
+) -> None:
+    """Poll ``ready`` until it is true; fail naming ``what`` was awaited and for how long.
+
+    With ``process``, a child that exits first fails the wait at once, with its exit code and the end of
+    ``log`` (its output), instead of waiting out the ceiling for something that will never come.
+    """
+    started = time.monotonic()
+    while not ready():
+        waited = time.monotonic() - started
+        if process is not None and process.poll() is not None:
+            raise AssertionError(
+                f"gave up waiting for {what}: the process exited with {process.returncode} after"
+                f" {waited:.1f} s{_tail(log)}"
+            )
+        if waited > timeout:
+            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}{_tail(log)}")
+        time.sleep(0.1)
+
+
+def healthy(base_url: str) -> bool:
+    """Whether the server at ``base_url`` answers ``/healthz`` with 200 (False while it is starting)."""
+    try:
+        return httpx.get(f"{base_url}/healthz", timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def wait_healthy(
+    base_url: str,
+    process: subprocess.Popen[bytes],
+    *,
+    log: Path | None = None,
+    timeout: float = READY_CEILING_S,
+) -> None:
+    """Wait for a ``ticketflow serve`` child to answer ``/healthz``."""
+    wait_until(
+        lambda: healthy(base_url),
+        f"{base_url}/healthz to answer 200",
+        timeout=timeout,
+        process=process,
+        log=log,
+    )
+
+
+WORKER_READY = "worker running on"
+"""What ``ticketflow worker`` prints once its runtime has started."""
+
+
+def wait_for_line(
+    log: Path,
+    line: str,
+    process: subprocess.Popen[bytes],
+    *,
+    after: int = 0,
+    timeout: float = READY_CEILING_S,
+) -> None:
+    """Wait for a child to write ``line`` (a readiness line) to ``log``, past byte ``after`` of it."""
+
+    def written() -> bool:
+        with log.open("rb") as handle:
+            handle.seek(after)
+            return line.encode() in handle.read()
+
+    wait_until(written, f"{line!r} in {log.name}", timeout=timeout, process=process, log=log)
+
+
+def _tail(log: Path | None, size: int = 3000) -> str:
+    if log is None or not log.exists():
+        return ""
+    text = log.read_bytes()[-size:].decode(errors="replace")
+    return f"; the end of {log.name}:\n{text}"

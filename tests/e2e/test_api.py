@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
+from support import wait_until
 from ticketflow.api.app import MAX_BODY_BYTES, create_app
 from ticketflow.runtime.service import Runtime
 from ticketflow.wiring.engine import Engine
@@ -34,12 +34,18 @@ def _body(**overrides: Any) -> dict[str, Any]:
 
 
 def _wait_done(client: TestClient, ticket_id: str) -> dict[str, Any]:
-    for _ in range(400):
-        view: dict[str, Any] = client.get(f"/v1/tickets/{ticket_id}").json()
-        if view["status"] == "done":
-            return view
-        time.sleep(0.05)
-    raise AssertionError(f"ticket {ticket_id} did not finish: {view}")
+    view: dict[str, Any] = {}
+
+    def done() -> bool:
+        view.clear()
+        view.update(client.get(f"/v1/tickets/{ticket_id}").json())
+        return bool(view["status"] == "done")
+
+    try:
+        wait_until(done, f"ticket {ticket_id} to finish")
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}; last seen: {view}") from None
+    return view
 
 
 def test_a_message_is_accepted_then_processed(client: TestClient) -> None:

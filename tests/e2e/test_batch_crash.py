@@ -18,7 +18,6 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +25,7 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from support import STORE
+from support import STORE, WORKER_READY, wait_for_line, wait_healthy, wait_until
 from ticketflow.testing.fake_anthropic import FakeAnthropic, support_responder
 from ticketflow.testing.server import serve
 
@@ -75,25 +74,9 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _wait(predicate: Callable[[], object], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 def _rows(db: sa.Engine, sql: str) -> list[Any]:
     with db.connect() as conn:
         return list(conn.execute(sa.text(sql)).all())
-
-
-def _healthy(base: str) -> bool:
-    try:
-        return httpx.get(f"{base}/healthz", timeout=1).status_code == 200
-    except httpx.HTTPError:
-        return False
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="needs SIGKILL")
@@ -133,14 +116,14 @@ def test_sigkill_while_submitting_a_batch_never_pays_twice(tmp_path: Path) -> No
         server = start(["serve", "--port", str(port)])
         try:
             base = f"http://127.0.0.1:{port}"
-            _wait(lambda: _healthy(base), 60, "the server to start")
+            wait_healthy(base, server, log=log)
             ids = []
             for n, text in enumerate(QUESTIONS):
                 body = {"channel": "email", "external_id": f"b-{n}", "customer": {"email": "kim@example.com"}}
                 response = httpx.post(f"{base}/v1/messages", json={**body, "text": text}, timeout=10)
                 assert response.status_code == 202, response.text
                 ids.append(response.json()["ticket_id"])
-            assert gate.created.wait(timeout=60), "no batch was submitted"
+            wait_until(gate.created.is_set, "a batch to be submitted", process=server, log=log)
         finally:
             server.send_signal(signal.SIGKILL)
             server.wait(timeout=30)
@@ -151,10 +134,17 @@ def test_sigkill_while_submitting_a_batch_never_pays_twice(tmp_path: Path) -> No
         assert in_window, "the kill did not land between claiming and recording the batch"
         assert not _rows(db, "SELECT 1 FROM batch_items WHERE batch_id IS NOT NULL")
 
+        started_at = log.stat().st_size
         worker = start(["worker"])
         try:
             done = "SELECT count(*) FROM tickets WHERE status = 'done'"
-            _wait(lambda: _rows(db, done)[0][0] == len(ids), 120, "every ticket to finish after restart")
+            wait_for_line(log, WORKER_READY, worker, after=started_at)
+            wait_until(
+                lambda: _rows(db, done)[0][0] == len(ids),
+                "every ticket to finish after restart",
+                process=worker,
+                log=log,
+            )
         finally:
             worker.send_signal(signal.SIGTERM)
             worker.wait(timeout=30)

@@ -14,7 +14,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from collections import Counter
 from pathlib import Path
 
@@ -23,7 +22,7 @@ import pytest
 import sqlalchemy as sa
 from dbos import DBOSClient
 
-from support import STORE
+from support import STORE, WORKER_READY, wait_for_line, wait_healthy, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -66,15 +65,6 @@ def _status_counts(db: sa.Engine) -> Counter[str]:
     return Counter(r[0] for r in rows)
 
 
-def _wait(predicate: object, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():  # type: ignore[operator]
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 @pytest.mark.skipif(sys.platform == "win32", reason="needs SIGKILL")
 def test_sigkill_mid_run_loses_nothing_and_repeats_nothing(tmp_path: Path) -> None:
     app_url = f"sqlite:///{tmp_path / 'app.sqlite'}"
@@ -95,7 +85,7 @@ def test_sigkill_mid_run_loses_nothing_and_repeats_nothing(tmp_path: Path) -> No
     server = _start(["serve", "--port", str(port)], env, log)
     try:
         base = f"http://127.0.0.1:{port}"
-        _wait(lambda: _healthy(base), 60, "the server to start")
+        wait_healthy(base, server, log=log)
         ids = []
         for n, text in enumerate(TICKETS):
             body = {
@@ -108,7 +98,9 @@ def test_sigkill_mid_run_loses_nothing_and_repeats_nothing(tmp_path: Path) -> No
             assert response.status_code == 202, response.text
             ids.append(response.json()["ticket_id"])
         db = sa.create_engine(app_url)
-        _wait(lambda: _status_counts(db)["done"] >= 3, 60, "a few tickets to finish")
+        wait_until(
+            lambda: _status_counts(db)["done"] >= 3, "a few tickets to finish", process=server, log=log
+        )
     finally:
         server.send_signal(signal.SIGKILL)
         server.wait(timeout=30)
@@ -123,9 +115,16 @@ def test_sigkill_mid_run_loses_nothing_and_repeats_nothing(tmp_path: Path) -> No
     }
     client.destroy()
 
+    started_at = log.stat().st_size
     worker = _start(["worker"], env, log)
     try:
-        _wait(lambda: _status_counts(db)["done"] == len(TICKETS), 120, "every ticket to finish after restart")
+        wait_for_line(log, WORKER_READY, worker, after=started_at)
+        wait_until(
+            lambda: _status_counts(db)["done"] == len(TICKETS),
+            "every ticket to finish after restart",
+            process=worker,
+            log=log,
+        )
     finally:
         worker.send_signal(signal.SIGTERM)
         worker.wait(timeout=30)
@@ -150,10 +149,3 @@ def test_sigkill_mid_run_loses_nothing_and_repeats_nothing(tmp_path: Path) -> No
         assert calls[(ticket_id, "1")] == 1, (
             f"{ticket_id}: a completed generation step called the model again"
         )
-
-
-def _healthy(base: str) -> bool:
-    try:
-        return httpx.get(f"{base}/healthz", timeout=1).status_code == 200
-    except httpx.HTTPError:
-        return False

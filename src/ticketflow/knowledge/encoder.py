@@ -12,16 +12,17 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Callable, Sequence
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from ticketflow.errors import ConfigError
+
+if TYPE_CHECKING:
+    import numpy as np
 
 INSTALL_HINT = "pip install 'ticketflow[embeddings]'"
 MODEL_NAME = "all-MiniLM-L6-v2"
 
-Encode = Callable[[Sequence[str]], np.ndarray]
+Encode: TypeAlias = "Callable[[Sequence[str]], np.ndarray]"
 """Texts to unit-length embeddings, one row per text."""
 
 
@@ -59,6 +60,8 @@ def sentence_encoder(needed_by: tuple[str, str] = ROUTING) -> Encode:
 
     Raises ``ConfigError`` naming the extra when it is not installed.
     """
+    import numpy as np
+
     _require_extra(needed_by)  # checked every time, so a removed extra is reported even after a load
     model = _load_model()
 

@@ -14,7 +14,8 @@ you gave" consistently; ``unmask`` restores the values in its reply. Values the 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import threading
+from collections.abc import Iterable, Iterator
 
 from ticketflow.ports.pii import MaskedText, PiiDetector
 
@@ -23,13 +24,17 @@ _KNOWN_TYPE = "PERSON"
 
 class PlaceholderMasker:
     def __init__(self, detector: PiiDetector, allowed: Iterable[str] = ()) -> None:
+        """``allowed`` is read on the first :meth:`mask` (it may be :func:`published_values`, found then)."""
         self._detector = detector
-        self._allowed = frozenset(a.lower() for a in allowed)
+        self._given = allowed
+        self._allowed: frozenset[str] | None = None
 
     def mask(self, text: str, known: tuple[str, ...] = ()) -> MaskedText:
         spans = self._detector.find(text, known)
         if not spans:
             return MaskedText(text)
+        if self._allowed is None:  # two threads may both compute it: the same set either way
+            self._allowed = frozenset(a.lower() for a in self._given)
         by_value: dict[str, str] = {}
         counters: dict[str, int] = {}
         pairs: list[tuple[str, str]] = []
@@ -60,9 +65,34 @@ class PlaceholderMasker:
         return text
 
 
-def published_values(detector: PiiDetector, texts: Iterable[str]) -> set[str]:
-    """Contact details the company publishes itself (support email, phone): not personal, never masked."""
-    found: set[str] = set()
-    for text in texts:
-        found |= {s.text_in(text) for s in detector.find(text) if s.type in {"EMAIL_ADDRESS", "PHONE_NUMBER"}}
-    return found
+class PublishedValues:
+    """Contact details the company publishes itself (support email, phone): not personal, never masked.
+
+    Found on first iteration, not when made: finding them runs the detector over every policy and article,
+    which would load the detector's models while the engine is being built.
+    """
+
+    def __init__(self, detector: PiiDetector, texts: Iterable[str]) -> None:
+        self._detector = detector
+        self._texts = tuple(texts)
+        self._found: frozenset[str] | None = None
+        self._lock = threading.Lock()
+
+    def __iter__(self) -> Iterator[str]:
+        if self._found is None:
+            with self._lock:
+                if self._found is None:
+                    self._found = frozenset(self._find())
+        return iter(self._found)
+
+    def _find(self) -> set[str]:
+        found: set[str] = set()
+        for text in self._texts:
+            spans = self._detector.find(text)
+            found |= {s.text_in(text) for s in spans if s.type in {"EMAIL_ADDRESS", "PHONE_NUMBER"}}
+        return found
+
+
+def published_values(detector: PiiDetector, texts: Iterable[str]) -> PublishedValues:
+    """The contact details published in ``texts`` (found when first read): see :class:`PublishedValues`."""
+    return PublishedValues(detector, texts)

@@ -5,6 +5,10 @@ pipeline (``spacy.blank("en")``, tokenizer only) saved to disk backs its ``NlpEn
 recognizers (email, phone, credit card with Luhn, IBAN, US SSN, IP address) and the context words that lift
 their scores all work; named-entity recognition does not. Names and street addresses therefore come from
 cue rules (``recognizers.py``) and from the values already on file for the customer (``known``).
+
+Importing spaCy and Presidio and assembling the analyzer take about a second, so they happen on the first
+:meth:`PresidioPatterns.find`, not when the engine is built: ``serve`` answers sooner, and the spans found
+are the same.
 """
 
 from __future__ import annotations
@@ -12,7 +16,9 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ticketflow.domain.pii import PiiSpan
 
@@ -20,26 +26,8 @@ from ticketflow.domain.pii import PiiSpan
 # snapshot is enough and keeps the run offline.
 os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")
 
-import spacy
-from presidio_analyzer import AnalyzerEngine, EntityRecognizer, RecognizerRegistry
-from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer
-from presidio_analyzer.nlp_engine import SpacyNlpEngine
-from presidio_analyzer.predefined_recognizers import (
-    CreditCardRecognizer,
-    EmailRecognizer,
-    IbanRecognizer,
-    IpRecognizer,
-    PhoneRecognizer,
-    UsSsnRecognizer,
-)
-
-from ticketflow.privacy.recognizers import (
-    CaseInsensitiveIbanRecognizer,
-    LoosePhoneRecognizer,
-    LuhnCardRecognizer,
-    address_recognizer,
-    person_recognizer,
-)
+if TYPE_CHECKING:
+    from presidio_analyzer import AnalyzerEngine, EntityRecognizer
 
 ENTITIES = (
     "EMAIL_ADDRESS",
@@ -59,12 +47,31 @@ _PRIORITY = {"EMAIL_ADDRESS": 6, "IBAN_CODE": 5, "CREDIT_CARD": 4, "US_SSN": 3, 
 def blank_pipeline(path: Path) -> Path:
     """A blank English spaCy pipeline saved at ``path`` (written once; nothing is downloaded)."""
     if not (path / "config.cfg").exists():
+        import spacy
+
         path.mkdir(parents=True, exist_ok=True)
         spacy.blank("en").to_disk(path)
     return path
 
 
 def _recognizers() -> list[EntityRecognizer]:
+    from presidio_analyzer.predefined_recognizers import (
+        CreditCardRecognizer,
+        EmailRecognizer,
+        IbanRecognizer,
+        IpRecognizer,
+        PhoneRecognizer,
+        UsSsnRecognizer,
+    )
+
+    from ticketflow.privacy.recognizers import (
+        CaseInsensitiveIbanRecognizer,
+        LoosePhoneRecognizer,
+        LuhnCardRecognizer,
+        address_recognizer,
+        person_recognizer,
+    )
+
     return [
         EmailRecognizer(),
         PhoneRecognizer(supported_regions=("US", "GB", "DE", "FR", "IE", "NL", "ES", "IT")),
@@ -81,30 +88,30 @@ def _recognizers() -> list[EntityRecognizer]:
 
 
 class PresidioPatterns:
-    """Finds personal data offline. ``nlp_dir`` is where the blank spaCy pipeline lives (made if absent)."""
+    """Finds personal data offline. ``nlp_dir`` is where the blank spaCy pipeline lives (made if absent).
+
+    The analyzer is assembled on the first :meth:`find` (once, whichever thread asks first).
+    """
 
     entities: tuple[str, ...] = ENTITIES
 
     def __init__(self, min_score: float = 0.5, nlp_dir: Path | None = None) -> None:
-        folder = (
-            nlp_dir or Path(tempfile.gettempdir()) / f"ticketflow-spacy-blank-en-{spacy.about.__version__}"
-        )
-        engine = SpacyNlpEngine(models=[{"lang_code": "en", "model_name": str(blank_pipeline(folder))}])
-        engine.load()
-        registry = RecognizerRegistry(supported_languages=["en"])
-        for recognizer in _recognizers():
-            registry.add_recognizer(recognizer)
-        # Context after a number counts too: address blocks write "416 60 039 office", "… -Fax".
-        enhancer = LemmaContextAwareEnhancer(context_prefix_count=5, context_suffix_count=2)
-        self._analyzer = AnalyzerEngine(
-            registry=registry, nlp_engine=engine, supported_languages=["en"], context_aware_enhancer=enhancer
-        )
+        self._nlp_dir = nlp_dir
         self._min_score = min_score
+        self._analyzer: AnalyzerEngine | None = None
+        self._lock = threading.Lock()
+
+    def _ready(self) -> AnalyzerEngine:
+        if self._analyzer is None:
+            with self._lock:
+                if self._analyzer is None:
+                    self._analyzer = _analyzer(self._nlp_dir)
+        return self._analyzer
 
     def find(self, text: str, known: tuple[str, ...] = ()) -> list[PiiSpan]:
         spans: list[PiiSpan] = []
         if text.strip():
-            for r in self._analyzer.analyze(text, language="en", entities=list(ENTITIES)):
+            for r in self._ready().analyze(text, language="en", entities=list(ENTITIES)):
                 if r.score >= _MIN_SCORE.get(r.entity_type, self._min_score):
                     spans.append(PiiSpan(r.entity_type, r.start, r.end, float(r.score)))
         for value in known:
@@ -113,6 +120,26 @@ class PresidioPatterns:
             for match in re.finditer(rf"(?<!\w){re.escape(value)}(?!\w)", text, flags=re.IGNORECASE):
                 spans.append(PiiSpan("KNOWN", match.start(), match.end(), 1.0))
         return _merge(spans)
+
+
+def _analyzer(nlp_dir: Path | None) -> AnalyzerEngine:
+    """Presidio's analyzer on the blank spaCy pipeline at ``nlp_dir``, with our recognizers and context."""
+    import spacy
+    from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
+    from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer
+    from presidio_analyzer.nlp_engine import SpacyNlpEngine
+
+    folder = nlp_dir or Path(tempfile.gettempdir()) / f"ticketflow-spacy-blank-en-{spacy.about.__version__}"
+    engine = SpacyNlpEngine(models=[{"lang_code": "en", "model_name": str(blank_pipeline(folder))}])
+    engine.load()
+    registry = RecognizerRegistry(supported_languages=["en"])
+    for recognizer in _recognizers():
+        registry.add_recognizer(recognizer)
+    # Context after a number counts too: address blocks write "416 60 039 office", "… -Fax".
+    enhancer = LemmaContextAwareEnhancer(context_prefix_count=5, context_suffix_count=2)
+    return AnalyzerEngine(
+        registry=registry, nlp_engine=engine, supported_languages=["en"], context_aware_enhancer=enhancer
+    )
 
 
 def _merge(spans: list[PiiSpan]) -> list[PiiSpan]:

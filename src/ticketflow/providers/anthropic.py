@@ -10,6 +10,9 @@ The SDK retries 429/5xx honouring ``retry-after``; a spend-limit 429 (``enforced
 marked not retryable, logged as an error and handed off (``spend_limit``). A reply that does not parse or
 breaks the schema is asked for once more, then handed off (``invalid_output``): it is never sent. A
 retired or unknown model raises :class:`ConfigError` naming the setting to change.
+
+The SDK is imported when a provider is made, not with this module: it takes a second or more to import, and
+the offline path (and ``ticketflow --help``) never needs it.
 """
 
 from __future__ import annotations
@@ -22,13 +25,7 @@ import time
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
-
-import anthropic
-import httpx2
-from anthropic.types import OutputConfigParam, TextBlockParam
-from anthropic.types.message_create_params import MessageCreateParamsNonStreaming
-from anthropic.types.messages.batch_create_params import Request
+from typing import TYPE_CHECKING, Any, Literal
 
 from ticketflow.domain.draft import Draft, Usage
 from ticketflow.domain.pricing import cost_usd, price_of
@@ -36,6 +33,12 @@ from ticketflow.domain.tokens import estimate_tokens
 from ticketflow.errors import ConfigError
 from ticketflow.ports.provider import GenerationRequest
 from ticketflow.providers.schema import draft_from_json, schema_errors
+
+if TYPE_CHECKING:
+    import httpx2
+    from anthropic.types import OutputConfigParam, TextBlockParam
+    from anthropic.types.message_create_params import MessageCreateParamsNonStreaming
+    from anthropic.types.messages.batch_create_params import Request
 
 log = logging.getLogger("ticketflow.providers.anthropic")
 
@@ -126,6 +129,8 @@ class AnthropicProvider:
             warnings.filterwarnings(
                 "ignore", message=f"The model '{re.escape(model)}' is deprecated", category=DeprecationWarning
             )
+        import anthropic
+
         http = anthropic.DefaultHttpxClient(
             event_hooks={"request": [self._on_request], "response": [self._on_response]}
         )
@@ -196,6 +201,8 @@ class AnthropicProvider:
 
     def _call(self, request: GenerationRequest, usages: list[Usage]) -> Draft | str:
         """One logical call (SDK retries inside). A draft, or a description of why the output is unusable."""
+        import anthropic
+
         calls = self._calls()
         first = len(calls.attempts)
         try:
@@ -252,6 +259,8 @@ class AnthropicProvider:
     ) -> tuple[dict[str, Any] | None, tuple[Usage, ...]]:
         """One call for a JSON object of this provider's schema (the model judge uses it): the object, or
         None when the call failed or the output is unusable, and the ledger rows of every attempt."""
+        import anthropic
+
         self._local.calls = _Calls()
         usages: list[Usage] = []
         attempts = self._calls().attempts
@@ -281,6 +290,8 @@ class AnthropicProvider:
         Not retried by the SDK: a create that timed out or lost its connection may have made the batch,
         and a second one would be paid for as well. Only refusals that create nothing (429 and 529, not
         the spend limit) are tried again, after their ``retry-after``."""
+        import anthropic
+
         self._local.calls = _Calls()
         entries: list[Request] = [
             {"custom_id": custom_id, "params": self._params(r.system, r.prompt, r.max_output_tokens)}

@@ -8,7 +8,8 @@ server that cannot be reached or answers an error hands off (``provider_unavaila
 is a :class:`Usage` ledger row, with the tokens from the response's ``usage`` and a cost of 0 unless prices
 are configured.
 
-Plain ``httpx``: these servers speak the same small wire format, so no SDK is needed.
+Plain ``httpx``: these servers speak the same small wire format, so no SDK is needed. It is imported when a
+provider is made, so engines that use another provider never load it.
 """
 
 from __future__ import annotations
@@ -16,13 +17,14 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from ticketflow.domain.draft import Draft, Usage
 from ticketflow.ports.provider import GenerationRequest
 from ticketflow.providers.schema import draft_from_json
+
+if TYPE_CHECKING:
+    import httpx
 
 log = logging.getLogger("ticketflow.providers.openai_compatible")
 
@@ -50,6 +52,8 @@ class OpenAICompatibleProvider:
         self._schema = schema
         self._prices = (input_usd_per_million, output_usd_per_million)
         self._purpose = purpose
+        import httpx
+
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self.client = httpx.Client(
             base_url=base_url.rstrip("/") + "/", headers=headers, timeout=timeout_s, transport=transport
@@ -85,6 +89,8 @@ class OpenAICompatibleProvider:
 
     def _call(self, request: GenerationRequest, usages: list[Usage]) -> Draft | str:
         """One HTTP attempt: a draft, ``"unavailable"``, or a description of why the output is unusable."""
+        import httpx
+
         started = time.perf_counter()
         try:
             response = self.client.post("chat/completions", json=self._body(request))

@@ -13,7 +13,9 @@ finds it through the tickets that used it, even when the routed intent is wrong.
 own text.
 
 The index can be kept on disk (``cache_dir``, normally ``var/index``) under a hash of everything that went
-into it; a changed file changes the hash and the index is rebuilt, an unchanged workspace loads it.
+into it; a changed file changes the hash and the index is rebuilt, an unchanged workspace loads it. Loading
+it, and building the small question index, wait for the first search: an engine starts without importing
+bm25s unless the index has to be built (and stored) first.
 """
 
 from __future__ import annotations
@@ -22,22 +24,34 @@ import hashlib
 import json
 import shutil
 import tempfile
+import threading
 from collections.abc import Mapping, Sequence
+from functools import cache
 from pathlib import Path
-
-import bm25s
-import Stemmer
+from typing import TYPE_CHECKING
 
 from ticketflow.domain.context import Passage, PolicyQuote
 from ticketflow.knowledge.retrieval.chunking import Chunk
 
-_STEMMER = Stemmer.Stemmer("english")
+if TYPE_CHECKING:
+    import bm25s
+    import Stemmer
+
 INDEX_VERSION = "2"
 """Bump when ``index_text`` or the tokenizer changes, so stored indexes are rebuilt."""
 
 
+@cache
+def _stemmer() -> Stemmer.Stemmer:
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
 def _tokenize(texts: list[str]) -> bm25s.tokenization.Tokenized:
-    return bm25s.tokenize(texts, stopwords="en", stemmer=_STEMMER, show_progress=False)
+    import bm25s
+
+    return bm25s.tokenize(texts, stopwords="en", stemmer=_stemmer(), show_progress=False)
 
 
 def index_text(chunk: Chunk) -> str:
@@ -68,8 +82,9 @@ class Bm25Index:
     ) -> None:
         """``questions``: per document id, questions it answers (document expansion; see the module doc).
 
-        The question index is small (one entry per document) and is built in memory on every load; only the
-        chunk index is stored under ``cache_dir``.
+        The question index is small (one entry per document) and is built in memory, on the first search;
+        only the chunk index is stored under ``cache_dir``. A stored index is loaded on the first search too;
+        one that must be built is built (and stored) now, so it is on disk for the next process.
         """
         self._chunks = list(chunks)
         self._policies = list(policies)
@@ -78,35 +93,61 @@ class Bm25Index:
             self._first.setdefault(c.source_id, n)
         self._question_weight = question_weight
         self._asked: list[str] = []
-        """The document id of each entry of ``self._questions``."""
-        self._questions: bm25s.BM25 | None = None
+        """The document id of each entry of the question index."""
+        self._profiles: list[str] = []
+        """What the question index holds for each entry: the document's title and its questions."""
         asked = {d: q for d, q in (questions or {}).items() if q and d in self._first}
         if asked and question_weight > 0:
             self._asked = sorted(asked)
-            profiles = [f"{self._chunks[self._first[d]].title}. " + " ".join(asked[d]) for d in self._asked]
-            self._questions = bm25s.BM25()
-            self._questions.index(_tokenize(profiles), show_progress=False)
+            titles = [self._chunks[self._first[d]].title for d in self._asked]
+            self._profiles = [f"{t}. " + " ".join(asked[d]) for t, d in zip(titles, self._asked, strict=True)]
         self.digest = content_hash(self._chunks)
         self.loaded_from: Path | None = None
-        """The stored index that was loaded, or None when it was built in this process."""
-        self._retriever = bm25s.BM25()
+        """The stored index this one reads, or None when it was built in this process."""
+        self._ready: tuple[bm25s.BM25, bm25s.BM25 | None] | None = None
+        """The chunk retriever and the question retriever, once loaded or built."""
+        self._lock = threading.Lock()
         if not self._chunks:
             return
         stored = cache_dir / f"bm25-{self.digest}" if cache_dir is not None else None
         if stored is not None and (stored / "params.index.json").exists():
-            self._retriever = bm25s.BM25.load(str(stored), show_progress=False)
             self.loaded_from = stored
             return
-        self._retriever.index(_tokenize([index_text(c) for c in self._chunks]), show_progress=False)
+        self._retrievers()
         if cache_dir is not None:
             self._store(cache_dir)
+
+    def _retrievers(self) -> tuple[bm25s.BM25, bm25s.BM25 | None]:
+        """The chunk retriever (loaded from ``loaded_from``, else built) and the question retriever."""
+        if self._ready is None:
+            with self._lock:
+                if self._ready is None:
+                    self._ready = self._load_or_build()
+        return self._ready
+
+    def _load_or_build(self) -> tuple[bm25s.BM25, bm25s.BM25 | None]:
+        import bm25s
+
+        questions: bm25s.BM25 | None = None
+        if self._profiles:
+            questions = bm25s.BM25()
+            questions.index(_tokenize(self._profiles), show_progress=False)
+        if self.loaded_from is not None:
+            try:
+                return bm25s.BM25.load(str(self.loaded_from), show_progress=False), questions
+            except OSError:  # replaced since (another process indexed changed articles): build it here
+                self.loaded_from = None
+        retriever = bm25s.BM25()
+        if self._chunks:
+            retriever.index(_tokenize([index_text(c) for c in self._chunks]), show_progress=False)
+        return retriever, questions
 
     def _store(self, cache_dir: Path) -> None:
         """Write beside, then rename into place, so a reader never sees half an index; drop old ones."""
         cache_dir.mkdir(parents=True, exist_ok=True)
         final = cache_dir / f"bm25-{self.digest}"
         partial = Path(tempfile.mkdtemp(prefix=".bm25-", dir=cache_dir))
-        self._retriever.save(str(partial), show_progress=False)
+        self._retrievers()[0].save(str(partial), show_progress=False)
         try:
             partial.rename(final)
         except OSError:  # another process stored the same index first
@@ -122,9 +163,10 @@ class Bm25Index:
         """The best chunk of each of the ``k`` best-matching documents, best first."""
         if not self._chunks or not query.strip() or k <= 0:
             return []
+        retriever, questions = self._retrievers()
         tokens = _tokenize([query])
         fetch = min(len(self._chunks), max(8 * k, 32))
-        docs, scores = self._retriever.retrieve(tokens, k=fetch, show_progress=False)
+        docs, scores = retriever.retrieve(tokens, k=fetch, show_progress=False)
         best: dict[str, tuple[float, int]] = {}
         for index, score in zip(docs[0], scores[0], strict=True):
             if score <= 0:
@@ -132,7 +174,7 @@ class Bm25Index:
             source = self._chunks[int(index)].source_id
             if source not in best:
                 best[source] = (float(score), int(index))
-        ranked = sorted(self._add_questions(best, tokens).values(), key=lambda pair: -pair[0])
+        ranked = sorted(self._add_questions(best, questions, tokens).values(), key=lambda pair: -pair[0])
         passages: list[Passage] = []
         for score, index in ranked[:k]:
             c = self._chunks[index]
@@ -141,15 +183,18 @@ class Bm25Index:
         return passages
 
     def _add_questions(
-        self, best: dict[str, tuple[float, int]], tokens: bm25s.tokenization.Tokenized
+        self,
+        best: dict[str, tuple[float, int]],
+        questions: bm25s.BM25 | None,
+        tokens: bm25s.tokenization.Tokenized,
     ) -> dict[str, tuple[float, int]]:
         """``best`` with each document's question score added, in the units of the best chunk's score.
 
         A document found only through its questions is represented by its first chunk.
         """
-        if self._questions is None:
+        if questions is None:
             return best
-        docs, scores = self._questions.retrieve(tokens, k=len(self._asked), show_progress=False)
+        docs, scores = questions.retrieve(tokens, k=len(self._asked), show_progress=False)
         asked = {self._asked[int(d)]: float(s) for d, s in zip(docs[0], scores[0], strict=True) if s > 0}
         if not asked:
             return best

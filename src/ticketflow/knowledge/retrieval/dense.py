@@ -22,12 +22,14 @@ import tempfile
 import zipfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from ticketflow.domain.context import Passage
 from ticketflow.knowledge.encoder import MODEL_NAME, Encode
 from ticketflow.knowledge.retrieval.chunking import Chunk
+
+if TYPE_CHECKING:
+    import numpy as np
 
 DENSE_VERSION = "1"
 """Bump when ``embed_text`` changes, so stored embeddings are rebuilt."""
@@ -44,6 +46,8 @@ def _title(chunk: Chunk) -> str:
 
 def _keys(texts: Sequence[str], model: str) -> np.ndarray:
     """One 16-byte key per text: a digest of the text, the model's name and ``DENSE_VERSION``."""
+    import numpy as np
+
     prefix = f"{DENSE_VERSION}\0{model}\0".encode()
     return np.array(
         [hashlib.blake2b(prefix + t.encode(), digest_size=16).digest() for t in texts], dtype="S16"
@@ -52,6 +56,8 @@ def _keys(texts: Sequence[str], model: str) -> np.ndarray:
 
 def _read(path: Path) -> dict[bytes, np.ndarray]:
     """The rows of a stored file by key; nothing when it is missing or unreadable (it is then rewritten)."""
+    import numpy as np
+
     try:
         with np.load(path, allow_pickle=False) as stored:
             keys, vectors = stored["keys"], np.asarray(stored["vectors"], dtype=np.float32)
@@ -78,6 +84,8 @@ class DenseRanker:
         cache_dir: Path | None = None,
         model: str = MODEL_NAME,
     ) -> None:
+        import numpy as np
+
         self._chunks = list(chunks)
         self._encode = encode
         self._documents = list(dict.fromkeys(c.source_id for c in self._chunks))
@@ -102,6 +110,8 @@ class DenseRanker:
 
         Reusing rows by text means adding a few example questions embeds just those, not the whole corpus.
         """
+        import numpy as np
+
         if not texts:
             return np.zeros((0, 0), dtype=np.float32)
         listed = keys.tolist()
@@ -128,6 +138,8 @@ class DenseRanker:
 
     def _store(self, cache_dir: Path, keys: np.ndarray, vectors: np.ndarray) -> None:
         """Write beside, then rename into place, so a reader never sees half a file; drop old ones."""
+        import numpy as np
+
         cache_dir.mkdir(parents=True, exist_ok=True)
         final = cache_dir / f"dense-{self.digest}.npz"
         handle, partial = tempfile.mkstemp(prefix=".dense-", suffix=".npz", dir=cache_dir)
@@ -149,6 +161,8 @@ class DenseRanker:
         """
         if not self._chunks or not text.strip() or k <= 0:
             return []
+        import numpy as np
+
         query = np.asarray(self._encode([text]), dtype=np.float32)[0]
         # einsum, not ``@``: a BLAS call's threads right after torch's fight them for the cores (measured
         # p95 116 ms instead of 14 ms on two cores); a few thousand rows take 0.2 ms this way

@@ -10,14 +10,18 @@ matched too (any match is wrong). See :func:`calibrate`.
 
 from __future__ import annotations
 
+import dataclasses
+import threading
 from collections.abc import Sequence
-
-import numpy as np
-from scipy.sparse import csr_matrix
-from sklearn.feature_extraction.text import TfidfVectorizer
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ticketflow.domain.rules import CannedMatch
 from ticketflow.knowledge.vectors import TfidfRows
+
+if TYPE_CHECKING:
+    import numpy as np
+    from scipy.sparse import csr_matrix
 
 TARGET_PRECISION = 0.95
 _NEVER = 1.01
@@ -25,6 +29,8 @@ _NEVER = 1.01
 
 
 def _fit_vectors(texts: Sequence[str]) -> tuple[TfidfRows, csr_matrix]:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
     return TfidfRows.fit_rows(
         texts,
         (
@@ -36,6 +42,8 @@ def _fit_vectors(texts: Sequence[str]) -> tuple[TfidfRows, csr_matrix]:
 
 def calibrate(similarity: np.ndarray, right: np.ndarray, target_precision: float = TARGET_PRECISION) -> float:
     """The lowest similarity cut whose matches (similarity ≥ cut) are at least ``target_precision`` right."""
+    import numpy as np
+
     order = np.argsort(-similarity)
     sims, ok = similarity[order], right[order].astype(bool)
     precision = np.cumsum(ok) / np.arange(1, len(ok) + 1)
@@ -47,21 +55,41 @@ def calibrate(similarity: np.ndarray, right: np.ndarray, target_precision: float
     return float(round((sims[last] + below) / 2, 4))
 
 
+@dataclass(frozen=True, slots=True)
+class _Fitted:
+    """The example vectors, indexed by term, and the similarity cut."""
+
+    vectors: TfidfRows
+    by_term: csr_matrix
+    """(terms, examples): a message's terms select rows, whose weighted sum is every cosine at once."""
+    threshold: float
+
+
 class CannedMatcher:
-    """An ``AnswerMatcher``: the canned intent of the nearest example phrasing, if similar enough."""
+    """An ``AnswerMatcher``: the canned intent of the nearest example phrasing, if similar enough.
+
+    The vectors are fitted (and the threshold calibrated) on the first match, not when the matcher is made:
+    a few hundred milliseconds that engine start-up need not wait for.
+    """
 
     def __init__(
-        self, texts: Sequence[str], intents: Sequence[str], threshold: float, *, corpus: Sequence[str] = ()
+        self,
+        texts: Sequence[str],
+        intents: Sequence[str],
+        threshold: float | None,
+        *,
+        corpus: Sequence[str] = (),
+        target_precision: float = TARGET_PRECISION,
     ) -> None:
-        # idf from every text we have, so words common to all tickets ("how do I", "my") weigh little
-        self._vectors, rows = _fit_vectors([*texts, *corpus])
+        """``corpus``: texts whose answer is not canned; ``threshold`` None calibrates it on them (see
+        :func:`calibrate` and :meth:`build`)."""
         self._examples = tuple(texts)
         self._intents = tuple(intents)
-        self._matrix = rows[: len(texts)]
-        self._corpus = rows[len(texts) :]
-        self._by_term = self._matrix.T.tocsr()
-        """(terms, examples): a message's terms select rows, whose weighted sum is every cosine at once."""
-        self.threshold = threshold
+        self._corpus = tuple(corpus)
+        self._threshold = threshold
+        self._target_precision = target_precision
+        self._fitted: _Fitted | None = None
+        self._lock = threading.Lock()
 
     @classmethod
     def build(
@@ -76,24 +104,61 @@ class CannedMatcher:
             return None
         texts = [t for t, _ in examples]
         intents = [i for _, i in examples]
-        probe = cls(texts, intents, _NEVER, corpus=others)
+        return cls(texts, intents, None, corpus=others, target_precision=target_precision)
+
+    @property
+    def threshold(self) -> float:
+        """The similarity a message needs to its nearest example to be matched."""
+        return self._ready().threshold
+
+    @threshold.setter
+    def threshold(self, value: float) -> None:
+        with self._lock:
+            self._threshold = value
+            if self._fitted is not None:
+                self._fitted = dataclasses.replace(self._fitted, threshold=value)
+
+    def _ready(self) -> _Fitted:
+        if self._fitted is None:
+            with self._lock:
+                if self._fitted is None:
+                    self._fitted = self._fit()
+        return self._fitted
+
+    def _fit(self) -> _Fitted:
+        # idf from every text we have, so words common to all tickets ("how do I", "my") weigh little
+        vectors, rows = _fit_vectors([*self._examples, *self._corpus])
+        matrix = rows[: len(self._examples)]
+        by_term = matrix.T.tocsr()
+        threshold = self._threshold
+        if threshold is None:
+            threshold = self._calibrate(matrix, by_term, rows[len(self._examples) :])
+        return _Fitted(vectors, by_term, threshold)
+
+    def _calibrate(self, matrix: csr_matrix, by_term: csr_matrix, corpus: csr_matrix) -> float:
+        """The cut from held-out matches: each example against the others, and every corpus text."""
+        import numpy as np
+
         # leave-one-out: each example's nearest *other* example
-        pairs = (probe._matrix @ probe._by_term).toarray()
+        pairs = (matrix @ by_term).toarray()
         np.fill_diagonal(pairs, -1.0)
         nearest = pairs.argmax(axis=1)
-        sims: list[float] = pairs[np.arange(len(texts)), nearest].tolist()
+        sims: list[float] = pairs[np.arange(len(self._examples)), nearest].tolist()
+        intents = self._intents
         right: list[bool] = [intents[int(b)] == intent for b, intent in zip(nearest, intents, strict=True)]
-        if others:  # every match of a ticket whose answer is not canned is wrong
-            sims.extend((probe._corpus @ probe._by_term).max(axis=1).toarray().ravel().tolist())
-            right.extend([False] * len(others))
-        probe.threshold = calibrate(np.asarray(sims), np.asarray(right), target_precision)
-        return probe
+        if self._corpus:  # every match of a ticket whose answer is not canned is wrong
+            sims.extend((corpus @ by_term).max(axis=1).toarray().ravel().tolist())
+            right.extend([False] * len(self._corpus))
+        return calibrate(np.asarray(sims), np.asarray(right), self._target_precision)
 
     def _nearest(self, text: str) -> tuple[int, float]:
-        columns, values = self._vectors.row(text)
+        import numpy as np
+
+        fitted = self._ready()
+        columns, values = fitted.vectors.row(text)
         if not columns:
             return 0, 0.0
-        scores = self._by_term[columns].T @ values
+        scores = fitted.by_term[columns].T @ values
         best = int(np.argmax(scores))
         return best, float(scores[best])
 

@@ -13,31 +13,38 @@ Prediction of one ticket skips scikit-learn's per-call validation: the fitted ve
 vocabularies and idf weights are applied directly, which gives the same numbers in a fraction of the time
 (routing has a 2 ms budget). Models live under the workspace's ``var/models/`` and are reused while the
 training data is unchanged.
+
+A saved model comes with a small JSON file beside it (labels, fingerprint, calibration, and a digest of the
+model file), so loading one reads only that: the model itself, and scikit-learn, which takes a second to
+import, are loaded on the first prediction. Without the JSON file, or when it does not describe the model
+file next to it, the model is loaded at once as before.
 """
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import hashlib
 import json
 import math
+import os
+import tempfile
+import threading
 import warnings
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from importlib import metadata
 from pathlib import Path
-from typing import Any
-
-import joblib
-import numpy as np
-from scipy.optimize import minimize_scalar
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.model_selection import KFold, StratifiedKFold
-from sklearn.pipeline import FeatureUnion, Pipeline
-from sklearn.svm import LinearSVC
+from typing import TYPE_CHECKING, Any
 
 from ticketflow.errors import ConfigError
 from ticketflow.knowledge.vectors import TfidfRows
+
+if TYPE_CHECKING:
+    import numpy as np
+    from sklearn.pipeline import FeatureUnion, Pipeline
+    from sklearn.svm import LinearSVC
 
 DEFAULT_UNSURE = 0.35
 """Used only when the training data is too small to choose a threshold from out-of-fold predictions."""
@@ -69,6 +76,10 @@ class Calibration:
 
 
 def _pipeline() -> Pipeline:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.pipeline import FeatureUnion, Pipeline
+    from sklearn.svm import LinearSVC
+
     features = FeatureUnion(
         [
             ("words", TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=1, lowercase=True)),
@@ -79,6 +90,8 @@ def _pipeline() -> Pipeline:
 
 
 def _fit(texts: Sequence[str], labels: Sequence[str]) -> Pipeline:
+    from sklearn.exceptions import ConvergenceWarning
+
     model = _pipeline()
     with warnings.catch_warnings():
         # liblinear may stop a hair short of its tolerance on tiny or duplicated data; the fit is still usable
@@ -89,6 +102,8 @@ def _fit(texts: Sequence[str], labels: Sequence[str]) -> Pipeline:
 
 def _margins(model: Pipeline, texts: Sequence[str]) -> np.ndarray:
     """Margins as an (n, classes) array; a binary SVM's single margin ``s`` becomes ``[0, s]``."""
+    import numpy as np
+
     scores = np.asarray(model.decision_function(list(texts)), dtype=float)
     if scores.ndim == 1:
         return np.column_stack([np.zeros_like(scores), scores])
@@ -96,6 +111,8 @@ def _margins(model: Pipeline, texts: Sequence[str]) -> np.ndarray:
 
 
 def _softmax(scores: np.ndarray, temperature: float) -> np.ndarray:
+    import numpy as np
+
     scaled = scores / temperature
     scaled = scaled - scaled.max(axis=-1, keepdims=True)
     exp = np.exp(scaled)
@@ -104,6 +121,9 @@ def _softmax(scores: np.ndarray, temperature: float) -> np.ndarray:
 
 def _out_of_fold(texts: Sequence[str], labels: Sequence[str], classes: tuple[str, ...]) -> tuple[Any, Any]:
     """Margins of every example from a model that did not see it, and the gold column; None if too small."""
+    import numpy as np
+    from sklearn.model_selection import KFold, StratifiedKFold
+
     counts = Counter(labels)
     folds = _FOLDS if len(texts) <= _LARGE else 3  # enough held-out errors either way; 40% less training
     k = min(folds, min(counts.values()))
@@ -137,6 +157,9 @@ def _out_of_fold(texts: Sequence[str], labels: Sequence[str], classes: tuple[str
 
 def fit_temperature(margins: np.ndarray, gold: np.ndarray) -> float:
     """The temperature that minimises the negative log-likelihood of ``softmax(margins / T)``."""
+    import numpy as np
+    from scipy.optimize import minimize_scalar
+
     picked = margins[np.arange(len(gold)), gold]
 
     def nll(log_t: float) -> float:
@@ -155,6 +178,8 @@ def choose_unsure_threshold(confidence: np.ndarray, correct: np.ndarray, error_c
     Tickets below the cut go to a person (cost 1 each); above it, each wrong intent costs ``error_cost``.
     Ties go to the lower cut (more automation for the same cost).
     """
+    import numpy as np
+
     order = np.argsort(confidence)
     conf, right = confidence[order], correct[order].astype(bool)
     wrong_above = np.concatenate([np.cumsum((~right)[::-1])[::-1], [0]])  # wrong with index >= i
@@ -169,6 +194,8 @@ def choose_unsure_threshold(confidence: np.ndarray, correct: np.ndarray, error_c
 
 def _best_f1_cut(probability: np.ndarray, positive: np.ndarray) -> float:
     """The probability cut that maximises F1 of the positive class on held-out predictions."""
+    import numpy as np
+
     order = np.argsort(-probability)
     p, pos = probability[order], positive[order].astype(bool)
     tp = np.cumsum(pos)
@@ -183,6 +210,8 @@ class _FastText:
     """The fitted feature union and SVM applied to one text without scikit-learn's per-call overhead."""
 
     def __init__(self, model: Pipeline) -> None:
+        import numpy as np
+
         union: FeatureUnion = model.named_steps["features"]
         self._rows = TfidfRows.from_fitted([vectorizer for _, vectorizer in union.transformer_list])
         clf: LinearSVC = model.named_steps["clf"]
@@ -190,6 +219,8 @@ class _FastText:
         self._intercept = np.asarray(clf.intercept_, dtype=float)
 
     def margins(self, text: str) -> np.ndarray:
+        import numpy as np
+
         columns, weights = self._rows.blocks_row(text)
         scores = weights @ self._coef[columns] + self._intercept if columns else self._intercept.copy()
         if scores.shape[0] == 1:
@@ -202,16 +233,25 @@ class TextClassifier:
 
     def __init__(
         self,
-        pipeline: Pipeline,
+        pipeline: Pipeline | None,
         labels: tuple[str, ...],
         data_fingerprint: str,
         calibration: Calibration | None = None,
+        *,
+        stored: Path | None = None,
     ) -> None:
-        self._pipeline = pipeline
+        """A fitted ``pipeline``; or None and the model file it is to be read from (``stored``) when first
+        needed (:meth:`load`)."""
         self.labels = labels
         self.fingerprint = data_fingerprint
         self.calibration = calibration or Calibration()
-        self._fast = _FastText(pipeline)
+        self._stored = stored
+        self._model: tuple[Pipeline, _FastText] | None = None
+        self._lock = threading.Lock()
+        if pipeline is not None:
+            self._model = (pipeline, _FastText(pipeline))
+        elif stored is None:
+            raise ValueError("a TextClassifier needs a fitted pipeline or the file it is stored in")
 
     @property
     def unsure_threshold(self) -> float:
@@ -266,19 +306,36 @@ class TextClassifier:
             )
         return cls(model, classes, fingerprint(texts, labels), calibration)
 
+    def _fitted(self) -> tuple[Pipeline, _FastText]:
+        """The pipeline and its fast path, read from the model file on first use."""
+        if self._model is None:
+            with self._lock:
+                if self._model is None:
+                    self._model = self._read()
+        return self._model
+
+    def _read(self) -> tuple[Pipeline, _FastText]:
+        assert self._stored is not None  # __init__ made sure
+        pipeline, labels, data_fingerprint, _ = _read_model(self._stored)
+        if (labels, data_fingerprint) != (self.labels, self.fingerprint):
+            raise ConfigError(
+                f"{self._stored}: the model file changed since it was loaded; retrain with `ticketflow train`"
+            )
+        return pipeline, _FastText(pipeline)
+
     def probabilities(self, text: str) -> np.ndarray:
         """Calibrated probabilities of every label (in ``labels`` order) for one text."""
-        return _softmax(self._fast.margins(text), self.calibration.temperature)
+        return _softmax(self._fitted()[1].margins(text), self.calibration.temperature)
 
     def predict(self, text: str) -> tuple[str, float]:
         probabilities = self.probabilities(text)
-        best = int(np.argmax(probabilities))
+        best = int(probabilities.argmax())
         return self.labels[best], float(probabilities[best])
 
     def predict_many(self, texts: Sequence[str]) -> list[tuple[str, float]]:
         if not texts:
             return []
-        probabilities = _softmax(_margins(self._pipeline, texts), self.calibration.temperature)
+        probabilities = _softmax(_margins(self._fitted()[0], texts), self.calibration.temperature)
         best = probabilities.argmax(axis=1)
         return [(self.labels[int(b)], float(row[int(b)])) for b, row in zip(best, probabilities, strict=True)]
 
@@ -288,26 +345,102 @@ class TextClassifier:
         return float(self.probabilities(text)[self.labels.index(label)])
 
     def save(self, path: Path) -> None:
+        """The model at ``path`` (joblib) and, beside it, what :meth:`load` reads without loading it."""
+        import joblib
+
         path.parent.mkdir(parents=True, exist_ok=True)
         joblib.dump(
             {
                 "format": _FORMAT,
-                "pipeline": self._pipeline,
+                "pipeline": self._fitted()[0],
                 "labels": self.labels,
                 "fingerprint": self.fingerprint,
                 "calibration": self.calibration,
             },
             path,
         )
+        self._summarise(path)
+
+    def _summarise(self, path: Path) -> None:
+        """Write what :meth:`load` needs to know about the model file ``path`` beside it."""
+        summary = {
+            "format": _FORMAT,
+            "labels": list(self.labels),
+            "fingerprint": self.fingerprint,
+            "calibration": dataclasses.asdict(self.calibration),
+            "model_sha256": _file_digest(path),
+            "scikit_learn": _sklearn_version(),
+        }
+        handle, partial = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(json.dumps(summary))
+        os.replace(partial, _summary_path(path))  # readers see the old summary or the new, never half
 
     @classmethod
     def load(cls, path: Path) -> TextClassifier:
-        try:
-            data = joblib.load(path)
-            if data.get("format") != _FORMAT:
-                raise ValueError("saved by an older version of ticketflow")
-            return cls(data["pipeline"], tuple(data["labels"]), str(data["fingerprint"]), data["calibration"])
-        except Exception as exc:
-            raise ConfigError(
-                f"{path}: cannot load the model ({exc}); retrain with `ticketflow train`"
-            ) from exc
+        """The model saved at ``path``; read when first used if its summary file describes it.
+
+        A model without a summary (saved by an older version, or its summary is stale) is read now, and
+        gets a summary, so the next process starts without reading it.
+        """
+        summary = _read_summary(path)
+        if summary is not None:
+            labels, data_fingerprint, calibration = summary
+            return cls(None, labels, data_fingerprint, calibration, stored=path)
+        model = cls(*_read_model(path))
+        with contextlib.suppress(OSError):  # a read-only models folder: start-up stays as slow as it was
+            model._summarise(path)
+        return model
+
+
+def _read_model(path: Path) -> tuple[Pipeline, tuple[str, ...], str, Calibration]:
+    """What :meth:`TextClassifier.save` wrote at ``path``; ``ConfigError`` naming the file otherwise."""
+    import joblib
+
+    try:
+        data = joblib.load(path)
+        if data.get("format") != _FORMAT:
+            raise ValueError("saved by an older version of ticketflow")
+        return data["pipeline"], tuple(data["labels"]), str(data["fingerprint"]), data["calibration"]
+    except Exception as exc:
+        raise ConfigError(f"{path}: cannot load the model ({exc}); retrain with `ticketflow train`") from exc
+
+
+def _summary_path(path: Path) -> Path:
+    return path.with_name(path.name + ".json")
+
+
+def _file_digest(path: Path) -> str:
+    with path.open("rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+def _sklearn_version() -> str:
+    """The installed scikit-learn, from its metadata (importing it would cost the second we save)."""
+    return metadata.version("scikit-learn")
+
+
+def _read_summary(path: Path) -> tuple[tuple[str, ...], str, Calibration] | None:
+    """Labels, fingerprint and calibration from the summary beside ``path``, if it describes that file.
+
+    None (load the model itself) when there is no summary, it is unreadable or of another format, the model
+    file is not the one it was written for, or scikit-learn has changed since (the pickle may not load).
+    """
+    try:
+        summary = json.loads(_summary_path(path).read_text(encoding="utf-8"))
+        if (
+            summary["format"] != _FORMAT
+            or summary["scikit_learn"] != _sklearn_version()
+            or summary["model_sha256"] != _file_digest(path)
+        ):
+            return None
+        c = summary["calibration"]
+        calibration = Calibration(
+            temperature=float(c["temperature"]),
+            unsure_threshold=float(c["unsure_threshold"]),
+            oof_accuracy=None if c["oof_accuracy"] is None else float(c["oof_accuracy"]),
+            label_thresholds=tuple((str(label), float(cut)) for label, cut in c["label_thresholds"]),
+        )
+        return tuple(str(label) for label in summary["labels"]), str(summary["fingerprint"]), calibration
+    except (OSError, ValueError, KeyError, TypeError):
+        return None

