@@ -106,3 +106,22 @@ def _tail(log: Path | None, size: int = 3000) -> str:
         return ""
     text = log.read_bytes()[-size:].decode(errors="replace")
     return f"; the end of {log.name}:\n{text}"
+
+
+def api_key_headers(database_url: str, *scopes: str) -> dict[str, str]:
+    """Create an API key in the database at ``database_url`` (migrating it) and return its header.
+
+    For tests that start ``ticketflow serve`` as a subprocess: the key is made before the server starts,
+    in the database the server will use. Scopes default to ingest and read.
+    """
+    from ticketflow.domain.access import parse_scopes
+    from ticketflow.storage.db import create_engine, migrate
+    from ticketflow.storage.keys import SqlApiKeys
+
+    engine = create_engine(database_url)
+    try:
+        migrate(engine)
+        _, token = SqlApiKeys(engine).create("e2e", parse_scopes(scopes or ("ingest", "read")))
+    finally:
+        engine.dispose()
+    return {"Authorization": f"Bearer {token}"}

@@ -25,7 +25,7 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from support import STORE, WORKER_READY, wait_for_line, wait_healthy, wait_until
+from support import STORE, WORKER_READY, api_key_headers, wait_for_line, wait_healthy, wait_until
 from ticketflow.testing.fake_anthropic import FakeAnthropic, support_responder
 from ticketflow.testing.server import serve
 
@@ -100,6 +100,7 @@ def test_sigkill_while_submitting_a_batch_never_pays_twice(tmp_path: Path) -> No
     }
     env.pop("TICKETFLOW_TEST_DATABASE_URL", None)
     log = tmp_path / "runs.log"
+    key = api_key_headers(app_url)
     with serve(gate) as api:
         env["ANTHROPIC_BASE_URL"] = api.url
 
@@ -120,7 +121,7 @@ def test_sigkill_while_submitting_a_batch_never_pays_twice(tmp_path: Path) -> No
             ids = []
             for n, text in enumerate(QUESTIONS):
                 body = {"channel": "email", "external_id": f"b-{n}", "customer": {"email": "kim@example.com"}}
-                response = httpx.post(f"{base}/v1/messages", json={**body, "text": text}, timeout=10)
+                response = httpx.post(f"{base}/v1/messages", json={**body, "text": text}, headers=key, timeout=10)
                 assert response.status_code == 202, response.text
                 ids.append(response.json()["ticket_id"])
             wait_until(gate.created.is_set, "a batch to be submitted", process=server, log=log)

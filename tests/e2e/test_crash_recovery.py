@@ -22,7 +22,7 @@ import pytest
 import sqlalchemy as sa
 from dbos import DBOSClient
 
-from support import STORE, WORKER_READY, wait_for_line, wait_healthy, wait_until
+from support import STORE, WORKER_READY, api_key_headers, wait_for_line, wait_healthy, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -81,6 +81,7 @@ def test_sigkill_mid_run_loses_nothing_and_repeats_nothing(tmp_path: Path) -> No
     }
     env.pop("TICKETFLOW_TEST_DATABASE_URL", None)
     log = tmp_path / "runs.log"
+    key = api_key_headers(app_url)
     port = _free_port()
     server = _start(["serve", "--port", str(port)], env, log)
     try:
@@ -94,7 +95,7 @@ def test_sigkill_mid_run_loses_nothing_and_repeats_nothing(tmp_path: Path) -> No
                 "customer": {"email": "kim@example.com"},
                 "text": text,
             }
-            response = httpx.post(f"{base}/v1/messages", json=body, timeout=10)
+            response = httpx.post(f"{base}/v1/messages", json=body, headers=key, timeout=10)
             assert response.status_code == 202, response.text
             ids.append(response.json()["ticket_id"])
         db = sa.create_engine(app_url)
