@@ -1,9 +1,9 @@
 """Freshdesk speaks HTML both ways: conversations arrive as HTML, and replies and notes are sent as HTML.
 
 Inbound HTML becomes plain text with BeautifulSoup and the stdlib ``html.parser`` (no native parser to
-install): block elements and ``<br>`` end lines, scripts and styles are dropped, runs of blank lines fold to
-one. Outbound text is escaped and laid out as paragraphs, so nothing a customer or a model wrote can inject
-markup into the ticket.
+install): block elements and ``<br>`` end lines, a paragraph ends with a blank line, scripts and styles are
+dropped, runs of blank lines fold to one. Outbound text is escaped and laid out as paragraphs, so nothing a
+customer or a model wrote can inject markup into the ticket.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ def html_to_text(markup: str) -> str:
     for br in soup.find_all("br"):
         br.replace_with("\n")
     for block in soup.find_all(_BLOCKS):
-        block.append("\n")
+        block.append("\n\n" if block.name == "p" else "\n")  # a paragraph ends with a blank line
     lines = [" ".join(line.split()) for line in soup.get_text().splitlines()]
     kept: list[str] = []
     for line in lines:

@@ -100,10 +100,14 @@ def read_body(request: ChannelRequest) -> WebhookBody:
     try:
         return WebhookBody.model_validate(decoded)
     except ValidationError as exc:
-        errors = [
-            _problem(".".join(str(p) for p in ("body", *e["loc"])), e["msg"], e["type"]) for e in exc.errors()
-        ]
+        errors = [_problem(_where(e["loc"]), e["msg"], e["type"]) for e in exc.errors()]
         raise InputError(INVALID, errors=errors) from exc
+
+
+def _where(loc: tuple[int | str, ...]) -> str:
+    """``body.<field>`` (and list positions), without the union member names pydantic puts in between."""
+    kept = [str(loc[0]), *(str(p) for p in loc[1:] if isinstance(p, int))] if loc else []
+    return ".".join(["body", *kept])
 
 
 def _problem(where: str, problem: str, kind: str) -> dict[str, str]:
