@@ -410,12 +410,10 @@ class FakeFreshdesk(FakeHelpdesk):
         return JSONResponse([c.json() for c in chosen])
 
     def _create(self, ticket_id: str, raw: bytes, *, note: bool) -> Response:
-        ticket = self._ticket(ticket_id)
-        if ticket is None:
-            return Response(status_code=404)
-        body = _json(raw)
-        if not isinstance(body, dict):
-            return _invalid("", "Request body has invalid json format", "invalid_json")
+        found = self._writing(ticket_id, raw)
+        if isinstance(found, Response):
+            return found
+        ticket, body = found
         if not isinstance(body.get("body"), str) or not body["body"].strip():
             return _invalid("body", "It should be a/an String", "missing_field")
         private = body.get("private", True) if note else False
@@ -426,12 +424,10 @@ class FakeFreshdesk(FakeHelpdesk):
         return JSONResponse(made.json(), 201)
 
     def _update(self, ticket_id: str, raw: bytes) -> Response:
-        ticket = self._ticket(ticket_id)
-        if ticket is None:
-            return Response(status_code=404)
-        body = _json(raw)
-        if not isinstance(body, dict):
-            return _invalid("", "Request body has invalid json format", "invalid_json")
+        found = self._writing(ticket_id, raw)
+        if isinstance(found, Response):
+            return found
+        ticket, body = found
         for name in body:
             if name not in UPDATABLE:
                 return _invalid(name, "Unexpected/invalid field in request", "invalid_field")
@@ -460,6 +456,16 @@ class FakeFreshdesk(FakeHelpdesk):
         return JSONResponse(ticket.json())
 
     # internals
+
+    def _writing(self, ticket_id: str, raw: bytes) -> tuple[FakeTicket, dict[str, Any]] | Response:
+        """The ticket a write names and its JSON object body, or the refusal (404, invalid_json)."""
+        ticket = self._ticket(ticket_id)
+        if ticket is None:
+            return Response(status_code=404)
+        body = _json(raw)
+        if not isinstance(body, dict):
+            return _invalid("", "Request body has invalid json format", "invalid_json")
+        return ticket, body
 
     def _add(
         self,
