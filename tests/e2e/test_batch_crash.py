@@ -121,7 +121,9 @@ def test_sigkill_while_submitting_a_batch_never_pays_twice(tmp_path: Path) -> No
             ids = []
             for n, text in enumerate(QUESTIONS):
                 body = {"channel": "email", "external_id": f"b-{n}", "customer": {"email": "kim@example.com"}}
-                response = httpx.post(f"{base}/v1/messages", json={**body, "text": text}, headers=key, timeout=10)
+                response = httpx.post(
+                    f"{base}/v1/messages", json={**body, "text": text}, headers=key, timeout=10
+                )
                 assert response.status_code == 202, response.text
                 ids.append(response.json()["ticket_id"])
             wait_until(gate.created.is_set, "a batch to be submitted", process=server, log=log)

@@ -9,7 +9,6 @@ polling reads each ticket version once, resumes from a stored cursor and gets pa
 from __future__ import annotations
 
 import json
-import socket
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -32,20 +31,11 @@ from ticketflow.errors import ChannelUnavailable, DeliveryRefused, SignatureErro
 from ticketflow.ports.channel import Assignee, Author, ChannelRequest, Thread
 from ticketflow.testing.fake_freshdesk import START, FakeFreshdesk
 from ticketflow.testing.fake_helpdesk import Failure
-from ticketflow.testing.server import LoopbackServer
+from ticketflow.testing.server import LoopbackServer, serve
 
 SECRET = "fd-hook-secret"
 ADA = CustomerRef(email="ada@example.com")
 Build = Callable[..., FreshdeskChannel]
-
-
-def serve(app: Any) -> LoopbackServer:
-    """``testing.server.serve`` with Nagle off on the listening socket. Without it every loopback request
-    waits ~40 ms for a delayed ACK (uvicorn writes headers and body apart), which makes the 300-page test
-    take a minute; ``testing/server.py`` should set TCP_NODELAY itself (reported to the lead)."""
-    server = LoopbackServer(app)
-    server._sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    return server.start()
 
 
 @pytest.fixture

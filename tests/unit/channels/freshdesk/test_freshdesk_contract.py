@@ -9,7 +9,6 @@ the calls that changed something on the fake: a call answered from the idempoten
 from __future__ import annotations
 
 import dataclasses
-import socket
 from collections.abc import Iterator
 from typing import Any
 
@@ -21,16 +20,9 @@ from ticketflow.domain.message import CustomerRef, InboundMessage
 from ticketflow.domain.outcome import Handoff
 from ticketflow.ports.channel import Assignee, Author, Channel, ChannelRequest, Parsed, Receipt, Thread
 from ticketflow.testing.fake_freshdesk import FakeFreshdesk
-from ticketflow.testing.server import LoopbackServer
+from ticketflow.testing.server import serve
 
 SECRET = "fd-hook-secret"
-
-
-def serve(app: Any) -> LoopbackServer:
-    """``testing.server.serve`` with Nagle off: else each loopback request waits ~40 ms for a delayed ACK."""
-    server = LoopbackServer(app)
-    server._sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    return server.start()
 
 
 class OnFreshdesk:
