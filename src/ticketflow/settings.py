@@ -15,6 +15,10 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from ticketflow.channels.email.settings_model import EmailSettings
+from ticketflow.channels.freshdesk.settings_model import FreshdeskSettings
+from ticketflow.channels.intercom.settings_model import IntercomSettings
+from ticketflow.channels.zendesk.settings_model import ZendeskSettings
 from ticketflow.errors import ConfigError
 
 _toml_data: ContextVar[dict[str, Any] | None] = ContextVar("_toml_data", default=None)
@@ -200,6 +204,19 @@ class ApiSettings(_Section):
     )
 
 
+class ChannelsSettings(_Section):
+    """``[channels.*]``: the channels beyond the HTTP API, each off until its section is present.
+
+    Secrets are never written here: each channel names the environment variables that hold them
+    (``TICKETFLOW_CHANNELS__ZENDESK__API_TOKEN`` and the like), and reads them only from the environment.
+    """
+
+    email: EmailSettings | None = None
+    zendesk: ZendeskSettings | None = None
+    intercom: IntercomSettings | None = None
+    freshdesk: FreshdeskSettings | None = None
+
+
 class Settings(BaseSettings):
     """Everything configurable. Build with :meth:`Settings.load`, which reads the workspace's toml."""
 
@@ -225,6 +242,7 @@ class Settings(BaseSettings):
     validation: ValidationSettings = ValidationSettings()
     runtime: RuntimeSettings = RuntimeSettings()
     api: ApiSettings = ApiSettings()
+    channels: ChannelsSettings = ChannelsSettings()
     anthropic: AnthropicSettings = AnthropicSettings()
     openai_compatible: OpenAICompatibleSettings = OpenAICompatibleSettings()
     judge: JudgeSettings = JudgeSettings()

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from ticketflow.errors import ConfigError
 
@@ -86,6 +86,10 @@ class FreshdeskSettings(BaseModel):
     )
     timeout_s: float = Field(10.0, gt=0, le=120)
     max_retries: int = Field(3, ge=0, le=10)
+    # TICKETFLOW_CHANNELS__FRESHDESK__API_KEY / __WEBHOOK_SECRET land here when the environment is read into
+    # the settings; they are never dumped or shown, and the channel reads the variables themselves
+    api_key: SecretStr | None = Field(None, exclude=True, repr=False, description="environment only")
+    webhook_secret: SecretStr | None = Field(None, exclude=True, repr=False, description="environment only")
 
     @field_validator("domain")
     @classmethod

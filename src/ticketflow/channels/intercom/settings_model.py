@@ -19,7 +19,7 @@ import re
 from collections.abc import Mapping
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from ticketflow.errors import ConfigError
 
@@ -92,6 +92,10 @@ class IntercomSettings(BaseModel):
     webhook_secret_env: str = Field(
         WEBHOOK_SECRET_ENV, description="The variable holding the webhook key (client_secret or hub_secret)."
     )
+    # TICKETFLOW_CHANNELS__INTERCOM__ACCESS_TOKEN / __WEBHOOK_SECRET land here when the environment is read
+    # into the settings; they are never dumped or shown, and the channel reads the variables themselves
+    access_token: SecretStr | None = Field(None, exclude=True, repr=False, description="environment only")
+    webhook_secret: SecretStr | None = Field(None, exclude=True, repr=False, description="environment only")
 
     def team_for(self, reason: str) -> str | None:
         """The team an escalation ``reason`` goes to: by the reason itself, its slug, else the default."""
