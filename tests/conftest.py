@@ -8,25 +8,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 
-from support import PG_URL, STORE
+from support import PG_URL, STORE, reset_postgres
 from ticketflow.domain.access import Scope
 from ticketflow.evals.records import read_records
 from ticketflow.settings import Settings
 from ticketflow.wiring.engine import Engine
 from ticketflow.wiring.models import TrainedModels, train_models
-
-
-def reset_postgres(url: str) -> None:
-    """Drop everything ticketflow and DBOS created, so each test starts from an empty database."""
-    engine = sa.create_engine(url)
-    with engine.begin() as conn:
-        conn.execute(sa.text("DROP SCHEMA IF EXISTS dbos CASCADE"))
-        conn.execute(sa.text("DROP SCHEMA IF EXISTS public CASCADE"))
-        conn.execute(sa.text("CREATE SCHEMA public"))
-    engine.dispose()
-
 
 BACKENDS = ["sqlite", "postgresql"] if PG_URL else ["sqlite"]
 

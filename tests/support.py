@@ -10,6 +10,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import sqlalchemy as sa
 
 ROOT = Path(__file__).resolve().parents[1]
 STORE = ROOT / "examples" / "store"
@@ -125,3 +126,13 @@ def api_key_headers(database_url: str, *scopes: str) -> dict[str, str]:
     finally:
         engine.dispose()
     return {"Authorization": f"Bearer {token}"}
+
+
+def reset_postgres(url: str) -> None:
+    """Drop everything ticketflow and DBOS created, so each test starts from an empty database."""
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("DROP SCHEMA IF EXISTS dbos CASCADE"))
+        conn.execute(sa.text("DROP SCHEMA IF EXISTS public CASCADE"))
+        conn.execute(sa.text("CREATE SCHEMA public"))
+    engine.dispose()

@@ -290,6 +290,7 @@ class Settings(BaseSettings):
             if not ws.is_dir():
                 raise ConfigError(f"{ws}: the workspace folder does not exist (try `ticketflow init {ws}`)")
             data = read_toml(ws / "ticketflow.toml")
+            _refuse_written_secrets(data, ws / "ticketflow.toml")
             overrides.setdefault("workspace", ws)
         token = _toml_data.set(data)
         try:
@@ -300,6 +301,22 @@ class Settings(BaseSettings):
             raise ConfigError(f"{where}: {problems} (or the matching TICKETFLOW_* variable)") from exc
         finally:
             _toml_data.reset(token)
+
+
+SECRET_KEYS = frozenset({"api_token", "oauth_token", "webhook_secret", "access_token", "api_key", "password"})
+"""Keys of a ``[channels.*]`` section that hold secrets: accepted from the environment only."""
+
+
+def _refuse_written_secrets(data: dict[str, Any], path: Path) -> None:
+    """A secret written into ticketflow.toml is refused: files get copied, committed and shared."""
+    for name, section in (data.get("channels") or {}).items():
+        written = sorted(SECRET_KEYS & set(section)) if isinstance(section, dict) else []
+        if written:
+            variables = ", ".join(f"TICKETFLOW_CHANNELS__{name.upper()}__{key.upper()}" for key in written)
+            raise ConfigError(
+                f"{path}: [channels.{name}] {', '.join(written)}: secrets are read from the environment "
+                f"only; remove them from the file and set {variables}"
+            )
 
 
 def redact_url(url: str) -> str:

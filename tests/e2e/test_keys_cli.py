@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from support import PG_URL, STORE
+from support import PG_URL, STORE, reset_postgres
 from ticketflow.cli import app
 
 runner = CliRunner()
@@ -53,8 +53,6 @@ def test_an_unknown_scope_is_refused_naming_the_valid_ones(workspace: Path) -> N
 @pytest.mark.slow
 @pytest.mark.skipif(PG_URL is None, reason="needs PostgreSQL (TICKETFLOW_TEST_DATABASE_URL)")
 def test_the_worker_does_not_print_the_database_password(tmp_path: Path) -> None:
-    from conftest import reset_postgres
-
     assert PG_URL is not None
     reset_postgres(PG_URL)
     # trust authentication ignores the password, so a made-up one connects and must not appear anywhere

@@ -9,8 +9,9 @@ from email.message import EmailMessage
 
 import pytest
 
-from ticketflow.channels.email import EmailChannel, SmtpIntake, SmtpSender, SmtpTarget
-from ticketflow.channels.email.smtp_intake import Envelope
+from ticketflow.channels.email.channel import EmailChannel
+from ticketflow.channels.email.outbound import SmtpSender, SmtpTarget
+from ticketflow.channels.email.smtp_intake import Envelope, SmtpIntake
 from ticketflow.errors import ChannelUnavailable, ConfigError, DeliveryRefused
 from ticketflow.ports.channel import ChannelRequest
 from ticketflow.testing.mail import MailReceiver

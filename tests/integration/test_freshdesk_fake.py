@@ -17,14 +17,10 @@ import pytest
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
-from ticketflow.channels.freshdesk import (
-    BODY_TEMPLATE,
-    MAX_PAGES,
-    FreshdeskChannel,
-    FreshdeskSecrets,
-    FreshdeskSettings,
-    PollCursor,
-)
+from ticketflow.channels.freshdesk.channel import FreshdeskChannel
+from ticketflow.channels.freshdesk.poll import MAX_PAGES, PollCursor
+from ticketflow.channels.freshdesk.settings_model import FreshdeskSecrets, FreshdeskSettings
+from ticketflow.channels.freshdesk.webhook import BODY_TEMPLATE
 from ticketflow.domain.message import CustomerRef
 from ticketflow.domain.outcome import Handoff
 from ticketflow.errors import ChannelUnavailable, DeliveryRefused, SignatureError

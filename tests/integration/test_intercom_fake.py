@@ -10,13 +10,9 @@ import pytest
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from ticketflow.channels.intercom import (
-    ACCESS_TOKEN_ENV,
-    WEBHOOK_SECRET_ENV,
-    IntercomChannel,
-    IntercomSettings,
-    PollCursor,
-)
+from ticketflow.channels.intercom.channel import IntercomChannel
+from ticketflow.channels.intercom.poll import PollCursor
+from ticketflow.channels.intercom.settings_model import ACCESS_TOKEN_ENV, WEBHOOK_SECRET_ENV, IntercomSettings
 from ticketflow.domain.message import CustomerRef
 from ticketflow.domain.outcome import Handoff
 from ticketflow.errors import ChannelUnavailable, DeliveryRefused, SignatureError

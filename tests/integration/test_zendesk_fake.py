@@ -13,7 +13,9 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from channel_contract import HANDOFF
-from ticketflow.channels.zendesk import PollState, ZendeskChannel, ZendeskSettings, poll_once
+from ticketflow.channels.zendesk.channel import ZendeskChannel
+from ticketflow.channels.zendesk.poll import PollState, poll_once
+from ticketflow.channels.zendesk.settings_model import ZendeskSettings
 from ticketflow.domain.message import CustomerRef
 from ticketflow.errors import ChannelError, DeliveryRefused
 from ticketflow.ports.channel import Assignee, Author, ChannelRequest, Parsed, Thread

@@ -5,25 +5,3 @@ conversation), :mod:`.loops` (what never gets an answer), :mod:`.outbound` (the 
 delivery), :mod:`.channel` (the ``Channel`` port), :mod:`.smtp_intake` (the SMTP server), :mod:`.imap`
 (mailbox polling) and :mod:`.settings_model` (``[channels.email]``).
 """
-
-from ticketflow.channels.email.channel import EmailChannel, MailSender
-from ticketflow.channels.email.imap import Checkpoint, Fetched, Polled, poll
-from ticketflow.channels.email.loops import ReplyRateLimit
-from ticketflow.channels.email.outbound import SmtpSender, SmtpTarget
-from ticketflow.channels.email.settings_model import EmailSettings, ImapSettings
-from ticketflow.channels.email.smtp_intake import SmtpIntake
-
-__all__ = [
-    "Checkpoint",
-    "EmailChannel",
-    "EmailSettings",
-    "Fetched",
-    "ImapSettings",
-    "MailSender",
-    "Polled",
-    "ReplyRateLimit",
-    "SmtpIntake",
-    "SmtpSender",
-    "SmtpTarget",
-    "poll",
-]

@@ -17,8 +17,6 @@ import re
 from dataclasses import dataclass, field
 from email.message import EmailMessage, Message
 
-from bs4 import BeautifulSoup
-from bs4.element import NavigableString, Tag
 from mailparser_reply.parser import EmailMessage as MailBody
 from mailparser_reply.parser import EmailReply as MailReply
 
@@ -189,6 +187,9 @@ def html_to_text(html: str) -> str:
     ``<blockquote>`` content is prefixed with ``> `` per level, as a text mail quotes it, so the quote
     stripper recognises the quoted part of HTML-only replies (Gmail, Apple Mail and Outlook quote that way).
     """
+    from bs4 import BeautifulSoup  # only HTML mail pays for it, and ticketflow.settings imports this module
+    from bs4.element import NavigableString, Tag
+
     soup = BeautifulSoup(html, "html.parser")
     for tag in soup.find_all(_INVISIBLE):
         tag.decompose()

@@ -10,7 +10,10 @@ import pytest
 
 from channel_contract import THREAD, ChannelContract, Sample
 from conftest import Build, build_mail
-from ticketflow.channels.email import EmailChannel, EmailSettings, ReplyRateLimit, SmtpSender, SmtpTarget
+from ticketflow.channels.email.channel import EmailChannel
+from ticketflow.channels.email.loops import ReplyRateLimit
+from ticketflow.channels.email.outbound import SmtpSender, SmtpTarget
+from ticketflow.channels.email.settings_model import EmailSettings
 from ticketflow.domain.message import InboundMessage
 from ticketflow.errors import ConfigError, DeliveryRefused, InputError
 from ticketflow.ports.channel import Author, Channel, ChannelRequest, Thread

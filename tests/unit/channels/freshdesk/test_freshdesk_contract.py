@@ -15,7 +15,9 @@ from typing import Any
 import pytest
 
 from channel_contract import ChannelContract, Sample
-from ticketflow.channels.freshdesk import BODY_TEMPLATE, FreshdeskChannel, FreshdeskSecrets, FreshdeskSettings
+from ticketflow.channels.freshdesk.channel import FreshdeskChannel
+from ticketflow.channels.freshdesk.settings_model import FreshdeskSecrets, FreshdeskSettings
+from ticketflow.channels.freshdesk.webhook import BODY_TEMPLATE
 from ticketflow.domain.message import CustomerRef, InboundMessage
 from ticketflow.domain.outcome import Handoff
 from ticketflow.ports.channel import Assignee, Author, Channel, ChannelRequest, Parsed, Receipt, Thread

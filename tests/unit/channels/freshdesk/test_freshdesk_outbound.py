@@ -6,7 +6,8 @@ import json
 
 import httpx
 
-from ticketflow.channels.freshdesk import FreshdeskChannel, FreshdeskSecrets, FreshdeskSettings
+from ticketflow.channels.freshdesk.channel import FreshdeskChannel
+from ticketflow.channels.freshdesk.settings_model import FreshdeskSecrets, FreshdeskSettings
 from ticketflow.domain.message import CustomerRef
 from ticketflow.domain.outcome import Handoff
 from ticketflow.ports.channel import Thread

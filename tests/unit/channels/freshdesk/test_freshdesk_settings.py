@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 import pytest
 from pydantic import ValidationError
 
-from ticketflow.channels.freshdesk import FreshdeskSecrets, FreshdeskSettings, PollCursor
+from ticketflow.channels.freshdesk.poll import PollCursor
+from ticketflow.channels.freshdesk.settings_model import FreshdeskSecrets, FreshdeskSettings
 from ticketflow.errors import ConfigError, InputError
 
 
@@ -42,7 +43,10 @@ def test_unknown_keys_and_a_missing_domain_are_refused() -> None:
     with pytest.raises(ValidationError, match="domain"):
         FreshdeskSettings()
     with pytest.raises(ValidationError, match="extra"):
-        FreshdeskSettings(domain="acme", api_key="inline-secret")  # type: ignore[call-arg]
+        FreshdeskSettings(domain="acme", apikey="typo")  # type: ignore[call-arg]
+    # a key read from the environment is held but never dumped or shown
+    held = FreshdeskSettings(domain="acme", api_key="env-secret")  # type: ignore[arg-type]
+    assert "env-secret" not in repr(held) and "api_key" not in held.model_dump()
 
 
 def test_escalation_groups_by_name_must_be_known() -> None:

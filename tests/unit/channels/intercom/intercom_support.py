@@ -9,12 +9,8 @@ from typing import Any
 
 import pytest
 
-from ticketflow.channels.intercom import (
-    ACCESS_TOKEN_ENV,
-    WEBHOOK_SECRET_ENV,
-    IntercomChannel,
-    IntercomSettings,
-)
+from ticketflow.channels.intercom.channel import IntercomChannel
+from ticketflow.channels.intercom.settings_model import ACCESS_TOKEN_ENV, WEBHOOK_SECRET_ENV, IntercomSettings
 from ticketflow.testing.fake_intercom import FakeIntercom
 from ticketflow.testing.server import serve
 

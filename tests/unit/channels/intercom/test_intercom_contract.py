@@ -15,7 +15,7 @@ from intercom_support import (
 )
 
 from channel_contract import ChannelContract, Sample
-from ticketflow.channels.intercom import IntercomChannel
+from ticketflow.channels.intercom.channel import IntercomChannel
 from ticketflow.domain.message import CustomerRef, InboundMessage
 from ticketflow.ports.channel import Author, Channel
 from ticketflow.testing.fake_helpdesk import Logged

@@ -5,13 +5,9 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from ticketflow.channels.intercom import (
-    ACCESS_TOKEN_ENV,
-    WEBHOOK_SECRET_ENV,
-    IntercomChannel,
-    IntercomSettings,
-)
+from ticketflow.channels.intercom.channel import IntercomChannel
 from ticketflow.channels.intercom.poll import PollCursor
+from ticketflow.channels.intercom.settings_model import ACCESS_TOKEN_ENV, WEBHOOK_SECRET_ENV, IntercomSettings
 from ticketflow.errors import ConfigError, InputError
 
 
@@ -28,8 +24,10 @@ def test_a_missing_secret_names_its_variable_and_the_channel_never_shows_one() -
 
 
 def test_unknown_keys_and_an_oversized_page_are_refused() -> None:
-    with pytest.raises(ValidationError, match="access_token"):
-        IntercomSettings(admin_id="1", access_token="inline")  # type: ignore[call-arg]
+    with pytest.raises(ValidationError, match="acess_token"):
+        IntercomSettings(admin_id="1", acess_token="typo")  # type: ignore[call-arg]
+    held = IntercomSettings(admin_id="1", access_token="env-secret")  # type: ignore[arg-type]
+    assert "env-secret" not in repr(held) and "access_token" not in held.model_dump()
     with pytest.raises(ValidationError, match="poll_per_page"):
         IntercomSettings(admin_id="1", poll_per_page=151)
 

@@ -14,7 +14,8 @@ from intercom_support import (
     served,
 )
 
-from ticketflow.channels.intercom import WEBHOOK_SECRET_ENV, IntercomChannel
+from ticketflow.channels.intercom.channel import IntercomChannel
+from ticketflow.channels.intercom.settings_model import WEBHOOK_SECRET_ENV
 from ticketflow.domain.message import CustomerRef
 from ticketflow.errors import InputError, SignatureError, UnreadableInput
 from ticketflow.ports.channel import Author, ChannelRequest

@@ -6,7 +6,7 @@ import pytest
 from zendesk_desk import Desk
 
 from channel_contract import THREAD, ChannelContract, Sample, call
-from ticketflow.channels.zendesk import ZendeskChannel
+from ticketflow.channels.zendesk.channel import ZendeskChannel
 from ticketflow.channels.zendesk.comment import external_id
 from ticketflow.domain.message import CustomerRef, InboundMessage
 from ticketflow.ports.channel import Author, Capability, Channel

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from ticketflow.channels.zendesk import ZendeskChannel, ZendeskSettings
+from ticketflow.channels.zendesk.channel import ZendeskChannel
+from ticketflow.channels.zendesk.settings_model import ZendeskSettings
 from ticketflow.errors import ConfigError
 
 

@@ -9,8 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from zendesk_desk import Desk
 
-from ticketflow.channels.zendesk import TRIGGER_BODY_TEMPLATE, signature
-from ticketflow.channels.zendesk.webhook import verify
+from ticketflow.channels.zendesk.webhook import TRIGGER_BODY_TEMPLATE, signature, verify
 from ticketflow.domain.message import CustomerRef
 from ticketflow.errors import InputError, SignatureError, UnreadableInput
 from ticketflow.ports.channel import Author, ChannelRequest, Thread

@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from ticketflow.channels.zendesk import ZendeskChannel, ZendeskSettings
+from ticketflow.channels.zendesk.channel import ZendeskChannel
+from ticketflow.channels.zendesk.settings_model import ZendeskSettings
 from ticketflow.testing.fake_zendesk import FakeZendesk
 
 START = datetime(2026, 12, 1, 9, 30, tzinfo=UTC)
