@@ -88,6 +88,22 @@ def load_rules(path: Path) -> RuleBook:
         raise ConfigError.at(path, data[_LINE], f"unknown top-level keys {sorted(unknown)}")
 
     top = data[_LINE]
+    escalate = _mapping(data.get("escalate"), path, top, "escalate")
+    intents = {
+        k: str(v)
+        for k, v in _items(_mapping(escalate.get("intents"), path, escalate[_LINE], "escalate.intents"))
+    }
+    return RuleBook(
+        _canned(data, path, top),
+        intents,
+        _triggers(escalate, path),
+        _tone(data, path, top),
+        _business_hours(data.get("business_hours"), path, top),
+    )
+
+
+def _canned(data: dict[str, Any], path: Path, top: int) -> dict[str, CannedAnswer]:
+    """``canned:``: per intent, the approved answer and its example phrasings."""
     canned: dict[str, CannedAnswer] = {}
     canned_section = _mapping(data.get("canned"), path, top, "canned")
     for intent, entry in _items(canned_section):
@@ -96,12 +112,11 @@ def load_rules(path: Path) -> RuleBook:
             raise ConfigError.at(path, line, f"canned.{intent} needs an 'answer' text")
         examples = _strings(entry.get("examples"), path, entry[_LINE], f"canned.{intent}.examples")
         canned[intent] = CannedAnswer(intent, entry["answer"].strip(), examples)
+    return canned
 
-    escalate = _mapping(data.get("escalate"), path, top, "escalate")
-    intents = {
-        k: str(v)
-        for k, v in _items(_mapping(escalate.get("intents"), path, escalate[_LINE], "escalate.intents"))
-    }
+
+def _triggers(escalate: dict[str, Any], path: Path) -> tuple[PatternTrigger, ...]:
+    """``escalate.triggers:``: each with an id, a reason and regex patterns (case-insensitive)."""
     raw_triggers = escalate.get("triggers") or []
     if not isinstance(raw_triggers, list):
         raise ConfigError.at(path, escalate[_LINE], "escalate.triggers must be a list of triggers")
@@ -124,20 +139,22 @@ def load_rules(path: Path) -> RuleBook:
                     path, line, f"trigger {trig['id']}: bad regex {pattern!r} ({exc})"
                 ) from exc
         triggers.append(PatternTrigger(str(trig["id"]), str(trig["reason"]), tuple(compiled)))
+    return tuple(triggers)
 
+
+def _tone(data: dict[str, Any], path: Path, top: int) -> ToneLexicon:
+    """``tone:``: the threshold and the profanity and anger word lists."""
     tone = _mapping(data.get("tone"), path, top, "tone")
     threshold = tone.get("threshold", 0.5)
     if isinstance(threshold, bool) or not isinstance(threshold, int | float) or not 0 <= threshold <= 1:
         raise ConfigError.at(path, tone[_LINE], "tone.threshold must be a number between 0 and 1")
-    lexicon = ToneLexicon(
+    return ToneLexicon(
         threshold=float(threshold),
         profanity=frozenset(
             w.lower() for w in _strings(tone.get("profanity"), path, tone[_LINE], "profanity")
         ),
         anger=tuple(w.lower() for w in _strings(tone.get("anger"), path, tone[_LINE], "tone.anger")),
     )
-    hours = _business_hours(data.get("business_hours"), path, top)
-    return RuleBook(canned, intents, tuple(triggers), lexicon, hours)
 
 
 _TIME = re.compile(r"^([01]?\d|2[0-4]):([0-5]\d)$")
@@ -160,7 +177,18 @@ def _business_hours(value: object, path: Path, top: int) -> BusinessHours | None
     if missing:
         raise ConfigError.at(path, line, f"business_hours needs {', '.join(missing)}")
 
-    zone = section["timezone"]
+    zone = _zone(section["timezone"], path, line)
+    numbers = _days(section["days"], path, _key_line(path, "days", line))
+    opens, closes = (_minutes(section[k], path, _key_line(path, k, line), k) for k in ("open", "close"))
+    if closes <= opens:
+        raise ConfigError.at(
+            path, _key_line(path, "close", line), "business_hours.close must be later than open"
+        )
+    holidays = _holidays(section.get("holidays") or [], path, _key_line(path, "holidays", line))
+    return BusinessHours(zone, numbers, opens, closes, holidays)
+
+
+def _zone(zone: object, path: Path, line: int) -> str:
     try:
         if not isinstance(zone, str):
             raise ZoneInfoNotFoundError(zone)
@@ -168,32 +196,25 @@ def _business_hours(value: object, path: Path, top: int) -> BusinessHours | None
     except (ZoneInfoNotFoundError, ValueError) as exc:
         where = _key_line(path, "timezone", line)
         raise ConfigError.at(path, where, f"business_hours.timezone: unknown zone {zone!r}") from exc
+    return zone
 
-    days = section["days"]
+
+def _days(days: object, path: Path, where: int) -> frozenset[int]:
     if not isinstance(days, list) or not days:
-        raise ConfigError.at(
-            path, _key_line(path, "days", line), "business_hours.days must be a list of days"
-        )
+        raise ConfigError.at(path, where, "business_hours.days must be a list of days")
     numbers = set()
     for day in days:
         number = _DAY_NAMES.get(day.lower()) if isinstance(day, str) else None
         if number is None:
-            raise ConfigError.at(
-                path, _key_line(path, "days", line), f"business_hours.days: {day!r} is not a day (mon..sun)"
-            )
+            raise ConfigError.at(path, where, f"business_hours.days: {day!r} is not a day (mon..sun)")
         numbers.add(number)
+    return frozenset(numbers)
 
-    opens, closes = (_minutes(section[k], path, _key_line(path, k, line), k) for k in ("open", "close"))
-    if closes <= opens:
-        raise ConfigError.at(
-            path, _key_line(path, "close", line), "business_hours.close must be later than open"
-        )
 
-    holidays = set()
-    raw = section.get("holidays") or []
-    where = _key_line(path, "holidays", line)
+def _holidays(raw: object, path: Path, where: int) -> frozenset[date]:
     if not isinstance(raw, list):
         raise ConfigError.at(path, where, "business_hours.holidays must be a list of dates (YYYY-MM-DD)")
+    holidays = set()
     for day in raw:
         try:
             holidays.add(day if isinstance(day, date) else date.fromisoformat(str(day)))
@@ -201,7 +222,7 @@ def _business_hours(value: object, path: Path, top: int) -> BusinessHours | None
             raise ConfigError.at(
                 path, where, f"business_hours.holidays: {day!r} is not a date (YYYY-MM-DD)"
             ) from exc
-    return BusinessHours(zone, frozenset(numbers), opens, closes, frozenset(holidays))
+    return frozenset(holidays)
 
 
 def _minutes(value: object, path: Path, line: int, key: str) -> int:
