@@ -27,6 +27,11 @@ from ticketflow.wiring.engine import Engine
 def run_demo(
     workspace: Path, *, console: Console | None = None, provider: str | None = None
 ) -> dict[str, Any]:
+    """Run the workspace's example tickets through the durable runtime, and return the report.
+
+    Each run starts from empty SQLite files in ``var/demo/`` (deleted first) and writes the ledger there.
+    Raises ``ConfigError`` when the workspace has no examples; ``provider`` overrides the settings' provider.
+    """
     console = console or Console(stderr=True)
     base = Settings.load(workspace, **({"provider": provider} if provider else {}))
     demo_dir = base.var_dir / "demo"

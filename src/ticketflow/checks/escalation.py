@@ -33,6 +33,12 @@ def _routing_side(subject: CheckInput) -> str:
 
 
 class EscalationConsistency:
+    """The ``escalation`` check: the draft's action must agree with routing's, and a handoff is an action.
+
+    A failure or a warning shows both sides (routing's route and triggers, the draft's action and reason), so
+    a reviewer sees at once which of the two to trust.
+    """
+
     name = "escalation"
 
     def run(self, subject: CheckInput) -> CheckResult:

@@ -61,6 +61,10 @@ def amounts(text: str) -> set[tuple[str, str]]:
 
 
 def figures(text: str) -> set[str]:
+    """Every figure in ``text`` (numbers, prices, dates, links, emails, ids), normalised for comparison.
+
+    ``4,95`` and ``4.95`` are one figure, as are ``1,000`` and ``1000``.
+    """
     return {_norm(m.group(0)) for m in _FIGURE.finditer(text) if _norm(m.group(0))}
 
 
@@ -83,6 +87,12 @@ def unsupported_claims(reply: str, source: str, min_support: float = 0.75) -> li
 
 
 class GroundedFigures:
+    """The ``grounding`` check: fail a reply with a figure or a factual sentence the context does not hold.
+
+    An escalation or an empty reply passes, since it claims nothing. The missing figures themselves are the
+    evidence, so the one regeneration knows what to drop.
+    """
+
     name = "grounding"
 
     def run(self, subject: CheckInput) -> CheckResult:

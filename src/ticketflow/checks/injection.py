@@ -67,6 +67,12 @@ def _shared_run(reply: str, message: str, n: int = 6) -> str | None:
 
 
 class InjectionEcho:
+    """The ``injection`` check: fail a reply that obeys the customer's text instead of answering it.
+
+    Signs are code, the system prompt's words, a new role, off-topic content, or, when routing suspected an
+    injection, a run of words copied from the message that the context does not hold.
+    """
+
     name = "injection"
 
     def run(self, subject: CheckInput) -> CheckResult:

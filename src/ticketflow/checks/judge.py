@@ -17,6 +17,13 @@ from ticketflow.ports.pii import PiiMasker
 
 
 class ModelJudge:
+    """The ``judge`` check: ask ``model`` about tone and coherence when a deterministic check is inconclusive.
+
+    Inconclusive is a ``warn``, or a failure that ``policy`` only warns about; the ``deterministic`` checks
+    are run again here to find out, so a conclusive draft costs no model call. With ``masker`` the texts are
+    masked before they leave. A judge with no usable answer gives a warning, never a pass.
+    """
+
     name = "judge"
 
     def __init__(

@@ -48,6 +48,12 @@ def _content_words(text: str) -> set[str]:
 
 
 class LengthCompleteness:
+    """The ``length`` check: fail an empty reply, one over ``max_words`` words, or a non-answer.
+
+    A non-answer sends the customer elsewhere ("please contact our support team"). A reply sharing no content
+    word with the question (or the routed intent) only warns; an escalation passes, having no reply to check.
+    """
+
     name = "length"
 
     def __init__(self, max_words: int = 200) -> None:

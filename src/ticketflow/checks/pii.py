@@ -21,6 +21,11 @@ def _appears_whole(value: str, text: str) -> bool:
 
 
 class PiiLeak:
+    """The ``pii`` check: fail a reply revealing personal data that neither the customer nor the context gave.
+
+    A card number, IBAN or social security number fails whoever gave it; ``detector`` finds what is personal.
+    """
+
     name = "pii"
 
     def __init__(self, detector: PiiDetector) -> None:

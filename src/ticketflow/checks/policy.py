@@ -59,6 +59,13 @@ def _backed(sentence: str, promise: str, policy_sentences: list[tuple[set[str], 
 
 
 class PolicyPromises:
+    """The ``policy`` check: fail a commitment no quoted policy backs, or a promise the system cannot keep.
+
+    A commitment is a refund, a free item, compensation or a deadline; an action only a person could take
+    ("I'll call you") is a promise the system cannot keep. A claim of escalation ("I've passed this on") is
+    allowed when the ticket really is handed off.
+    """
+
     name = "policy"
 
     def run(self, subject: CheckInput) -> CheckResult:

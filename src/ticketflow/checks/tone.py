@@ -59,6 +59,12 @@ _ACK = re.compile(
 
 
 class ToneBrand:
+    """The ``tone`` check: fail the voice's ``banned_phrases``, robotic boilerplate, blame or condescension.
+
+    It also fails a reply that does not acknowledge an upset customer: a routed tone at or above ``upset_at``,
+    or words of frustration in the message.
+    """
+
     name = "tone"
 
     def __init__(self, banned_phrases: Iterable[str] = (), upset_at: float = 0.25) -> None:

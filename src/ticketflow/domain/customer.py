@@ -34,6 +34,7 @@ class Customer:
 
     @property
     def first_name(self) -> str:
+        """The first word of ``name``, for a greeting; empty when no name is on file."""
         return self.name.split()[0] if self.name.strip() else ""
 
 

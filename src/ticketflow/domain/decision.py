@@ -7,6 +7,8 @@ from enum import StrEnum
 
 
 class Route(StrEnum):
+    """Where routing sends a ticket: a canned answer, a model draft, or a person."""
+
     RULE = "rule"
     """An approved canned answer; no model call."""
     AUTO = "auto"
@@ -46,4 +48,5 @@ class Decision:
 
     @property
     def primary_reason(self) -> str | None:
+        """The first reason, which a handoff reports and evals score; None when routing gave none."""
         return self.reasons[0] if self.reasons else None

@@ -7,6 +7,8 @@ from enum import StrEnum
 
 
 class Outcome(StrEnum):
+    """How a ticket ended, as reports count it: only ``sent`` counts towards the automation rate."""
+
     SENT = "sent"
     """A reply (canned or validated draft) went to the customer."""
     REVIEW = "review"

@@ -11,6 +11,11 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True, slots=True)
 class Price:
+    """One model's rates, USD per million tokens; a tiered model's rates for long prompts are in ``above``.
+
+    A prompt prefix shorter than ``min_cacheable_tokens`` is never cached, whatever the request asks.
+    """
+
     input: float
     output: float
     cache_write_5m: float
@@ -43,6 +48,7 @@ PRICED_MODELS = tuple(PRICES)
 
 
 def price_of(model: str) -> Price | None:
+    """The price of ``model`` (dated names too); None for a model with no price, such as a local server."""
     return PRICES.get(ALIASES.get(model, model))
 
 

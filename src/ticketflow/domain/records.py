@@ -20,12 +20,21 @@ class RecordError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class DocumentRef:
+    """A document given with a record (``context.documents``), standing in for retrieval when its draft is
+    validated.
+    """
+
     id: str
     text: str
 
 
 @dataclass(frozen=True, slots=True)
 class EvalRecord:
+    """One ticket-eval record: the conversation, and the labels the metrics score it against.
+
+    A record may also carry ``documents`` and a ready ``draft``, which is then validated instead of generated.
+    """
+
     id: str
     channel: str
     messages: tuple[Turn, ...]
@@ -39,6 +48,7 @@ class EvalRecord:
 
     @property
     def last_customer_index(self) -> int:
+        """Where the last customer turn is in ``messages``; the last turn when no customer wrote."""
         for i in range(len(self.messages) - 1, -1, -1):
             if self.messages[i].role == "customer":
                 return i
@@ -51,6 +61,7 @@ class EvalRecord:
 
     @property
     def history(self) -> tuple[Turn, ...]:
+        """The turns before the message to handle, as intake would attach them."""
         return self.messages[: self.last_customer_index]
 
 

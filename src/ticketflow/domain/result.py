@@ -14,6 +14,12 @@ from ticketflow.domain.outcome import Delivery
 
 @dataclass(frozen=True, slots=True)
 class TicketResult:
+    """Everything that happened to one ticket: routing's decision, the delivery, and what came between.
+
+    ``context``, ``draft`` and ``checks`` are empty when the ticket never got that far (a rule answered it, or
+    routing escalated); ``timings_ms`` holds each stage's time in milliseconds.
+    """
+
     ticket: Ticket
     decision: Decision
     delivery: Delivery

@@ -36,6 +36,7 @@ class PatternTrigger:
     patterns: tuple[re.Pattern[str], ...]
 
     def match(self, text: str) -> str | None:
+        """The words the first matching pattern found (the trigger's evidence); None when none matches."""
         for pattern in self.patterns:
             found = pattern.search(text)
             if found:
@@ -45,6 +46,12 @@ class PatternTrigger:
 
 @dataclass(frozen=True, slots=True)
 class ToneLexicon:
+    """``rules.yaml``'s tone lexicon: the profanity and anger phrases that raise the anger score.
+
+    ``threshold`` is the score at which a ticket escalates; ``routing.tone_threshold`` in the settings
+    overrides it.
+    """
+
     threshold: float = 0.5
     profanity: frozenset[str] = field(default_factory=frozenset)
     anger: tuple[str, ...] = field(default=())
@@ -77,6 +84,12 @@ class BusinessHours:
 
 @dataclass(frozen=True, slots=True)
 class RuleBook:
+    """Everything ``rules.yaml`` decides for routing, read once per workspace.
+
+    Canned answers by intent, the intents that always escalate (with their reason), pattern triggers, the tone
+    lexicon and business hours.
+    """
+
     canned: dict[str, CannedAnswer] = field(default_factory=dict)
     escalate_intents: dict[str, str] = field(default_factory=dict)
     triggers: tuple[PatternTrigger, ...] = field(default=())

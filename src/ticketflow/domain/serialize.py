@@ -10,6 +10,11 @@ from typing import Any
 
 
 def jsonable(value: Any) -> Any:
+    """``value`` as plain JSON types, for the ledger, the API and reports.
+
+    Enums become their value, dataclasses dicts (less the fields marked ``metadata={"json": False}``),
+    sequences and sets lists, times ISO-8601 strings, patterns their source; anything else is left as it is.
+    """
     if isinstance(value, enum.Enum):
         return value.value
     if dataclasses.is_dataclass(value) and not isinstance(value, type):

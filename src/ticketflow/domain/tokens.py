@@ -14,6 +14,10 @@ _WORDS = re.compile(r"\w+|[^\w\s]")
 
 
 def estimate_tokens(text: str) -> int:
+    """Roughly how many Claude tokens ``text`` is: the larger of the character and word estimates.
+
+    For budgets and projections only (0 for empty text); a real call's usage reports the actual count.
+    """
     if not text:
         return 0
     pieces = len(_WORDS.findall(text))

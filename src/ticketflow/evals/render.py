@@ -22,6 +22,10 @@ def _kv(title: str, rows: list[tuple[str, str]]) -> Table:
 
 
 def render_demo(report: dict[str, Any], console: Console) -> None:
+    """Print ``ticketflow demo``'s report as tables: outcomes, escalations, check failures, latency and cost.
+
+    Without Claude the cost is a projection, and the report's note saying so is printed with it.
+    """
     n = report["tickets"]
     console.rule(f"[bold]ticketflow demo[/] — {n} tickets from {report.get('workspace', '')}")
     outcomes = report["outcomes"]
@@ -99,6 +103,7 @@ def render_demo(report: dict[str, Any], console: Console) -> None:
 
 
 def render_eval(report: dict[str, Any], console: Console) -> None:
+    """Print ``ticketflow eval``'s report as tables, each metric only when the records had labels for it."""
     console.rule(f"[bold]ticketflow eval[/] — {report['records']} records from {report.get('file', '')}")
     rows: list[tuple[str, str]] = []
     if "intent" in report:

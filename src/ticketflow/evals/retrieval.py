@@ -23,6 +23,10 @@ DEPTH = 10
 
 
 def relevant_docs(record: EvalRecord, articles_by_intent: Mapping[str, frozenset[str]]) -> frozenset[str]:
+    """The articles ``record`` should retrieve: ``labels.relevant_docs``, else those naming its intent label.
+
+    Empty when the record has neither; such a record is left out of the retrieval scores.
+    """
     given = record.labels.get("relevant_docs")
     if isinstance(given, list | tuple) and given:
         return frozenset(str(d) for d in given)

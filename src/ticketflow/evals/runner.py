@@ -28,6 +28,10 @@ Progress = Callable[[int], None]
 def run_records(
     engine: Engine, records: Sequence[EvalRecord], progress: Progress | None = None
 ) -> list[TicketResult]:
+    """Process ``records`` in-process, in order, calling ``progress(1)`` after each.
+
+    A record that carries a draft is only validated (against its own documents), not generated.
+    """
     results = []
     for record in records:
         # A record carrying a draft skips generation: the draft is validated against its own documents.
@@ -97,6 +101,11 @@ def score(
     tone_threshold: float,
     retrieval: RetrievalScorer | None = None,
 ) -> dict[str, Any]:
+    """The report on ``results`` against their ``records`` (same order): each metric the records have labels
+    for, then tokens, stage latency (ms) and outcomes, every float rounded to 4 places.
+
+    ``retrieval`` re-runs retrieval for the retrieval metrics (:func:`~ticketflow.evals.retrieval.scorer`).
+    """
     report: dict[str, Any] = {"records": len(records)}
     pairs = list(zip(records, results, strict=True))
 

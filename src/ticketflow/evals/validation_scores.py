@@ -105,6 +105,9 @@ def _failed(checks: Sequence[CheckResult], name: str | None = None) -> bool:
 
 
 def validation_scores(pairs: Sequence[tuple[EvalRecord, TicketResult]]) -> dict[str, Any] | None:
+    """How well the checks catch the bad drafts of ``labels.checks`` and spare the good ones, overall and per
+    check; None when no record is labelled.
+    """
     labelled = [
         (list(r.labels["checks"]), res.checks) for r, res in pairs if isinstance(r.labels.get("checks"), list)
     ]
@@ -165,6 +168,9 @@ def pii_scores(
 
 
 def token_overlap(draft: str, source: str) -> float:
+    """The share of ``draft``'s content words found in ``source`` (1.0 when it has none), the baseline that
+    the grounding check must beat.
+    """
     words = [w for w in _WORD.findall(draft.lower()) if w not in _STOP]
     known = set(_WORD.findall(source.lower()))
     return sum(w in known for w in words) / len(words) if words else 1.0
@@ -180,6 +186,9 @@ def _binary(gold: list[bool], pred: list[bool]) -> dict[str, float]:
 
 
 def grounding_scores(pairs: Sequence[tuple[EvalRecord, TicketResult]]) -> dict[str, Any] | None:
+    """The grounding check against ``labels.grounded`` (ungrounded is the positive class), beside the
+    token-overlap baseline; None when no record has the label, a draft and documents.
+    """
     rows = [(r, res) for r, res in pairs if "grounded" in r.labels and r.draft is not None and r.documents]
     if not rows:
         return None

@@ -26,6 +26,11 @@ Block: TypeAlias = "tuple[Callable[[str], list[str]], dict[str, int], np.ndarray
 
 @dataclass(frozen=True, slots=True)
 class TfidfRows:
+    """Fitted TF-IDF vectorizers as plain blocks, applied to one text at a time (see the module docstring).
+
+    ``width`` is a row's number of columns: the vocabularies' sizes added up.
+    """
+
     blocks: tuple[Block, ...]
     width: int
 

@@ -21,6 +21,7 @@ def strip_quoted(text: str) -> str:
 
 
 def normalise(text: str) -> str:
+    """``text`` with plain line ends and spaces, at most one blank line in a row, and no outer whitespace."""
     text = text.replace("\r\n", "\n").replace("\u00a0", " ")
     text = _SPACES.sub(" ", text)
     return _BLANK_LINES.sub("\n\n", text).strip()
@@ -54,6 +55,13 @@ def _first_sentence(text: str) -> str:
 
 
 class Intake:
+    """The intake stage: clean the message and attach the conversation's last ``history_turns`` turns.
+
+    An email reply loses its quoted earlier messages and signature. A ticket that already carries history
+    keeps it; with ``summarise_older`` the turns before the last ``history_turns`` are summarised (no model
+    call) into ``Ticket.earlier``.
+    """
+
     def __init__(
         self, history: HistorySource | None = None, history_turns: int = 8, *, summarise_older: bool = False
     ) -> None:

@@ -23,6 +23,13 @@ BLOCK, WARN, REVIEW = "block", "warn", "review"
 
 
 class Validator:
+    """The validation stage: every check on the draft, then ``policy`` (check name to ``block``, ``review`` or
+    ``warn``; ``block`` for a check it does not name).
+
+    A check that raises fails with the exception as its evidence, so a broken check blocks instead of crashing
+    the ticket; a failure under ``warn`` is turned into a warning here.
+    """
+
     def __init__(self, checks: Sequence[Check], policy: Mapping[str, str] | None = None) -> None:
         self._checks = tuple(checks)
         self._policy = dict(policy or {})

@@ -24,6 +24,11 @@ refused; ``in_doubt``: the claimant died while submitting, so the batch may or m
 
 
 class BatchProvider(Protocol):
+    """A provider that drafts through a batch API, at the batch price and within 24 hours.
+
+    Submitting is not idempotent: the caller claims each request in :class:`BatchClaims` first.
+    """
+
     def submit_batch(self, requests: Mapping[str, GenerationRequest]) -> str:
         """Submit ``{custom_id: request}`` as one batch; return the batch id."""
         ...
@@ -67,6 +72,8 @@ class Claimed:
 
 
 class BatchClaims(Protocol):
+    """Durable claims on generation requests, so no request is submitted (and paid for) in two batches."""
+
     def claim(self, claimant: str, requests: Sequence[tuple[str, int, str]]) -> Claimed:
         """Claim ``(ticket id, attempt, workflow id)`` requests for ``claimant``'s batch, skipping any that
         are claimed already (by anyone, in any state); committed before this returns."""

@@ -14,6 +14,8 @@ from ticketflow.domain.message import Ticket
 
 @dataclass(frozen=True, slots=True)
 class CheckInput:
+    """What a check reads: the ticket, routing's decision, the context the drafter was given, the draft."""
+
     ticket: Ticket
     decision: Decision
     context: ContextPack
@@ -21,6 +23,10 @@ class CheckInput:
 
 
 class Check(Protocol):
+    """A validation check: one concern, named by ``name`` (its key in ``[validation] policy``)."""
+
     name: str
 
-    def run(self, subject: CheckInput) -> CheckResult: ...
+    def run(self, subject: CheckInput) -> CheckResult:
+        """The verdict on ``subject.draft``, with evidence; raising counts as a failure, not a crash."""
+        ...

@@ -11,6 +11,10 @@ from ticketflow.domain.message import CustomerRef
 
 
 class CustomerSource(Protocol):
+    """Where accounts come from (workspace files, a database, an HTTP endpoint), found by the customer's
+    reference on the channel.
+    """
+
     def lookup(self, ref: CustomerRef) -> Customer | None:
         """The account for ``ref``, or None when nobody matches.
 
@@ -21,6 +25,8 @@ class CustomerSource(Protocol):
 
 
 class PastTickets(Protocol):
+    """A customer's earlier tickets, for the PREVIOUS TICKETS section of the context."""
+
     def past_tickets(self, customer: CustomerRef, before: TicketId, limit: int) -> list[PastTicket]:
         """Up to ``limit`` of the customer's tickets received before ``before``, newest first."""
         ...

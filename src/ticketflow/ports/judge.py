@@ -18,6 +18,8 @@ class Judgement:
 
 
 class JudgeModel(Protocol):
+    """A model that says whether a draft reply's tone and coherence hold; it is given masked text only."""
+
     def judge(self, question: str, reply: str, facts: str) -> Judgement:
         """Judge ``reply`` to ``question`` given the ``facts`` it may use (all already masked)."""
         ...

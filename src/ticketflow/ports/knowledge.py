@@ -9,6 +9,8 @@ from ticketflow.domain.rules import CannedMatch
 
 
 class KnowledgeIndex(Protocol):
+    """The knowledge base as the context stage searches it: passages for a query, policies for an intent."""
+
     def search(self, query: str, k: int) -> list[Passage]:
         """The ``k`` best passages for ``query``, best first, at most one per source document."""
         ...
@@ -27,6 +29,8 @@ class DocumentRanker(Protocol):
 
 
 class IntentClassifier(Protocol):
+    """A trained intent model; ``labels`` are the intents it can predict."""
+
     labels: tuple[str, ...]
 
     def predict(self, text: str) -> tuple[str, float]:
@@ -35,6 +39,10 @@ class IntentClassifier(Protocol):
 
 
 class ToneModel(Protocol):
+    """A sentiment model trained on ``labels.sentiment``, reading the text with the lexicon's cues appended
+    (``cue_text``); ``labels`` are the sentiments it can predict.
+    """
+
     labels: tuple[str, ...]
 
     def predict(self, text: str) -> tuple[str, float]:
@@ -47,6 +55,11 @@ class ToneModel(Protocol):
 
 
 class AnswerMatcher(Protocol):
+    """Matches a message to a canned answer through its nearest example phrasing.
+
+    ``threshold`` is the calibrated similarity below which nothing matches: a near miss gets no canned reply.
+    """
+
     threshold: float
 
     def match(self, text: str) -> CannedMatch | None:

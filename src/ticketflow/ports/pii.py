@@ -9,6 +9,8 @@ from ticketflow.domain.pii import PiiSpan
 
 
 class PiiDetector(Protocol):
+    """Finds personal data in text, so a reply's leaks are caught and a prompt is masked before it leaves."""
+
     entities: tuple[str, ...]
     """The entity types this detector can emit (what an evaluation scores it on)."""
 
@@ -27,10 +29,16 @@ class MaskedText:
 
     @property
     def types(self) -> tuple[str, ...]:
+        """The entity type behind each placeholder, in order (``<EMAIL_ADDRESS_1>``: ``EMAIL_ADDRESS``)."""
         return tuple(p.strip("<>").rsplit("_", 1)[0] for p, _ in self.placeholders)
 
 
 class PiiMasker(Protocol):
+    """Replaces personal data with placeholders before text goes to an external model, and puts it back after.
+
+    Only the :class:`MaskedText` that ``mask`` returned can unmask, so it is kept until the reply is unmasked.
+    """
+
     def mask(self, text: str, known: tuple[str, ...] = ()) -> MaskedText:
         """``text`` with every personal value (found, or ``known`` from the record) replaced reversibly."""
         ...

@@ -1,0 +1,1 @@
+"""Finding the articles a reply needs: chunking, BM25, customers' phrasings, and dense embeddings."""

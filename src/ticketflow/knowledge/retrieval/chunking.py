@@ -10,6 +10,11 @@ _HEADING = re.compile(r"^#{1,6}\s+(.*)$")
 
 @dataclass(frozen=True, slots=True)
 class Chunk:
+    """One retrievable piece of a document: text under ``heading``, with the document's id, title and kind.
+
+    ``intents`` are the document's front-matter intents, indexed with the chunk so a routed intent finds it.
+    """
+
     source_id: str
     title: str
     heading: str

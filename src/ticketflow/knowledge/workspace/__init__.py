@@ -1,0 +1,1 @@
+"""Reading a workspace folder into values: documents with front matter, voice, rules, phrasings, examples."""

@@ -13,6 +13,8 @@ from ticketflow.errors import ConfigError
 
 @dataclass(frozen=True, slots=True)
 class Document:
+    """A Markdown file's front matter (``meta``) and body; ``id`` and ``title`` default to the file's stem."""
+
     path: Path
     meta: dict[str, Any]
     body: str
@@ -34,6 +36,11 @@ class Document:
 
 
 def read_document(path: Path) -> Document:
+    """Read ``path``; without a leading ``---`` the whole file is the body and ``meta`` is empty.
+
+    Raises ``ConfigError`` naming the file and line when the front matter is never closed, is not YAML or
+    not a mapping, or its ``intents`` is not a list.
+    """
     text = path.read_text(encoding="utf-8")
     if not text.startswith("---"):
         return Document(path, {}, text, 1)

@@ -22,12 +22,18 @@ _BANNED_HEADER = re.compile(r"^\s*banned phrases\s*:?\s*$", re.IGNORECASE)
 
 @dataclass(frozen=True, slots=True)
 class Voice:
+    """``voice.md``: the brand voice the drafter is given, and the banned phrases the tone check fails."""
+
     text: str
     banned_phrases: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
 class Workspace:
+    """Everything a workspace folder defines, as :func:`load_workspace` reads it: voice, documents, rules, the
+    search index, customers, phrasings and labelled examples.
+    """
+
     root: Path
     voice: Voice
     policies: tuple[Document, ...]

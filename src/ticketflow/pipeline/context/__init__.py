@@ -39,6 +39,11 @@ class _Item:
 
 
 def render_customer(customer: Customer, orders: int = 3) -> str:
+    """The CUSTOMER ACCOUNT section: the account's facts and at most ``orders`` of its orders.
+
+    A fact served from an expired cache is marked as last known, so the reply does not state it as live; the
+    phone number is never shown.
+    """
     stale = set(customer.stale)
 
     def mark(field: str) -> str:
@@ -62,10 +67,12 @@ def render_customer(customer: Customer, orders: int = 3) -> str:
 
 
 def render_turns(turns: tuple[Turn, ...]) -> str:
+    """The CONVERSATION HISTORY section: one line per turn, with its time (or ``earlier``) and its role."""
     return "\n".join(f"[{t.at.isoformat() if t.at else 'earlier'}] {t.role}: {t.text}" for t in turns)
 
 
 def render_previous(past: PastTicket, max_chars: int = 200) -> str:
+    """One PREVIOUS TICKETS line: date, id, intent, outcome, and the text cut at a word to ``max_chars``."""
     when = past.at.date().isoformat() if past.at else "earlier"
     about = ", ".join(x for x in (past.intent, past.outcome) if x)
     text = " ".join(past.text.split())
@@ -94,6 +101,13 @@ def retrieval_query(
 
 
 class ContextBuilder:
+    """The context stage: the account, passages, policies and earlier tickets a reply needs, in one pack.
+
+    Items are kept in order of value while they fit ``token_budget`` (estimated tokens); the rest are named in
+    ``ContextPack.dropped``. A customer source that is down leaves the account out rather than failing; with
+    ``on_stale="handoff"`` the pack asks for a handoff instead (``ContextPack.handoff``).
+    """
+
     def __init__(
         self,
         knowledge: KnowledgeIndex,

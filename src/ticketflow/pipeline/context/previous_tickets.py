@@ -24,6 +24,7 @@ MIN_SIMILARITY = 0.15
 
 
 def terms(text: str) -> frozenset[str]:
+    """The content words of ``text``, lower-cased, without stop words and single characters."""
     return frozenset(w for w in _WORD.findall(text.lower()) if w not in _STOP and len(w) > 1)
 
 

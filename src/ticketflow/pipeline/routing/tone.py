@@ -62,6 +62,11 @@ ANGRY_WORD = 0.3
 
 @dataclass(frozen=True, slots=True)
 class ToneReading:
+    """The lexicon reading of a message's tone: the anger ``score`` that can escalate, and the sentiment cues.
+
+    ``evidence`` holds the words and signs behind the score: the tone trigger's evidence when it escalates.
+    """
+
     score: float
     """Anger, abuse and threats, 0–1: what the tone escalation threshold applies to."""
     evidence: tuple[str, ...]

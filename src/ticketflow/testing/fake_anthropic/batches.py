@@ -29,6 +29,8 @@ MAX_REQUESTS = 100_000
 
 @dataclass
 class Batch:
+    """One batch as the fake keeps it: answered when created, ended after ``polls_left`` more retrievals."""
+
     id: str
     created_at: datetime
     results: list[dict[str, Any]]
@@ -87,6 +89,9 @@ def _respond(batch: Batch, request: Request, request_id: str) -> JSONResponse:
 
 
 async def create_batch(fake: FakeAnthropic, request: Request) -> Response:
+    """``POST /v1/messages/batches``: answer every request now (a refused one as ``errored``), return the
+    batch ``in_progress``.
+    """
     try:
         body, record = await fake.admit(request)
         entries = body.get("requests")
@@ -133,6 +138,7 @@ async def retrieve_batch(fake: FakeAnthropic, request: Request) -> Response:
 
 
 async def list_batches(fake: FakeAnthropic, request: Request) -> Response:
+    """``GET /v1/messages/batches``: every batch created so far, on one page."""
     try:
         _, record = await fake.admit(request)
     except ApiError as exc:
@@ -148,6 +154,9 @@ async def list_batches(fake: FakeAnthropic, request: Request) -> Response:
 
 
 async def cancel_batch(fake: FakeAnthropic, request: Request) -> Response:
+    """``POST /v1/messages/batches/{id}/cancel``: a batch in progress turns ``canceling``; when it ends, its
+    answered requests report ``canceled``. Cancelling an ended batch changes nothing.
+    """
     try:
         batch, record = await _admit_for_batch(fake, request)
     except ApiError as exc:

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
 
 async def count_message_tokens(fake: FakeAnthropic, request: Request) -> Response:
+    """The prompt's input tokens by the fake's tokenizer, after the checks a message request would get."""
     try:
         body, record = await fake.admit(request)
         check_params(body, fake.min_cacheable, needs_max_tokens=False)

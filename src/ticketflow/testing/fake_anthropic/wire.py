@@ -24,6 +24,7 @@ def count_tokens(text: str) -> int:
 
 
 def iso(moment: datetime | None) -> str | None:
+    """``moment`` as the API writes times (ISO-8601, ``Z`` for UTC); None stays None."""
     return moment.isoformat().replace("+00:00", "Z") if moment else None
 
 
@@ -55,6 +56,7 @@ def _text_of(content: Any) -> str:
 
 
 def last_user_text(body: dict[str, Any]) -> str:
+    """The text of the last user message, its text blocks joined; empty when there is none."""
     for message in reversed(body.get("messages") or []):
         if message.get("role") == "user":
             return _text_of(message.get("content"))
