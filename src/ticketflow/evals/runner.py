@@ -85,7 +85,6 @@ def evaluate(
     report = score(
         ordered,
         results,
-        tone_threshold=engine.pipeline.router.tone_threshold,
         retrieval=scorer(engine.pipeline.context.retrieve, articles),
     )
     report.update(check_scores(engine, list(zip(ordered, results, strict=True))))
@@ -98,7 +97,6 @@ def score(
     records: Sequence[EvalRecord],
     results: Sequence[TicketResult],
     *,
-    tone_threshold: float,
     retrieval: RetrievalScorer | None = None,
 ) -> dict[str, Any]:
     """The report on ``results`` against their ``records`` (same order): each metric the records have labels

@@ -55,9 +55,9 @@ NEGATIVE_POLARITY = -0.05
 """VADER's own documented cut for negative text."""
 POSITIVE_POLARITY = 0.05
 COMPLAINT_CEILING = 0.5
+"""A complaint marker counts unless the text is clearly positive overall ("no problem, thanks a lot!")."""
 ANGRY_WORD = 0.3
 """The anger score of one anger word; a profanity scores 0.6."""
-"""A complaint marker counts unless the text is clearly positive overall ("no problem, thanks a lot!")."""
 
 
 @dataclass(frozen=True, slots=True)
