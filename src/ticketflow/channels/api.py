@@ -18,8 +18,8 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 
 from ticketflow.domain.ids import MAX_CONVERSATION_REF, MAX_CUSTOMER_EMAIL, MAX_CUSTOMER_ID, MAX_EXTERNAL_ID
 from ticketflow.domain.message import CHANNELS, ChannelName, CustomerRef, InboundMessage
-from ticketflow.domain.text import control, strip_controls, unstorable
 from ticketflow.domain.outcome import Handoff
+from ticketflow.domain.text import control, strip_controls, unstorable
 from ticketflow.errors import InputError, UnreadableInput, Unsupported
 from ticketflow.ports.channel import Assignee, Capability, ChannelRequest, Parsed, Receipt, Thread
 

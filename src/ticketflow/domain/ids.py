@@ -23,7 +23,7 @@ MAX_ID = 64
 MAX_EXTERNAL_ID = 255
 """A channel's message id (``tickets.external_id``)."""
 MAX_CONVERSATION_REF = 512
-"""A channel's thread reference (``conversations.external_ref``), which also holds ``ticket:{external_id}``."""
+"""A channel's thread reference (``conversations.external_ref``); also holds ``ticket:{external_id}``."""
 MAX_WORKFLOW_ID = 512
 """``tickets.workflow_id``: ``msg:{channel}:{external_id}`` (channel names are at most 32 characters)."""
 MAX_CHANNEL = 32
@@ -32,8 +32,10 @@ MAX_CUSTOMER_EMAIL = 320
 
 
 def could_be_id(value: str) -> bool:
-    """Whether ``value`` may name a stored ticket or conversation (anything else names none: look nothing up)."""
-    return len(value) <= MAX_ID and "\x00" not in value and not any("\ud800" <= c <= "\udfff" for c in value)
+    """Whether ``value`` may name a stored ticket or conversation (if not, it names none: look nothing up)."""
+    if len(value) > MAX_ID or "\x00" in value:
+        return False
+    return not any("\ud800" <= c <= "\udfff" for c in value)
 
 
 def workflow_key(channel: str, external_id: str) -> str:

@@ -17,7 +17,7 @@ conversations = sa.Table(
     sa.Column("customer_email", sa.String(320)),
     sa.Column("customer_id", sa.String(128)),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-    sa.UniqueConstraint("channel", "external_ref", name="uq_conversations_channel_external_ref"),
+    sa.Index("uq_conversations_channel_external_ref", "channel", "external_ref", unique=True),
 )
 """One row per thread of a channel; its id is random (revision 0005), its key ``(channel, external_ref)``."""
 
@@ -59,7 +59,7 @@ tickets = sa.Table(
     sa.Column("outcome_reason", sa.String(255)),
     sa.Column("timings", sa.JSON),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-    sa.UniqueConstraint("channel", "external_id", name="uq_tickets_channel_external_id"),
+    sa.Index("uq_tickets_channel_external_id", "channel", "external_id", unique=True),
 )
 """One row per accepted message; its id is random (revision 0005), its key ``(channel, external_id)``."""
 

@@ -259,7 +259,9 @@ class MemoryTickets:
                 return Accepted(known, existing.ticket.conversation_id, workflow_id, created=False)
             ticket_id = new_ticket_id()
             self._t.keys[(message.channel, message.external_id)] = ticket_id
-            conversation_id = self._t.thread(message.channel, thread_ref(message.external_id, message.conversation_ref))
+            conversation_id = self._t.thread(
+                message.channel, thread_ref(message.external_id, message.conversation_ref)
+            )
             received = _aware(message.received_at) if message.received_at else self._t.clock()
             # as the SQL store loads it: the conversation's reference, the arrival time it recorded
             stored = dataclasses.replace(
