@@ -9,6 +9,8 @@ history comes back in order, and a ticket reads back as it was recorded.
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,13 +21,16 @@ from ticketflow.domain.context import ContextPack
 from ticketflow.domain.customer import CustomerFetch
 from ticketflow.domain.decision import Decision, Route, Trigger
 from ticketflow.domain.draft import Draft, Usage
-from ticketflow.domain.ids import TicketId
-from ticketflow.domain.message import CustomerRef, InboundMessage, Ticket
+from ticketflow.domain.ids import TicketId, conversation_id_for, ticket_id_for
+from ticketflow.domain.message import CustomerRef, InboundMessage, Ticket, Turn
 from ticketflow.domain.outcome import Delivery, Handoff, Outcome
 from ticketflow.domain.result import TicketResult
 from ticketflow.domain.views import TicketStatus
+from ticketflow.errors import InputError
 
 ARRIVED = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+RANDOM_ID = r"[tc]_[A-Za-z0-9_-]{22}"
+"""``t_``/``c_`` + 16 random bytes, URL-safe base64."""
 API_KEYS = {
     "id", "status", "channel", "external_id", "conversation_id", "received_at", "decision", "draft", "checks",
     "outcome", "outcome_reason", "reply", "handoff", "stage_latency_ms", "ledger", "fetches", "audit",
@@ -215,3 +220,67 @@ class StoreContract:
 
         assert [(e.event, e.detail) for e in trail][1:] == [("reviewed", {"by": "kim"}), ("reopened", {})]
         assert store.audit.trail(TicketId("t_other")) == ()
+
+    def test_ids_are_random_not_derived_from_what_the_channel_sent(self, store: Any) -> None:
+        first = store.tickets.accept(message("m-12", thread="thread-12"))
+        other = store.tickets.accept(message("m-13", thread="thread-13"))
+
+        assert re.fullmatch(RANDOM_ID, first.ticket_id) and re.fullmatch(RANDOM_ID, first.conversation_id)
+        assert first.ticket_id.startswith("t_") and first.conversation_id.startswith("c_")
+        assert first.ticket_id != ticket_id_for("chat", "m-12"), "anyone could compute that one"
+        assert first.conversation_id != conversation_id_for("chat", "thread-12")
+        assert len({first.ticket_id, other.ticket_id}) == 2
+        assert first.conversation_id != other.conversation_id
+        assert first.workflow_id == "msg:chat:m-12", "the runtime's idempotency key stays derived"
+
+    def test_the_same_message_id_on_another_channel_is_another_ticket(self, store: Any) -> None:
+        chat = store.tickets.accept(message("m-14"))
+        api = store.tickets.accept(dataclasses.replace(message("m-14"), channel="api"))
+
+        assert api.created and api.ticket_id != chat.ticket_id
+        assert api.conversation_id != chat.conversation_id, "threads are keyed by channel too"
+
+    def test_seeded_history_is_found_by_the_channels_thread(self, store: Any) -> None:
+        seeded = store.conversations.import_history(
+            (Turn("customer", "Where is my lamp?", ARRIVED),), channel="chat", external_ref="thread-15"
+        )
+        accepted = store.tickets.accept(message("m-15", "Any news?", thread="thread-15"))
+
+        assert accepted.conversation_id == seeded
+        turns = store.conversations.history(accepted.conversation_id, accepted.ticket_id, 8)
+        assert [t.text for t in turns] == ["Where is my lamp?"]
+
+    @pytest.mark.parametrize(
+        ("where", "change"),
+        [
+            ("external_id", {"external_id": "m-16\x00"}),
+            ("conversation_ref", {"conversation_ref": "ok\x00"}),
+            ("customer.email", {"customer": CustomerRef(email="ana\x00@example.com")}),
+            ("customer.id", {"customer": CustomerRef(id="C\ud800")}),
+            ("subject", {"subject": "Order\x00"}),
+            ("text", {"text": "Where\x00 is my order?"}),
+            ("external_id", {"external_id": "x" * 256}),
+            ("conversation_ref", {"conversation_ref": "x" * 513}),
+        ],
+    )
+    def test_text_no_database_can_hold_is_refused_naming_the_field(
+        self, store: Any, where: str, change: dict[str, Any]
+    ) -> None:
+        with pytest.raises(InputError, match=re.escape(where)) as refused:
+            store.tickets.accept(dataclasses.replace(message("m-16"), **change))
+
+        assert [e["where"] for e in refused.value.errors] == [where]
+        assert store.tickets.unfinished() == [], "nothing of it was stored"
+
+    def test_the_longest_message_id_opens_its_own_conversation(self, store: Any) -> None:
+        longest = "a" * 255  # the conversation is then named ticket:{external_id}, 262 characters
+
+        accepted = store.tickets.accept(message(longest, thread=None))
+
+        assert store.tickets.load_ticket(accepted.ticket_id).message.conversation_ref == f"ticket:{longest}"
+
+    @pytest.mark.parametrize("hostile", ["t_ok\x00", "t_\ud800", "t_" + "0" * 63])
+    def test_an_id_that_cannot_name_a_ticket_names_none(self, store: Any, hostile: str) -> None:
+        assert store.tickets.view(TicketId(hostile)) is None
+        with pytest.raises(KeyError):
+            store.tickets.load_ticket(TicketId(hostile))

@@ -14,7 +14,7 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from ticketflow.domain.ids import conversation_id_for
+from ticketflow.domain.ids import thread_ref
 from ticketflow.domain.pricing import PRICED_MODELS, cost_usd
 from ticketflow.errors import ConfigError
 from ticketflow.evals.records import message_from_record
@@ -59,10 +59,11 @@ def run_demo(
         submitted = bar.add_task("submitting", total=len(records))
         ids = []
         for record in records:
-            if record.history:
-                conversation = conversation_id_for(record.channel, record.id)
-                engine.store.import_history(conversation, record.history, channel=record.channel)
-            ids.append(runtime.submit(message_from_record(record))[0])
+            message = message_from_record(record)
+            if record.history:  # on the thread the message names, so accepting it joins these turns
+                ref = thread_ref(message.external_id, message.conversation_ref)
+                engine.store.import_history(record.history, channel=record.channel, external_ref=ref)
+            ids.append(runtime.submit(message)[0])
             bar.advance(submitted)
         done = bar.add_task("processing", total=len(ids))
         for ticket_id in ids:

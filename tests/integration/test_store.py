@@ -5,12 +5,20 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.config import Config
+from alembic.migration import MigrationContext
 
 from store_contract import StoreContract
+from ticketflow.domain.ids import conversation_id_for, ticket_id_for
 from ticketflow.domain.message import CustomerRef, InboundMessage
+from ticketflow.storage.db import MIGRATIONS, create_engine, migrate
 from ticketflow.storage.repository import SqlStore
+from ticketflow.storage.tables import conversations, messages, metadata, tickets
 from ticketflow.wiring.engine import Engine
 
 
@@ -90,3 +98,68 @@ def test_every_ticket_has_an_append_only_audit_trail(engine: Engine) -> None:
     assert ("sent" in events) != ("handed_off" in events)
     decided = next(e for e in trail if e["event"] == "decided")
     assert decided["detail"]["route"] == result.decision.route.value
+
+
+def test_tickets_stored_before_revision_0005_keep_their_ids_and_still_dedupe(database_url: str) -> None:
+    engine = create_engine(database_url)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0004")
+    old_ticket, old_conversation = ticket_id_for("chat", "m-old"), conversation_id_for("chat", "thread-old")
+    at = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+    with engine.begin() as conn:  # as the store wrote them, with ids derived from the channel's
+        conn.execute(
+            conversations.insert().values(
+                id=old_conversation, channel="chat", external_ref="thread-old", created_at=at
+            )
+        )
+        conn.execute(
+            tickets.insert().values(
+                id=old_ticket,
+                workflow_id="msg:chat:m-old",
+                conversation_id=old_conversation,
+                channel="chat",
+                external_id="m-old",
+                text="Where is my lamp?",
+                received_at=at,
+                status="queued",
+                updated_at=at,
+            )
+        )
+        conn.execute(
+            messages.insert().values(
+                conversation_id=old_conversation,
+                ticket_id=old_ticket,
+                role="customer",
+                text="Where is my lamp?",
+                at=at,
+            )
+        )
+    migrate(engine)
+    store = SqlStore(engine)
+
+    again = store.accept(_message("m-old", "Where is my lamp?", conversation="thread-old"))
+    follow_up = store.accept(_message("m-new", "Any news?", conversation="thread-old"))
+
+    assert (again.ticket_id, again.created) == (old_ticket, False)
+    assert follow_up.created and follow_up.conversation_id == old_conversation
+    assert [t.text for t in store.history(old_conversation, follow_up.ticket_id, 8)] == ["Where is my lamp?"]
+    store.close()
+
+
+def test_the_migrated_schema_is_the_one_the_code_declares(database_url: str) -> None:
+    store = SqlStore.open(database_url)
+    with store.engine.connect() as conn:
+        differences = compare_metadata(MigrationContext.configure(conn), metadata)
+        sqlite = conn.dialect.name == "sqlite"
+    store.close()
+
+    def sqlite_ignores(diff: Any) -> bool:
+        """Revision 0005 widens external_ref on PostgreSQL only: SQLite never enforces a declared length."""
+        return (
+            sqlite and isinstance(diff, list) and diff[0][0] == "modify_type" and diff[0][3] == "external_ref"
+        )
+
+    assert [d for d in differences if not sqlite_ignores(d)] == []

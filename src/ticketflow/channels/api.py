@@ -12,26 +12,56 @@ import email.message
 import hashlib
 import json
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
+from ticketflow.domain.ids import MAX_CONVERSATION_REF, MAX_CUSTOMER_EMAIL, MAX_CUSTOMER_ID, MAX_EXTERNAL_ID
 from ticketflow.domain.message import CHANNELS, ChannelName, CustomerRef, InboundMessage
 from ticketflow.domain.outcome import Handoff
+from ticketflow.domain.text import control, strip_controls, unstorable
 from ticketflow.errors import InputError, UnreadableInput, Unsupported
 from ticketflow.ports.channel import Assignee, Capability, ChannelRequest, Parsed, Receipt, Thread
 
 __all__ = ["CHANNELS", "MAX_TEXT_CHARS", "ApiChannel", "CustomerIn", "MessageIn"]
 
 MAX_TEXT_CHARS = 100_000
+MAX_SUBJECT_CHARS = 1000
 INVALID = "the message is invalid"
+
+
+def _an_id(value: Any) -> Any:
+    """An id is kept exactly as sent, so one holding NUL, a lone surrogate or any control character
+    (tab and newline included) is refused: stripping it would make two different ids the same one."""
+    if isinstance(value, str):
+        problem = unstorable(value) or control(value)
+        if problem:
+            raise ValueError(problem)
+    return value
+
+
+def _free_text(value: Any) -> Any:
+    """Free text may not hold NUL or a lone surrogate (no database stores them); other control characters
+    are dropped, except tab, newline and carriage return."""
+    if isinstance(value, str):
+        problem = unstorable(value)
+        if problem:
+            raise ValueError(problem)
+        return strip_controls(value)
+    return value
+
+
+Id = Annotated[str, BeforeValidator(_an_id)]
+"""A string kept as sent, that a database can store: no NUL, no lone surrogate, no control character."""
+FreeText = Annotated[str, BeforeValidator(_free_text)]
+"""A string a database can store: NUL and lone surrogates refused, other control characters dropped."""
 
 
 class CustomerIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    email: str | None = Field(None, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")
-    id: str | None = Field(None, min_length=1, max_length=128)
+    email: Id | None = Field(None, max_length=MAX_CUSTOMER_EMAIL, pattern=r"^[^@\s]+@[^@\s]+$")
+    id: Id | None = Field(None, min_length=1, max_length=MAX_CUSTOMER_ID)
 
     @model_validator(mode="after")
     def _one_of(self) -> CustomerIn:
@@ -41,7 +71,12 @@ class CustomerIn(BaseModel):
 
 
 class MessageIn(BaseModel):
-    """One customer message. ``external_id`` is the sender's id for it: resending it creates nothing new."""
+    """One customer message. ``external_id`` is the sender's id for it: resending it creates nothing new.
+
+    Every string must be storable: NUL and lone surrogates are refused (422 naming the field), as is any
+    control character in an id; ``subject`` and ``text`` lose their control characters other than tab,
+    newline and carriage return. The length limits are the database columns'.
+    """
 
     model_config = ConfigDict(
         extra="forbid",
@@ -58,11 +93,11 @@ class MessageIn(BaseModel):
     )
 
     channel: ChannelName
-    external_id: str = Field(..., min_length=1, max_length=255)
-    conversation_id: str | None = Field(None, min_length=1, max_length=255)
+    external_id: Id = Field(..., min_length=1, max_length=MAX_EXTERNAL_ID)
+    conversation_id: Id | None = Field(None, min_length=1, max_length=MAX_CONVERSATION_REF)
     customer: CustomerIn
-    subject: str | None = Field(None, max_length=1000)
-    text: str = Field(..., min_length=1, max_length=MAX_TEXT_CHARS)
+    subject: FreeText | None = Field(None, max_length=MAX_SUBJECT_CHARS)
+    text: FreeText = Field(..., min_length=1, max_length=MAX_TEXT_CHARS)
 
     @model_validator(mode="after")
     def _not_blank(self) -> MessageIn:

@@ -10,35 +10,49 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from ticketflow.domain.ids import ConversationId, TicketId
+from ticketflow.domain.ids import ConversationId, TicketId, new_conversation_id
 from ticketflow.domain.message import Role, Turn
 from ticketflow.storage.tables import conversations, messages
 from ticketflow.storage.times import aware, aware_or_none, utcnow
+from ticketflow.storage.upsert import insert_or_ignore
 
 
 def ensure_conversation(
     conn: sa.Connection,
-    conversation_id: ConversationId,
     *,
     channel: str,
     external_ref: str,
     at: datetime,
     customer_email: str | None = None,
     customer_id: str | None = None,
-) -> None:
-    """Create the conversation unless it exists (its first message names its customer)."""
-    if conn.execute(sa.select(conversations.c.id).where(conversations.c.id == conversation_id)).first():
-        return
-    conn.execute(
-        conversations.insert().values(
-            id=conversation_id,
+) -> ConversationId:
+    """The id of the channel's thread ``external_ref``, created (with a random id) unless it exists.
+
+    Insert-or-get, so two messages opening the same thread at once both get its one conversation: the
+    insert does nothing when the key is taken (on PostgreSQL it waits for a concurrent insert of the same
+    key to commit), and the select then reads the row, whoever wrote it. Its first message names its
+    customer.
+    """
+    created = conn.execute(
+        insert_or_ignore(conn, conversations, ("channel", "external_ref"))
+        .values(
+            id=new_conversation_id(),
             channel=channel,
             external_ref=external_ref,
             customer_email=customer_email,
             customer_id=customer_id,
             created_at=at,
         )
-    )
+        .returning(conversations.c.id)
+    ).scalar()
+    if created is not None:
+        return ConversationId(created)
+    found: str = conn.execute(
+        sa.select(conversations.c.id).where(
+            conversations.c.channel == channel, conversations.c.external_ref == external_ref
+        )
+    ).scalar_one()
+    return ConversationId(found)
 
 
 def add_turn(
@@ -78,12 +92,12 @@ class SqlConversations:
             rows = conn.execute(query.order_by(messages.c.at.desc(), messages.c.id.desc()).limit(limit)).all()
         return [Turn(r[0], r[1], aware(r[2])) for r in reversed(rows)]
 
-    def import_history(
-        self, conversation_id: ConversationId, turns: tuple[Turn, ...], *, channel: str
-    ) -> None:
-        """Seed a conversation with earlier turns (e.g. a thread migrated from another helpdesk)."""
+    def import_history(self, turns: tuple[Turn, ...], *, channel: str, external_ref: str) -> ConversationId:
+        """Seed the channel's thread ``external_ref`` with earlier turns (e.g. a thread migrated from another
+        helpdesk); its conversation's id. A message later accepted on that thread joins the conversation."""
         now = utcnow()
         with self.engine.begin() as conn:
-            ensure_conversation(conn, conversation_id, channel=channel, external_ref=conversation_id, at=now)
+            conversation_id = ensure_conversation(conn, channel=channel, external_ref=external_ref, at=now)
             for turn in turns:
                 add_turn(conn, conversation_id, turn.role, turn.text, aware_or_none(turn.at) or now)
+        return conversation_id

@@ -44,6 +44,17 @@ def create_engine(url: str) -> sa.Engine:
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.close()
+            # the driver's own BEGIN is deferred; ours (below) is emitted instead
+            dbapi_conn.isolation_level = None
+
+        @sa.event.listens_for(engine, "begin")
+        def _begin_as_writer(conn: sa.Connection) -> None:
+            # A deferred transaction that reads and then writes must upgrade its lock, and in WAL mode that
+            # fails at once with "database is locked" when another writer committed since its read: the busy
+            # timeout never applies. Taking the write lock at BEGIN makes every transaction wait its turn
+            # instead. Reads take it too (SQLAlchemy cannot tell them apart at BEGIN); they are short, and
+            # SQLite has one writer at a time whatever the mode.
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
 

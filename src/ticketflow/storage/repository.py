@@ -95,10 +95,9 @@ class SqlStore:
     def view(self, ticket_id: TicketId) -> TicketView | None:
         return self.tickets.view(ticket_id)
 
-    def import_history(
-        self, conversation_id: ConversationId, turns: tuple[Turn, ...], *, channel: str
-    ) -> None:
-        self.conversations.import_history(conversation_id, turns, channel=channel)
+    def import_history(self, turns: tuple[Turn, ...], *, channel: str, external_ref: str) -> ConversationId:
+        """Seed the channel's thread ``external_ref`` with earlier turns; its conversation's id."""
+        return self.conversations.import_history(turns, channel=channel, external_ref=external_ref)
 
     # -- the pipeline's ports: HistorySource, Outbox, ReviewQueue -----------------------------------------
 

@@ -4,27 +4,31 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from ticketflow.domain.ids import MAX_CONVERSATION_REF, MAX_EXTERNAL_ID, MAX_ID, MAX_WORKFLOW_ID
+
 metadata = sa.MetaData()
 
 conversations = sa.Table(
     "conversations",
     metadata,
-    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("id", sa.String(MAX_ID), primary_key=True),
     sa.Column("channel", sa.String(32), nullable=False),
-    sa.Column("external_ref", sa.String(255), nullable=False),
+    sa.Column("external_ref", sa.String(MAX_CONVERSATION_REF), nullable=False),
     sa.Column("customer_email", sa.String(320)),
     sa.Column("customer_id", sa.String(128)),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Index("uq_conversations_channel_external_ref", "channel", "external_ref", unique=True),
 )
+"""One row per thread of a channel; its id is random (revision 0005), its key ``(channel, external_ref)``."""
 
 messages = sa.Table(
     "messages",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column(
-        "conversation_id", sa.String(64), sa.ForeignKey("conversations.id"), nullable=False, index=True
+        "conversation_id", sa.String(MAX_ID), sa.ForeignKey("conversations.id"), nullable=False, index=True
     ),
-    sa.Column("ticket_id", sa.String(64), unique=True),
+    sa.Column("ticket_id", sa.String(MAX_ID), unique=True),
     sa.Column("role", sa.String(16), nullable=False),
     sa.Column("text", sa.Text, nullable=False),
     sa.Column("at", sa.DateTime(timezone=True), nullable=False),
@@ -33,13 +37,13 @@ messages = sa.Table(
 tickets = sa.Table(
     "tickets",
     metadata,
-    sa.Column("id", sa.String(64), primary_key=True),
-    sa.Column("workflow_id", sa.String(512), nullable=False, unique=True),
+    sa.Column("id", sa.String(MAX_ID), primary_key=True),
+    sa.Column("workflow_id", sa.String(MAX_WORKFLOW_ID), nullable=False, unique=True),
     sa.Column(
-        "conversation_id", sa.String(64), sa.ForeignKey("conversations.id"), nullable=False, index=True
+        "conversation_id", sa.String(MAX_ID), sa.ForeignKey("conversations.id"), nullable=False, index=True
     ),
     sa.Column("channel", sa.String(32), nullable=False),
-    sa.Column("external_id", sa.String(255), nullable=False),
+    sa.Column("external_id", sa.String(MAX_EXTERNAL_ID), nullable=False),
     sa.Column("customer_email", sa.String(320)),
     sa.Column("customer_id", sa.String(128)),
     sa.Column("subject", sa.Text),
@@ -55,7 +59,9 @@ tickets = sa.Table(
     sa.Column("outcome_reason", sa.String(255)),
     sa.Column("timings", sa.JSON),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Index("uq_tickets_channel_external_id", "channel", "external_id", unique=True),
 )
+"""One row per accepted message; its id is random (revision 0005), its key ``(channel, external_id)``."""
 
 ledger = sa.Table(
     "ledger",

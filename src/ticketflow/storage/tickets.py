@@ -11,11 +11,20 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from ticketflow.domain.ids import ConversationId, TicketId, conversation_id_for, ticket_id_for, workflow_key
+from ticketflow.domain.ids import (
+    ConversationId,
+    TicketId,
+    could_be_id,
+    new_ticket_id,
+    thread_ref,
+    workflow_key,
+)
 from ticketflow.domain.message import CustomerRef, InboundMessage, Ticket
 from ticketflow.domain.result import TicketResult
 from ticketflow.domain.serialize import jsonable
+from ticketflow.domain.text import problems
 from ticketflow.domain.views import TicketStatus, TicketView, check_from_json, decision_from_json
+from ticketflow.errors import InputError
 from ticketflow.ports.store import Accepted, Unfinished
 from ticketflow.storage import audit, ledger
 from ticketflow.storage.audit import SqlAuditLog
@@ -25,6 +34,7 @@ from ticketflow.storage.outbox import SqlOutbox
 from ticketflow.storage.reviews import SqlReviewQueue
 from ticketflow.storage.tables import conversations, tickets
 from ticketflow.storage.times import aware, aware_or_none, utcnow
+from ticketflow.storage.upsert import insert_or_ignore
 
 DONE = TicketStatus.DONE.value
 
@@ -64,30 +74,36 @@ class SqlTickets:
         self._reviews = reviews
 
     def accept(self, message: InboundMessage) -> Accepted:
-        """Store an inbound message as a queued ticket; a duplicate returns the existing one (not created)."""
-        ticket_id = ticket_id_for(message.channel, message.external_id)
-        conversation_ref = message.conversation_ref or f"ticket:{message.external_id}"
-        conversation_id = conversation_id_for(message.channel, conversation_ref)
+        """Store an inbound message as a queued ticket; a duplicate returns the existing one (not created).
+
+        Safe under concurrency: messages opening the same new conversation share it, and of identical
+        messages accepted at once exactly one creates the ticket (the others get it, ``created=False``).
+        Text no database can hold is refused with ``InputError`` before anything is written.
+        """
+        found = problems(message)
+        if found:  # every channel's parser should have refused it; this is the last line of defence
+            first = found[0]
+            raise InputError(f"the message cannot be stored: {first['where']} {first['problem']}", found)
+        conversation_ref = thread_ref(message.external_id, message.conversation_ref)
         workflow_id = workflow_key(message.channel, message.external_id)
         now = utcnow()
         received = aware_or_none(message.received_at) or now
         with self.engine.begin() as conn:
-            existing = conn.execute(
-                sa.select(tickets.c.conversation_id).where(tickets.c.id == ticket_id)
-            ).scalar()
+            existing = self._existing(conn, message)
             if existing is not None:
-                return Accepted(ticket_id, ConversationId(existing), workflow_id, created=False)
-            ensure_conversation(
+                return Accepted(*existing, workflow_id, created=False)
+            conversation_id = ensure_conversation(
                 conn,
-                conversation_id,
                 channel=message.channel,
                 external_ref=conversation_ref,
                 at=now,
                 customer_email=message.customer.email,
                 customer_id=message.customer.id,
             )
-            conn.execute(
-                tickets.insert().values(
+            ticket_id = new_ticket_id()
+            inserted = conn.execute(
+                insert_or_ignore(conn, tickets, ("channel", "external_id"))
+                .values(
                     id=ticket_id,
                     workflow_id=workflow_id,
                     conversation_id=conversation_id,
@@ -101,13 +117,29 @@ class SqlTickets:
                     status=TicketStatus.QUEUED.value,
                     updated_at=now,
                 )
-            )
+                .returning(tickets.c.id)
+            ).first()
+            if inserted is None:  # the same message, accepted meanwhile by a concurrent request
+                existing = self._existing(conn, message)
+                assert existing is not None, "a skipped insert means the row exists"
+                return Accepted(*existing, workflow_id, created=False)
             add_turn(conn, conversation_id, "customer", message.text, received, ticket_id=ticket_id)
             origin = {"channel": message.channel, "external_id": message.external_id}
             audit.append(conn, ticket_id, "accepted", origin)
         return Accepted(ticket_id, conversation_id, workflow_id, created=True)
 
+    @staticmethod
+    def _existing(conn: sa.Connection, message: InboundMessage) -> tuple[TicketId, ConversationId] | None:
+        row = conn.execute(
+            sa.select(tickets.c.id, tickets.c.conversation_id).where(
+                tickets.c.channel == message.channel, tickets.c.external_id == message.external_id
+            )
+        ).first()
+        return (TicketId(row[0]), ConversationId(row[1])) if row is not None else None
+
     def load_ticket(self, ticket_id: TicketId) -> Ticket:
+        if not could_be_id(ticket_id):
+            raise KeyError(ticket_id)
         with self.engine.connect() as conn:
             row = conn.execute(sa.select(tickets).where(tickets.c.id == ticket_id)).mappings().first()
             if row is None:
@@ -171,6 +203,8 @@ class SqlTickets:
         return first
 
     def view(self, ticket_id: TicketId) -> TicketView | None:
+        if not could_be_id(ticket_id):  # e.g. a NUL from a URL, which PostgreSQL cannot even compare
+            return None
         with self.engine.connect() as conn:
             row = conn.execute(sa.select(tickets).where(tickets.c.id == ticket_id)).mappings().first()
         if row is None:

@@ -14,17 +14,28 @@ itself serves as the pipeline's ``HistorySource`` and ``DeliveryTarget``::
 from __future__ import annotations
 
 import dataclasses
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from ticketflow.domain.checks import CheckResult
-from ticketflow.domain.ids import ConversationId, TicketId, conversation_id_for, ticket_id_for, workflow_key
+from ticketflow.domain.ids import (
+    ConversationId,
+    TicketId,
+    could_be_id,
+    new_conversation_id,
+    new_ticket_id,
+    thread_ref,
+    workflow_key,
+)
 from ticketflow.domain.message import InboundMessage, Role, Ticket, Turn
 from ticketflow.domain.outcome import Handoff
 from ticketflow.domain.result import TicketResult
+from ticketflow.domain.text import problems
 from ticketflow.domain.views import AuditEntry, FetchLine, LedgerLine, TicketStatus, TicketView
+from ticketflow.errors import InputError
 from ticketflow.ports.store import Accepted, Unfinished
 
 
@@ -81,6 +92,12 @@ class _Tables:
     tickets: dict[TicketId, _Ticket] = field(default_factory=dict)
     conversations: dict[ConversationId, str] = field(default_factory=dict)
     """Conversation id → the channel's reference for it."""
+    threads: dict[tuple[str, str], ConversationId] = field(default_factory=dict)
+    """(channel, reference) → conversation id: the SQL store's unique key."""
+    keys: dict[tuple[str, str], TicketId] = field(default_factory=dict)
+    """(channel, external id) → ticket id: the SQL store's unique key."""
+    intake: threading.Lock = field(default_factory=threading.Lock)
+    """Held while accepting, so concurrent identical messages make one ticket, as in the SQL store."""
     messages: list[_Message] = field(default_factory=list)
     sent: dict[TicketId, SentReply] = field(default_factory=dict)
     reviews: dict[TicketId, QueuedReview] = field(default_factory=dict)
@@ -95,6 +112,12 @@ class _Tables:
 
     def append(self, ticket_id: TicketId, event: str, detail: dict[str, Any]) -> None:
         self.audit.append((ticket_id, AuditEntry(event, detail, self.clock())))
+
+    def thread(self, channel: str, reference: str) -> ConversationId:
+        """The conversation of the channel's thread, created with a random id unless it exists."""
+        conversation_id = self.threads.setdefault((channel, reference), new_conversation_id())
+        self.conversations.setdefault(conversation_id, reference)
+        return conversation_id
 
 
 class MemoryAuditLog:
@@ -208,13 +231,12 @@ class MemoryConversations:
         latest = sorted(turns, key=lambda m: (m.at, m.id), reverse=True)[:limit]
         return [Turn(m.role, m.text, m.at) for m in reversed(latest)]
 
-    def import_history(
-        self, conversation_id: ConversationId, turns: tuple[Turn, ...], *, channel: str
-    ) -> None:
+    def import_history(self, turns: tuple[Turn, ...], *, channel: str, external_ref: str) -> ConversationId:
         now = self._t.clock()
-        self._t.conversations.setdefault(conversation_id, conversation_id)
+        conversation_id = self._t.thread(channel, external_ref)
         for turn in turns:
             self._t.add_turn(conversation_id, turn.role, turn.text, _aware(turn.at) if turn.at else now, None)
+        return conversation_id
 
 
 class MemoryTickets:
@@ -225,27 +247,36 @@ class MemoryTickets:
         self._ledger = ledger
 
     def accept(self, message: InboundMessage) -> Accepted:
-        ticket_id = ticket_id_for(message.channel, message.external_id)
+        found = problems(message)
+        if found:
+            first = found[0]
+            raise InputError(f"the message cannot be stored: {first['where']} {first['problem']}", found)
         workflow_id = workflow_key(message.channel, message.external_id)
-        existing = self._t.tickets.get(ticket_id)
-        if existing is not None:
-            return Accepted(ticket_id, existing.ticket.conversation_id, workflow_id, created=False)
-        reference = message.conversation_ref or f"ticket:{message.external_id}"
-        conversation_id = conversation_id_for(message.channel, reference)
-        self._t.conversations.setdefault(conversation_id, reference)
-        received = _aware(message.received_at) if message.received_at else self._t.clock()
-        # as the SQL store loads it: the conversation's reference, the arrival time it recorded
-        stored = dataclasses.replace(
-            message, conversation_ref=self._t.conversations[conversation_id], received_at=received
-        )
-        self._t.tickets[ticket_id] = _Ticket(Ticket(ticket_id, conversation_id, stored), workflow_id)
-        self._t.add_turn(conversation_id, "customer", message.text, received, ticket_id)
-        self._t.append(
-            ticket_id, "accepted", {"channel": message.channel, "external_id": message.external_id}
-        )
-        return Accepted(ticket_id, conversation_id, workflow_id, created=True)
+        with self._t.intake:
+            known = self._t.keys.get((message.channel, message.external_id))
+            if known is not None:
+                existing = self._t.tickets[known]
+                return Accepted(known, existing.ticket.conversation_id, workflow_id, created=False)
+            ticket_id = new_ticket_id()
+            self._t.keys[(message.channel, message.external_id)] = ticket_id
+            conversation_id = self._t.thread(
+                message.channel, thread_ref(message.external_id, message.conversation_ref)
+            )
+            received = _aware(message.received_at) if message.received_at else self._t.clock()
+            # as the SQL store loads it: the conversation's reference, the arrival time it recorded
+            stored = dataclasses.replace(
+                message, conversation_ref=self._t.conversations[conversation_id], received_at=received
+            )
+            self._t.tickets[ticket_id] = _Ticket(Ticket(ticket_id, conversation_id, stored), workflow_id)
+            self._t.add_turn(conversation_id, "customer", message.text, received, ticket_id)
+            self._t.append(
+                ticket_id, "accepted", {"channel": message.channel, "external_id": message.external_id}
+            )
+            return Accepted(ticket_id, conversation_id, workflow_id, created=True)
 
     def load_ticket(self, ticket_id: TicketId) -> Ticket:
+        if not could_be_id(ticket_id):
+            raise KeyError(ticket_id)
         return self._t.tickets[ticket_id].ticket
 
     def unfinished(self) -> list[Unfinished]:
@@ -285,6 +316,8 @@ class MemoryTickets:
         return first
 
     def view(self, ticket_id: TicketId) -> TicketView | None:
+        if not could_be_id(ticket_id):
+            return None
         row = self._t.tickets.get(ticket_id)
         if row is None:
             return None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from ticketflow.domain.ids import conversation_id_for, ticket_id_for
+from ticketflow.domain.ids import ConversationId, conversation_id_for, ticket_id_for
 from ticketflow.domain.message import CustomerRef, InboundMessage, Ticket, Turn
 from ticketflow.pipeline.intake import Intake
 from ticketflow.testing.store import MemoryStore
@@ -19,9 +19,15 @@ On Tue, 4 Mar 2025 at 09:12, Northwind Goods <help@northwindgoods.com> wrote:
 """
 
 
-def _ticket(text: str, channel: str = "email", history: tuple[Turn, ...] = ()) -> Ticket:
+def _ticket(
+    text: str,
+    channel: str = "email",
+    history: tuple[Turn, ...] = (),
+    conversation: ConversationId | None = None,
+) -> Ticket:
     message = InboundMessage(channel, "m-1", CustomerRef(email="ada@example.com"), text)
-    return Ticket(ticket_id_for(channel, "m-1"), conversation_id_for(channel, "thread"), message, history)
+    conversation = conversation or conversation_id_for(channel, "thread")
+    return Ticket(ticket_id_for(channel, "m-1"), conversation, message, history)
 
 
 def test_email_reply_keeps_only_the_new_text() -> None:
@@ -49,18 +55,17 @@ def test_whitespace_is_normalised() -> None:
     assert ticket.message.text == "Hello there friend\n\nBye"
 
 
-def _store_with(turns: list[Turn], channel: str = "api", thread: str = "thread") -> MemoryStore:
-    """A store whose conversation ``thread`` holds ``turns``."""
+def _store_with(turns: list[Turn], channel: str = "api") -> tuple[MemoryStore, ConversationId]:
+    """A store whose conversation ``thread`` holds ``turns``, and that conversation's id."""
     store = MemoryStore()
-    store.conversations.import_history(conversation_id_for(channel, thread), tuple(turns), channel=channel)
-    return store
+    return store, store.conversations.import_history(tuple(turns), channel=channel, external_ref="thread")
 
 
 def test_history_is_loaded_from_the_store_for_this_conversation_before_this_message() -> None:
     turns = [Turn("customer", "Where is my lamp?"), Turn("agent", "It ships Monday.")]
-    store = _store_with(turns)
+    store, _ = _store_with(turns)
     store.conversations.import_history(
-        conversation_id_for("api", "another thread"), (Turn("customer", "not this one"),), channel="api"
+        (Turn("customer", "not this one"),), channel="api", external_ref="another thread"
     )
     accepted = store.tickets.accept(
         InboundMessage(
@@ -77,26 +82,28 @@ def test_history_is_loaded_from_the_store_for_this_conversation_before_this_mess
 
 
 def test_history_is_capped_at_the_configured_number_of_turns() -> None:
-    turns = [Turn("customer", f"message {i}") for i in range(5)]
+    store = MemoryStore()
+    turns = tuple(Turn("customer", f"message {i}") for i in range(5))
+    conversation = store.conversations.import_history(turns, channel="api", external_ref="thread")
 
-    result = Intake(_store_with(turns), history_turns=2).run(_ticket("Any news?", channel="api"))
+    result = Intake(store, history_turns=2).run(_ticket("Any news?", "api", conversation=conversation))
 
     assert [t.text for t in result.history] == ["message 3", "message 4"]
 
 
 def test_history_already_on_the_ticket_is_kept_instead_of_the_stored_one() -> None:
-    store = _store_with([Turn("customer", "from the store")])
+    store, conversation = _store_with([Turn("customer", "from the store")])
     given = (Turn("customer", "given by the channel"),)
 
-    result = Intake(store).run(_ticket("Any news?", channel="api", history=given))
+    result = Intake(store).run(_ticket("Any news?", "api", history=given, conversation=conversation))
 
     assert result.history == given
 
 
 def test_zero_history_turns_means_no_history() -> None:
-    store = _store_with([Turn("customer", "earlier")])
+    store, conversation = _store_with([Turn("customer", "earlier")])
 
-    result = Intake(store, history_turns=0).run(_ticket("Any news?", channel="api"))
+    result = Intake(store, history_turns=0).run(_ticket("Any news?", "api", conversation=conversation))
 
     assert result.history == ()
 
@@ -113,12 +120,15 @@ LONG_THREAD = [
 
 
 def test_older_turns_are_summarised_only_when_configured() -> None:
+    store = MemoryStore()
+    conversation = store.conversations.import_history(
+        tuple(LONG_THREAD), channel="chat", external_ref="long-1"
+    )
     ticket = Ticket(
         ticket_id_for("chat", "long-1"),
-        conversation_id_for("chat", "long-1"),
+        conversation,
         InboundMessage("chat", "long-1", CustomerRef(email="ana@example.com"), "And now?"),
     )
-    store = _store_with(LONG_THREAD, channel="chat", thread="long-1")
     plain = Intake(store, history_turns=4).run(ticket)
     assert len(plain.history) == 4 and plain.earlier is None
 
