@@ -53,6 +53,27 @@ def common_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (logs, SQLite files)")
 
 
+def provision_api_key(backend: Backend, given: str | None, *scopes: str) -> str:
+    """``given``, or a new key (scopes ingest and read by default) made in the backend's app database.
+
+    Nothing but ``/healthz`` answers without a key, and a key lives in the database the server uses: so it
+    is made there, after migrating it, before the server starts (``--api-key`` skips this).
+    """
+    if given:
+        return given
+    from ticketflow.domain.access import parse_scopes
+    from ticketflow.storage.db import create_engine, migrate
+    from ticketflow.storage.keys import SqlApiKeys
+
+    engine = create_engine(backend.app_url)
+    try:
+        migrate(engine)
+        _, token = SqlApiKeys(engine).create("benchmark", parse_scopes(scopes or ("ingest", "read")))
+    finally:
+        engine.dispose()
+    return token
+
+
 def headers(api_key: str | None) -> dict[str, str]:
     return {"Authorization": f"Bearer {api_key}"} if api_key else {}
 

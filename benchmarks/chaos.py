@@ -16,7 +16,9 @@ the fake's request log are audited:
 - lost: acknowledged (202) but not ``done``, or not stored at all;
 - duplicated deliveries: outbox rows per ticket > 1, a ticket both sent and queued for review, a ticket
   with no delivery, agent replies written to a conversation more often than the outbox says;
-- model calls: requests the fake answered vs ledger rows, matched by ``request-id``.
+- model calls: requests the fake answered vs ledger rows, matched by ``request-id``, or by the attempt
+  journal's id (the ``x-ticketflow-attempt`` header) for a call whose process died before it read the
+  answer, which the ledger holds *in doubt* at its estimated cost.
 
 Every failure row is expected to be 0; the benchmark prints what it finds and asserts nothing.
 """
@@ -45,6 +47,7 @@ from benchmarks._servers import (
     make_backend,
     message,
     print_report,
+    provision_api_key,
     sample_messages,
     server_env,
     start_cluster,
@@ -164,12 +167,27 @@ def audit(backend: Backend, intake: Intake, fake: FakeAnthropic) -> dict[str, An
             sa.text("SELECT count(*) FROM messages WHERE role = 'agent'")
         ).scalar_one()
         ledger = [
-            (str(r[0]), r[1])
-            for r in conn.execute(sa.text("SELECT ticket_id, request_id FROM ledger WHERE projected = false"))
+            (str(r[0]), r[1], r[2], bool(r[3]))
+            for r in conn.execute(
+                sa.text(
+                    "SELECT ticket_id, request_id, attempt_id, in_doubt FROM ledger WHERE projected = false"
+                )
+            )
         ]
+        unledgered_attempts = conn.execute(
+            sa.text("SELECT count(*) FROM attempts WHERE ledgered_at IS NULL")
+        ).scalar_one()
     done = {t for t, (status, _) in tickets.items() if status == "done"}
     answered = [r.request_id for r in fake.message_requests if r.status == 200]
-    ledgered_ids = Counter(rid for _, rid in ledger if rid)
+    ledgered_ids = Counter(rid for _, rid, _, _ in ledger if rid)
+    ledgered_attempts = {aid for _, _, aid, _ in ledger if aid}
+    missing = [
+        r
+        for r in fake.message_requests
+        if r.status == 200
+        and r.request_id not in ledgered_ids
+        and r.headers.get("x-ticketflow-attempt") not in ledgered_attempts
+    ]
     return {
         "acknowledged": len(intake.acknowledged),
         "stored": len(tickets),
@@ -186,6 +204,9 @@ def audit(backend: Backend, intake: Intake, fake: FakeAnthropic) -> dict[str, An
         "model_requests_total": len(fake.message_requests),
         "ledger_rows": len(ledger),
         "model_calls_not_ledgered": len(set(answered) - set(ledgered_ids)),
+        "model_calls_not_ledgered_at_all": len(missing),
+        "ledger_rows_in_doubt": sum(1 for *_, doubt in ledger if doubt),
+        "journal_attempts_not_ledgered": int(unledgered_attempts),
         "ledger_rows_not_made": sum(n for rid, n in ledgered_ids.items() if rid not in set(answered)),
         "ledger_request_id_repeated": sum(n - 1 for n in ledgered_ids.values() if n > 1),
     }
@@ -224,6 +245,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     rng = random.Random(args.seed)
 
     backend = make_backend(args.backend, args.database_url, "chaos")
+    args.api_key = provision_api_key(backend, args.api_key)
     fake = FakeAnthropic(responder=support_responder, latency_s=args.model_latency_ms / 1000)
     fake_server = serve(fake.app)
     env = server_env(
@@ -314,7 +336,10 @@ def _print(r: dict[str, Any], as_json: bool) -> None:
             f"{r['model_requests_answered']} / {r['model_requests_total']}",
         ),
         ("model calls ledgered", r["ledger_rows"]),
-        ("model calls made, not ledgered", r["model_calls_not_ledgered"]),
+        ("model calls made, no ledger row with their request-id", r["model_calls_not_ledgered"]),
+        ("ledger rows in doubt (answer never read: estimated)", r["ledger_rows_in_doubt"]),
+        ("model calls made, not ledgered (request-id or attempt id)", r["model_calls_not_ledgered_at_all"]),
+        ("journaled attempts not ledgered", r["journal_attempts_not_ledgered"]),
         ("ledger rows with no call", r["ledger_rows_not_made"]),
         ("ledger request-id repeated", r["ledger_request_id_repeated"]),
         ("generation re-runs (logs)", r["generation_reruns_in_logs"]),

@@ -59,7 +59,7 @@ class ModelJudge:
         texts = [subject.ticket.text, draft.reply, subject.context.grounding_text()]
         if self._masker is not None:
             texts = [self._masker.mask(t).text for t in texts]
-        judgement = self._model.judge(*texts)
+        judgement = self._model.judge(*texts, ticket_id=subject.ticket.id)
         asked = f"asked because {', '.join(unsure)} warned"
         if judgement.verdict is None:
             return CheckResult(

@@ -10,7 +10,12 @@ Action = Literal["reply", "escalate"]
 
 @dataclass(frozen=True, slots=True)
 class Usage:
-    """One model call, as the ledger records it. ``projected`` marks a cost computed, not charged."""
+    """One model call, as the ledger records it. ``projected`` marks a cost computed, not charged.
+
+    ``attempt_id`` is the HTTP attempt's id in the attempt journal (``ports.attempts``), so a result's calls
+    can be told apart from attempts journaled but lost with a crashed process. ``in_doubt`` marks an attempt
+    whose answer was never seen: its cost is the journal's upper-bound estimate, not a charge read back.
+    """
 
     model: str
     input_tokens: int
@@ -24,6 +29,8 @@ class Usage:
     request_id: str | None = None
     stop_reason: str | None = None
     purpose: str = "generation"
+    attempt_id: str | None = None
+    in_doubt: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -47,6 +47,10 @@ class LedgerLine:
     request_id: str | None
     stop_reason: str | None
     at: datetime
+    attempt_id: str | None = None
+    """The attempt journal's id for the HTTP attempt (None for projections and unjournaled calls)."""
+    in_doubt: bool = False
+    """Journaled but never seen answered (its process died): ``cost_usd`` is the upper-bound estimate."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
 from ticketflow.domain.draft import Usage
+from ticketflow.domain.ids import TicketId
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,6 +21,7 @@ class Judgement:
 class JudgeModel(Protocol):
     """A model that says whether a draft reply's tone and coherence hold; it is given masked text only."""
 
-    def judge(self, question: str, reply: str, facts: str) -> Judgement:
-        """Judge ``reply`` to ``question`` given the ``facts`` it may use (all already masked)."""
+    def judge(self, question: str, reply: str, facts: str, *, ticket_id: TicketId | None = None) -> Judgement:
+        """Judge ``reply`` to ``question`` given the ``facts`` it may use (all already masked); ``ticket_id``
+        names the ticket the call is paid for (the attempt journal's)."""
         ...

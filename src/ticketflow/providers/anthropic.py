@@ -6,6 +6,10 @@ cached when it is long enough for the model (:meth:`AnthropicProvider.cache_stat
 
 Every HTTP attempt, the SDK's own retries and failures included, becomes a :class:`Usage` in the returned
 draft: model, request id, tokens (cache writes and reads apart), exact cost, latency, attempt, stop reason.
+With an attempt journal (``ports.attempts``), each attempt of a ticket's call is also journaled before it is
+sent, with an upper bound of its cost, and settled once its answer is read, so an attempt lost with a killed
+process still reaches the ledger and the daily budget. The journal's id travels in the ``Usage`` and in an
+``x-ticketflow-attempt`` request header (for tracing through gateways; the API ignores it).
 The SDK retries 429/5xx honouring ``retry-after``; a spend-limit 429 (``enforced_spend_limit_reached``) is
 marked not retryable, logged as an error and handed off (``spend_limit``). A reply that does not parse or
 breaks the schema is asked for once more, then handed off (``invalid_output``): it is never sent. A
@@ -22,15 +26,18 @@ import logging
 import re
 import threading
 import time
+import uuid
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from ticketflow.domain.draft import Draft, Usage
+from ticketflow.domain.ids import TicketId
 from ticketflow.domain.pricing import cost_usd, price_of
 from ticketflow.domain.tokens import estimate_tokens
 from ticketflow.errors import ConfigError
+from ticketflow.ports.attempts import AttemptJournal
 from ticketflow.ports.provider import GenerationRequest
 from ticketflow.providers.schema import draft_from_json, schema_errors
 
@@ -43,6 +50,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("ticketflow.providers.anthropic")
 
 SPEND_LIMIT_CODE = "enforced_spend_limit_reached"
+ATTEMPT_HEADER = "x-ticketflow-attempt"
 RETIREMENTS = {"claude-sonnet-4-5": "2026-11-30", "claude-sonnet-4-5-20250929": "2026-11-30"}
 """Deprecated models and the day they stop answering (../shared/FACTS.md)."""
 
@@ -67,6 +75,7 @@ class CacheStatus:
 @dataclass
 class _Attempt:
     started: float
+    attempt_id: str | None = None
     status: int | None = None
     request_id: str | None = None
     error_type: str | None = None
@@ -76,9 +85,13 @@ class _Attempt:
 
 @dataclass
 class _Calls:
-    """The HTTP attempts of the current ``generate`` call (per thread: workers share one client)."""
+    """The HTTP attempts of the current ``generate`` call (per thread: workers share one client), and what
+    journaling them needs: the ticket they are for (None: not journaled, e.g. batch endpoints) and the
+    upper bound of one attempt's cost."""
 
     attempts: list[_Attempt] = field(default_factory=list)
+    ticket_id: TicketId | None = None
+    estimate: float = 0.0
 
 
 def _error_fields(response: httpx2.Response) -> tuple[str | None, str | None]:
@@ -109,8 +122,10 @@ class AnthropicProvider:
         setting: str = "models.generation",
         purpose: str = "generation",
         count_tokens: Callable[[str], int] = estimate_tokens,
+        journal: AttemptJournal | None = None,
     ) -> None:
         self.model = model
+        self._journal = journal
         self._schema = schema
         self._cache_ttl = cache_ttl
         self._setting = setting
@@ -155,7 +170,14 @@ class AnthropicProvider:
         return calls
 
     def _on_request(self, request: httpx2.Request) -> None:
-        self._calls().attempts.append(_Attempt(started=time.perf_counter()))
+        calls = self._calls()
+        attempt_id = None
+        if self._journal is not None and calls.ticket_id is not None:
+            attempt_id = uuid.uuid4().hex
+            # before the request leaves: if the journal cannot be written, the attempt is not sent
+            self._journal.began(calls.ticket_id, attempt_id, self.model, self._purpose, calls.estimate)
+            request.headers[ATTEMPT_HEADER] = attempt_id
+        calls.attempts.append(_Attempt(started=time.perf_counter(), attempt_id=attempt_id))
 
     def _on_response(self, response: httpx2.Response) -> None:
         attempts = self._calls().attempts
@@ -170,6 +192,42 @@ class AnthropicProvider:
             attempt.error_type, attempt.error_code = _error_fields(response)
             if attempt.error_code == SPEND_LIMIT_CODE:
                 response.headers["x-should-retry"] = "false"  # retrying cannot succeed
+            self._settle(attempt, None)
+
+    def _settle(self, attempt: _Attempt, usage: Usage | None) -> None:
+        """Settle a journaled attempt: charged ``usage``, or failed (an error answer, or none at all).
+
+        A journal that cannot be written now is logged, not raised: the call is made and paid, and the
+        attempt stays in the journal as in doubt, counted at its estimate (more, never less)."""
+        if self._journal is None or attempt.attempt_id is None:
+            return
+        try:
+            if usage is not None:
+                self._journal.settled(attempt.attempt_id, usage)
+            else:
+                self._journal.failed(attempt.attempt_id, attempt.status, attempt.request_id)
+        except Exception:
+            log.exception(
+                "attempt %s could not be settled in the journal: it stays in doubt", attempt.attempt_id
+            )
+
+    def _estimate(self, system: str, prompt: str, max_tokens: int) -> float:
+        """An upper bound of one attempt's cost: the system prompt priced as a cache write (it is the cached
+        prefix, and a write costs more than plain input), the prompt as input, ``max_tokens`` as output."""
+        return cost_usd(
+            self.model,
+            input_tokens=self._count(prompt),
+            output_tokens=max_tokens,
+            cache_write_tokens=self._count(system),
+            cache_ttl=self._cache_ttl,
+        )
+
+    def _begin(self, ticket_id: TicketId | None, system: str, prompt: str, max_tokens: int) -> _Calls:
+        """Fresh per-call state; attempts are journaled for ``ticket_id`` when a journal is configured."""
+        journaled = self._journal is not None and ticket_id is not None
+        estimate = self._estimate(system, prompt, max_tokens) if journaled else 0.0
+        calls = self._local.calls = _Calls(ticket_id=ticket_id, estimate=estimate)
+        return calls
 
     # -- the port -----------------------------------------------------------------------------------------
 
@@ -185,7 +243,7 @@ class AnthropicProvider:
     def generate(self, request: GenerationRequest, *, tries: int = 2) -> Draft:
         """A structured draft; output that does not parse or breaks the schema is asked for again, up to
         ``tries`` calls in all, then handed off."""
-        self._local.calls = _Calls()
+        self._begin(request.ticket.id, request.system, request.prompt, request.max_output_tokens)
         usages: list[Usage] = []
         problem = "invalid_output"
         for _ in range(tries):
@@ -230,6 +288,7 @@ class AnthropicProvider:
         self._record_failures(calls.attempts[first:-1], usages)
         last = calls.attempts[-1] if len(calls.attempts) > first else _Attempt(time.perf_counter())
         usages.append(self._usage(message, last, len(usages) + 1))
+        self._settle(last, usages[-1])
         return self._parse(message, request.attempt, usages)
 
     def _params(self, system_prompt: str, prompt: str, max_tokens: int) -> MessageCreateParamsNonStreaming:
@@ -255,15 +314,15 @@ class AnthropicProvider:
         return draft_from_json(text, self._schema, usages, attempt, f"stop_reason={message.stop_reason}")
 
     def structured(
-        self, system: str, prompt: str, max_tokens: int
+        self, system: str, prompt: str, max_tokens: int, *, ticket_id: TicketId | None = None
     ) -> tuple[dict[str, Any] | None, tuple[Usage, ...]]:
         """One call for a JSON object of this provider's schema (the model judge uses it): the object, or
-        None when the call failed or the output is unusable, and the ledger rows of every attempt."""
+        None when the call failed or the output is unusable, and the ledger rows of every attempt (journaled
+        for ``ticket_id`` when given)."""
         import anthropic
 
-        self._local.calls = _Calls()
+        attempts = self._begin(ticket_id, system, prompt, max_tokens).attempts
         usages: list[Usage] = []
-        attempts = self._calls().attempts
         try:
             message = self.client.messages.create(**self._params(system, prompt, max_tokens))
         except anthropic.APIError as exc:
@@ -273,6 +332,7 @@ class AnthropicProvider:
         self._record_failures(attempts[:-1], usages)
         last = attempts[-1] if attempts else _Attempt(time.perf_counter())
         usages.append(self._usage(message, last, len(usages) + 1))
+        self._settle(last, usages[-1])
         text = "".join(b.text for b in message.content if b.type == "text")
         try:
             value = json.loads(text)
@@ -364,12 +424,14 @@ class AnthropicProvider:
             request_id=attempt.request_id,
             stop_reason=message.stop_reason,
             purpose=self._purpose,
+            attempt_id=attempt.attempt_id,
         )
 
     def _record_failures(self, attempts: list[_Attempt], usages: list[Usage]) -> None:
         for attempt in attempts:
             if attempt.status is None:
                 attempt.latency_ms = round((time.perf_counter() - attempt.started) * 1000, 3)
+                self._settle(attempt, None)  # no answer came (error answers settled on arrival)
             reason = attempt.error_type or ("connection_error" if attempt.status is None else "error")
             usages.append(
                 Usage(
@@ -382,5 +444,6 @@ class AnthropicProvider:
                     request_id=attempt.request_id,
                     stop_reason=f"error:{attempt.status or 0}:{reason}"[:32],
                     purpose=self._purpose,
+                    attempt_id=attempt.attempt_id,
                 )
             )

@@ -1,7 +1,9 @@
 """A daily spend budget in front of any provider: once today's spend reaches it, no more model calls.
 
-The spend comes from a function (wiring passes the ledger's total for today), so the guard needs no storage
-of its own. A ticket refused for budget gets an escalated draft with reason ``budget`` and no usage.
+The spend comes from a function (wiring passes the ledger's total for today, plus the attempts journaled
+and not yet ledgered: calls in flight in any process, or lost with a killed one, at their estimate until
+they settle), so the guard needs no storage of its own and sees spend that no ticket has recorded yet.
+A ticket refused for budget gets an escalated draft with reason ``budget`` and no usage.
 """
 
 from __future__ import annotations

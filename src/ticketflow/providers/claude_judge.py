@@ -1,13 +1,14 @@
 """The model judge on Claude (``models.validation``, Haiku by default): tone and coherence of a draft.
 
 One structured call per judged draft, through :meth:`AnthropicProvider.structured`, so every attempt is a
-ledger row like any other call (purpose ``judge``).
+ledger row like any other call (purpose ``judge``), journaled for the judged ticket before it is sent.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from ticketflow.domain.ids import TicketId
 from ticketflow.ports.judge import Judgement
 from ticketflow.providers.anthropic import AnthropicProvider
 
@@ -37,9 +38,9 @@ class ClaudeJudge:
         self.provider = provider
         self._max_output = max_output_tokens
 
-    def judge(self, question: str, reply: str, facts: str) -> Judgement:
+    def judge(self, question: str, reply: str, facts: str, *, ticket_id: TicketId | None = None) -> Judgement:
         prompt = f"CUSTOMER MESSAGE:\n{question}\n\nFACTS:\n{facts[:FACTS_CHARS]}\n\nREPLY TO JUDGE:\n{reply}"
-        value, usage = self.provider.structured(JUDGE_SYSTEM, prompt, self._max_output)
+        value, usage = self.provider.structured(JUDGE_SYSTEM, prompt, self._max_output, ticket_id=ticket_id)
         if value is None:
             return Judgement(None, (), usage)
         ok = bool(value["tone_ok"]) and bool(value["coherent"])

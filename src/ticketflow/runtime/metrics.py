@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
 from ticketflow.domain.customer import CustomerFetch
+from ticketflow.domain.draft import Usage
+from ticketflow.domain.ids import TicketId
 from ticketflow.domain.result import TicketResult
+
+Unledgered = Callable[[TicketId, Sequence[str]], Sequence[Usage]]
+"""The attempt journal's ``unledgered(ticket_id, known_attempt_ids)``: what recording the result will add."""
 
 
 def fetch_result(fetch: CustomerFetch) -> str:
@@ -18,10 +25,18 @@ def fetch_result(fetch: CustomerFetch) -> str:
 
 
 class TicketMetrics:
-    """Counters and histograms fed by the pipeline's ``on_delivered`` hook."""
+    """Counters and histograms fed by the pipeline's ``on_delivered`` hook.
 
-    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+    With ``unledgered`` (the attempt journal's), the model counters also count the ticket's journaled
+    attempts that its result does not carry (lost with a killed process, paid all the same): the rows that
+    recording the result adds to the ledger, in doubt ones at their estimate.
+    """
+
+    def __init__(
+        self, registry: CollectorRegistry | None = None, *, unledgered: Unledgered | None = None
+    ) -> None:
         self.registry = registry or CollectorRegistry()
+        self._unledgered = unledgered
         r = self.registry
         self.tickets = Counter("ticketflow_tickets", "Tickets finished", ["route", "outcome"], registry=r)
         self.escalations = Counter(
@@ -38,6 +53,12 @@ class TicketMetrics:
         )
         self.tokens = Counter(
             "ticketflow_model_tokens", "Model tokens by kind", ["model", "kind"], registry=r
+        )
+        self.in_doubt = Counter(
+            "ticketflow_model_calls_in_doubt",
+            "Model attempts never seen answered (their process died), counted at their estimated cost",
+            ["model"],
+            registry=r,
         )
         self.stage_seconds = Histogram(
             "ticketflow_stage_seconds",
@@ -63,8 +84,10 @@ class TicketMetrics:
         for check in result.checks:
             if check.failed:
                 self.check_failures.labels(check.name).inc()
-        for usage in result.model_calls:
+        for usage in self.model_calls_of(result):
             self.model_calls.labels(usage.model).inc()
+            if usage.in_doubt:
+                self.in_doubt.labels(usage.model).inc()
             self.cost.labels(usage.model).inc(usage.cost_usd)
             self.tokens.labels(usage.model, "input").inc(usage.input_tokens)
             self.tokens.labels(usage.model, "output").inc(usage.output_tokens)
@@ -75,3 +98,11 @@ class TicketMetrics:
         fetch = result.context.customer_fetch if result.context is not None else None
         if fetch is not None:
             self.fetch_seconds.labels(fetch.source, fetch_result(fetch)).observe(fetch.ms / 1000)
+
+    def model_calls_of(self, result: TicketResult) -> tuple[Usage, ...]:
+        """The result's model calls, then the journaled attempts it lost (as the ledger will have them)."""
+        calls = result.model_calls
+        if self._unledgered is None:
+            return calls
+        known = [u.attempt_id for u in calls if u.attempt_id]
+        return (*calls, *self._unledgered(result.ticket.id, known))

@@ -57,7 +57,7 @@ class Runtime:
         self.engine = engine
         self.store = engine.store
         self.tickets: TicketStore = engine.store.tickets
-        self.metrics = TicketMetrics()
+        self.metrics = TicketMetrics(unledgered=engine.store.attempts.unledgered)
         engine.pipeline.hooks.on_delivered.append(self.metrics.observe)
         self._workflows: TicketWorkflows | None = None
         self._batches: BatchWorkflows | None = None

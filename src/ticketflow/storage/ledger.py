@@ -1,26 +1,32 @@
 """``SqlLedger``: the ``Ledger`` port on the ``ledger`` and ``fetches`` tables (append-only).
 
 Lines are written with the ticket's result, in its transaction, by :func:`record`; ``(ticket_id, seq)`` is
-unique in both tables, so a result recorded twice cannot add lines twice.
+unique in both tables, so a result recorded twice cannot add lines twice. After the result's own calls come
+the attempts the journal holds and the result does not (a process died with them in flight): their settled
+usage, or an ``in_doubt`` line at the journal's estimate. Lines are only ever inserted.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 import sqlalchemy as sa
 
+from ticketflow.domain.draft import Usage
 from ticketflow.domain.ids import TicketId
 from ticketflow.domain.result import TicketResult
 from ticketflow.domain.views import FetchLine, LedgerLine
+from ticketflow.storage.attempts import in_flight_usd
 from ticketflow.storage.tables import fetches, ledger
 from ticketflow.storage.times import aware, utcnow
 
 
-def record(conn: sa.Connection, result: TicketResult, at: datetime) -> None:
-    """Write the result's model calls and its customer lookup as the ticket's lines."""
+def record(conn: sa.Connection, result: TicketResult, at: datetime, reconciled: Sequence[Usage] = ()) -> None:
+    """Write the result's model calls, then the ``reconciled`` attempts it lost, and its customer lookup as
+    the ticket's lines."""
     ticket_id = result.ticket.id
-    for seq, usage in enumerate(result.model_calls, start=1):
+    for seq, usage in enumerate((*result.model_calls, *reconciled), start=1):
         conn.execute(
             ledger.insert().values(
                 ticket_id=ticket_id,
@@ -38,6 +44,8 @@ def record(conn: sa.Connection, result: TicketResult, at: datetime) -> None:
                 request_id=usage.request_id,
                 stop_reason=usage.stop_reason,
                 at=at,
+                attempt_id=usage.attempt_id,
+                in_doubt=usage.in_doubt,
             )
         )
     fetch = result.context.customer_fetch if result.context is not None else None
@@ -83,6 +91,8 @@ class SqlLedger:
                 request_id=r.request_id,
                 stop_reason=r.stop_reason,
                 at=aware(r.at),
+                attempt_id=r.attempt_id,
+                in_doubt=r.in_doubt,
             )
             for r in rows
         )
@@ -106,12 +116,15 @@ class SqlLedger:
         )
 
     def spent_today(self) -> float:
-        """Dollars charged (not projected) by the ledger rows written since midnight UTC."""
+        """Dollars charged (not projected) by the ledger rows written since midnight UTC, plus the attempts
+        journaled since then and not yet ledgered (in flight in any process, or lost with one), read in one
+        statement so an attempt moving from the journal to the ledger is counted once."""
         midnight = utcnow().replace(hour=0, minute=0, second=0, microsecond=0)
+        ledgered = (
+            sa.select(sa.func.coalesce(sa.func.sum(ledger.c.cost_usd), 0.0))
+            .where(ledger.c.at >= midnight, ledger.c.projected.is_(False))
+            .scalar_subquery()
+        )
         with self.engine.connect() as conn:
-            total = conn.execute(
-                sa.select(sa.func.coalesce(sa.func.sum(ledger.c.cost_usd), 0.0)).where(
-                    ledger.c.at >= midnight, ledger.c.projected.is_(False)
-                )
-            ).scalar_one()
+            total = conn.execute(sa.select(ledgered + in_flight_usd(midnight))).scalar_one()
         return float(total)

@@ -19,6 +19,7 @@ from ticketflow.domain.result import TicketResult
 from ticketflow.domain.serialize import jsonable
 from ticketflow.domain.views import TicketStatus, TicketView
 from ticketflow.ports.store import Accepted, Unfinished
+from ticketflow.storage.attempts import SqlAttempts
 from ticketflow.storage.audit import SqlAuditLog
 from ticketflow.storage.batch_items import SqlBatchClaims
 from ticketflow.storage.conversations import SqlConversations
@@ -49,6 +50,8 @@ class SqlStore:
         """Claims of requests put in off-peak batches (``ports.batch.BatchClaims``)."""
         self.keys = SqlApiKeys(engine)
         """API keys (``ports.access.ApiKeys``)."""
+        self.attempts = SqlAttempts(engine)
+        """The attempt journal (``ports.attempts.AttemptLog``): providers write each model attempt here."""
 
     @classmethod
     def open(cls, url: str, *, migrate_schema: bool = True) -> SqlStore:

@@ -82,8 +82,31 @@ ledger = sa.Table(
     sa.Column("request_id", sa.String(128)),
     sa.Column("stop_reason", sa.String(32)),
     sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("attempt_id", sa.String(64)),
+    sa.Column("in_doubt", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.UniqueConstraint("ticket_id", "seq", name="uq_ledger_ticket_seq"),
 )
+"""``in_doubt``: an attempt journaled but never seen answered (its process died); its cost is the estimate."""
+
+attempts = sa.Table(
+    "attempts",
+    metadata,
+    sa.Column("attempt_id", sa.String(64), primary_key=True),
+    sa.Column("ticket_id", sa.String(64), nullable=False, index=True),
+    sa.Column("model", sa.String(128), nullable=False),
+    sa.Column("purpose", sa.String(32), nullable=False),
+    sa.Column("estimate_usd", sa.Float, nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("cost_usd", sa.Float),
+    sa.Column("usage", sa.JSON),
+    sa.Column("status", sa.Integer),
+    sa.Column("request_id", sa.String(128)),
+    sa.Column("began_at", sa.DateTime(timezone=True), nullable=False, index=True),
+    sa.Column("settled_at", sa.DateTime(timezone=True)),
+    sa.Column("ledgered_at", sa.DateTime(timezone=True)),
+)
+"""The attempt journal: each paid HTTP attempt, written before it is sent and settled after (operational:
+rows are updated; ``ledgered_at`` is set in the transaction that writes the attempt's ledger row)."""
 
 fetches = sa.Table(
     "fetches",

@@ -26,7 +26,7 @@ from ticketflow.domain.text import problems
 from ticketflow.domain.views import TicketStatus, TicketView, check_from_json, decision_from_json
 from ticketflow.errors import InputError
 from ticketflow.ports.store import Accepted, Unfinished
-from ticketflow.storage import audit, ledger
+from ticketflow.storage import attempts, audit, ledger
 from ticketflow.storage.audit import SqlAuditLog
 from ticketflow.storage.conversations import add_turn, ensure_conversation
 from ticketflow.storage.ledger import SqlLedger
@@ -176,14 +176,18 @@ class SqlTickets:
             )
 
     def finish(self, result: TicketResult) -> bool:
-        """Record the final result and its ledger rows, once (a repeat finds the rows and stops)."""
+        """Record the final result and its ledger rows, once (a repeat finds the rows and stops). Attempts
+        journaled for the ticket that the result does not carry (lost with a killed process) are ledgered
+        too, settled or in doubt."""
         ticket_id = result.ticket.id
         now = utcnow()
         with self.engine.begin() as conn:
             first = not audit.recorded(conn, ticket_id, "decided")
             if first:
                 audit.append(conn, ticket_id, "decided", _decided(result))
-                ledger.record(conn, result, now)
+                known = (u.attempt_id for u in result.model_calls if u.attempt_id)
+                ledger.record(conn, result, now, attempts.unledgered(conn, ticket_id, known))
+                attempts.mark_ledgered(conn, ticket_id, now)
             conn.execute(
                 tickets.update()
                 .where(tickets.c.id == ticket_id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ticketflow.domain.ids import TicketId
 from ticketflow.ports.judge import Judgement
 
 
@@ -15,6 +16,6 @@ class FixedJudge:
     answer: Judgement
     asked: list[tuple[str, str, str]] = field(default_factory=list)
 
-    def judge(self, question: str, reply: str, facts: str) -> Judgement:
+    def judge(self, question: str, reply: str, facts: str, *, ticket_id: TicketId | None = None) -> Judgement:
         self.asked.append((question, reply, facts))
         return self.answer

@@ -28,6 +28,7 @@ from ticketflow.knowledge.routing.canned import CannedMatcher
 from ticketflow.knowledge.workspace.loader import Workspace
 from ticketflow.knowledge.workspace.phrasings import labelled as labelled_phrasings
 from ticketflow.pipeline.generation.prompt import REPLY_SCHEMA
+from ticketflow.ports.attempts import AttemptJournal
 from ticketflow.ports.channel import Channel
 from ticketflow.ports.check import Check
 from ticketflow.ports.customers import CustomerSource
@@ -44,17 +45,23 @@ from ticketflow.settings import Settings
 
 @dataclass
 class Providers:
-    """The generation provider, the Claude client behind it (if any), and what to close at the end."""
+    """The generation provider, the Claude client behind it (if any), what to close at the end, and the
+    attempt journal the model clients write each paid attempt to (the judge's too)."""
 
     generation: Provider
     claude: AnthropicProvider | None = None
     closers: list[Callable[[], None]] = field(default_factory=list)
+    journal: AttemptJournal | None = None
 
 
-def providers(settings: Settings, spent_today: Callable[[], float] | None) -> Providers:
+def providers(
+    settings: Settings, spent_today: Callable[[], float] | None, journal: AttemptJournal | None = None
+) -> Providers:
     """The generation provider the settings ask for (``provider``, or anthropic when a key is set).
 
-    ``spent_today`` (the ledger's spend since midnight) puts the daily budget in front of Claude.
+    ``spent_today`` (the ledger's spend since midnight, in-flight attempts included) puts the daily budget
+    in front of Claude; ``journal`` records each paid HTTP attempt before it is sent (the offline drafter
+    makes none: its projections are not calls).
     """
     s = settings
     kind = s.resolved_provider
@@ -76,19 +83,21 @@ def providers(settings: Settings, spent_today: Callable[[], float] | None) -> Pr
             timeout_s=o.timeout_s,
             input_usd_per_million=o.input_usd_per_million,
             output_usd_per_million=o.output_usd_per_million,
+            journal=journal,
         )
-        return Providers(local, closers=[local.close])
+        return Providers(local, closers=[local.close], journal=journal)
     claude = AnthropicProvider(
         model=s.models.generation,
         schema=REPLY_SCHEMA,
         timeout_s=s.anthropic.timeout_s,
         max_retries=s.anthropic.max_retries,
         cache_ttl=s.anthropic.cache_ttl,
+        journal=journal,
     )
     generation: Provider = claude
     if s.anthropic.daily_budget_usd is not None and spent_today is not None:
         generation = DailyBudget(claude, s.anthropic.daily_budget_usd, spent_today)
-    return Providers(generation, claude, [claude.close])
+    return Providers(generation, claude, [claude.close], journal)
 
 
 def customer_source(settings: Settings, workspace: Workspace) -> CustomerSource:
@@ -203,6 +212,7 @@ def judge(
         max_retries=s.anthropic.max_retries,
         setting="models.validation",
         purpose="judge",
+        journal=chosen.journal,
     )
     chosen.closers.append(model.close)
     deterministic: list[Check] = [

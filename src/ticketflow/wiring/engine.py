@@ -60,7 +60,9 @@ class Engine:
             chosen = adapters.Providers(provider)
         self._owns_providers = chosen is None
         self._providers = chosen or adapters.providers(
-            settings, store.spent_today if store is not None else None
+            settings,
+            store.spent_today if store is not None else None,
+            store.attempts if store is not None else None,
         )
         self._closers: list[Callable[[], None]] = []
         self.channels = adapters.channels(settings)
