@@ -40,7 +40,7 @@ from dbos import DBOS, DBOSConfiguredInstance, SetEnqueueOptions, SetWorkflowID,
 from ticketflow.domain.ids import TicketId
 from ticketflow.domain.message import Ticket
 from ticketflow.domain.outcome import Handoff, Outcome
-from ticketflow.domain.rules import WEEKDAYS, BusinessHours
+from ticketflow.domain.rules import BusinessHours
 from ticketflow.domain.views import DeliveryStatus, TicketView
 from ticketflow.errors import ChannelUnavailable, DeliveryRefused, Unsupported
 from ticketflow.ports.channel import Capability, Channel, Receipt, Thread
@@ -51,6 +51,7 @@ from ticketflow.settings import DeliverySettings
 DELIVER_WORKFLOW = "ticketflow.deliver"
 DELIVERIES_QUEUE = "deliveries"
 API = "api"
+DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
 class Kind(StrEnum):
@@ -123,7 +124,7 @@ def expected_response(hours: BusinessHours | None, now: datetime) -> str:
                 if ahead == 0
                 else "tomorrow"
                 if ahead == 1
-                else f"on {WEEKDAYS[day.weekday()].title()}"
+                else f"on {DAY_NAMES[day.weekday()]}"
             )
             return f"{when} after we open at {_clock(hours.opens)} ({hours.timezone}; hours {span})"
     return "as soon as possible"

@@ -109,6 +109,11 @@ class Runtime:
         if resumed:
             log.info("re-enqueued %d unfinished ticket(s)", resumed)
 
+    @property
+    def mail_intake(self) -> MailIntake | None:
+        """The SMTP intake this runtime runs (``mail_intake=True`` and ``[channels.email]``), else None."""
+        return self._mail
+
     def _bind(self) -> None:
         """Register this runtime's workflow instances with DBOS (after its constructor, before launch, so
         that the workflows recovered at launch find them)."""
