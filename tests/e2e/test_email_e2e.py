@@ -155,16 +155,16 @@ def test_an_auto_reply_and_a_bounce_get_no_answer(runtime: Runtime, receiver: Ma
 def test_a_mail_the_store_cannot_take_is_deferred_and_taken_on_retry(
     runtime: Runtime, receiver: MailReceiver, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real_submit = runtime.submit
+    real_accept = runtime.tickets.accept
     calls: list[str] = []
 
     def failing_once(message: object) -> object:
-        calls.append("submit")
+        calls.append("accept")
         if len(calls) == 1:
             raise StorageError("the database is unavailable")
-        return real_submit(message)  # type: ignore[arg-type]
+        return real_accept(message)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(runtime, "submit", failing_once)
+    monkeypatch.setattr(runtime.tickets, "accept", failing_once)
     message = _mail("How long does standard delivery take?")
     with pytest.raises(smtplib.SMTPDataError) as refused:
         _send(runtime, message)

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Protocol, cast
 from ticketflow.domain.message import InboundMessage
 from ticketflow.errors import ConfigError, InputError
 from ticketflow.ports.channel import ChannelRequest, Parsed, Thread
+from ticketflow.ports.store import Unfinished
 from ticketflow.wiring.adapters import Listener, smtp_intake
 
 if TYPE_CHECKING:
@@ -65,22 +66,31 @@ class MailIntake:
         self._pool.submit(self.take, request).result()
 
     def take(self, request: ChannelRequest) -> list[str]:
-        """The ticket ids the mail became (none for noise); runs off the event loop."""
-        store = self._runtime.store
-        try:
-            parsed = self._channel.parse(request)
-        except InputError as exc:
-            problems = "; ".join(e.get("problem", "") for e in exc.errors) or str(exc)
-            store.mail.record_ignored(None, "system", f"unanswerable: {problems}")
-            return []
-        for ignored in parsed.ignored:
-            store.mail.record_ignored(ignored.external_id, ignored.author.value, ignored.reason)
-        accepted: list[str] = []
-        for message in parsed.messages:
-            chain = self._channel.thread(message, request.body).reply_to
-            store.mail.remember(
-                message.external_id, message.conversation_ref or message.external_id, chain, direction="in"
-            )
-            ticket_id, _ = self._runtime.submit(message)
-            accepted.append(ticket_id)
-        return accepted
+        """Store and enqueue the mail; the ticket ids it became (none for noise). Runs off the event loop."""
+        accepted = store_mail(self._runtime, self._channel, request)
+        for ticket in accepted:
+            self._runtime.enqueue(ticket)
+        return [ticket.ticket_id for ticket in accepted]
+
+
+def store_mail(runtime: Runtime, channel: MailChannel, request: ChannelRequest) -> list[Unfinished]:
+    """Parse one raw mail and store it: noise recorded with its reason, a customer's mail remembered by
+    Message-ID and accepted as a ticket (not yet enqueued). Raises when the store cannot take it."""
+    store = runtime.store
+    try:
+        parsed = channel.parse(request)
+    except InputError as exc:
+        problems = "; ".join(e.get("problem", "") for e in exc.errors) or str(exc)
+        store.mail.record_ignored(None, "system", f"unanswerable: {problems}")
+        return []
+    for ignored in parsed.ignored:
+        store.mail.record_ignored(ignored.external_id, ignored.author.value, ignored.reason)
+    accepted: list[Unfinished] = []
+    for message in parsed.messages:
+        chain = channel.thread(message, request.body).reply_to
+        store.mail.remember(
+            message.external_id, message.conversation_ref or message.external_id, chain, direction="in"
+        )
+        done = runtime.tickets.accept(message)
+        accepted.append(Unfinished(done.ticket_id, done.workflow_id, done.conversation_id))
+    return accepted

@@ -119,13 +119,7 @@ def expected_response(hours: BusinessHours | None, now: datetime) -> str:
         day = local.date() + timedelta(days=ahead)
         opening = datetime(day.year, day.month, day.day, tzinfo=zone) + timedelta(minutes=hours.opens)
         if day.weekday() in hours.days and day not in hours.holidays and opening > local:
-            when = (
-                "today"
-                if ahead == 0
-                else "tomorrow"
-                if ahead == 1
-                else f"on {DAY_NAMES[day.weekday()]}"
-            )
+            when = "today" if ahead == 0 else "tomorrow" if ahead == 1 else f"on {DAY_NAMES[day.weekday()]}"
             return f"{when} after we open at {_clock(hours.opens)} ({hours.timezone}; hours {span})"
     return "as soon as possible"
 

@@ -18,6 +18,7 @@ from ticketflow.runtime.batching import BatchWorkflows
 from ticketflow.runtime.delivery_metrics import DeliveryCollector
 from ticketflow.runtime.mail_intake import MailIntake
 from ticketflow.runtime.metrics import TicketMetrics
+from ticketflow.runtime.polling_email import MailPolling
 from ticketflow.runtime.sender import Sender
 from ticketflow.runtime.workflows import TICKETS_QUEUE, TicketWorkflows
 from ticketflow.wiring.engine import Engine
@@ -66,6 +67,7 @@ class Runtime:
         self.metrics.registry.register(DeliveryCollector(engine.store.deliveries))
         self._mail = MailIntake(self) if mail_intake and engine.settings.channels.email else None
         self._sender: Sender | None = None
+        self._polling: MailPolling | None = None
         self._workflows: TicketWorkflows | None = None
         self._batches: BatchWorkflows | None = None
         self._started = False
@@ -102,6 +104,8 @@ class Runtime:
         if self._batches is not None:
             self._batches.schedule(polling_interval_sec=s.runtime.polling_interval_sec)
         Sender.register_queue(s.runtime.polling_interval_sec, s.runtime.worker_concurrency)
+        if self._polling is not None:
+            self._polling.schedule()
         self._started = True
         if self._mail is not None:
             self._mail.start()
@@ -135,16 +139,19 @@ class Runtime:
             engine.workspace.rules.business_hours,
         )
         self._workflows = TicketWorkflows(engine.pipeline, self.tickets, self._batches, sender=self._sender)
+        email = engine.settings.channels.email
+        if email is not None and email.imap is not None:
+            self._polling = MailPolling(self)
 
     def stop(self) -> None:
         if self._started:
             if self._mail is not None:
                 self._mail.stop()
             DBOS.destroy(workflow_completion_timeout_sec=0)
-            for instance in (self._workflows, self._batches, self._sender):
+            for instance in (self._workflows, self._batches, self._sender, self._polling):
                 if instance is not None:
                     _unregister(instance)
-            self._workflows = self._batches = self._sender = None
+            self._workflows = self._batches = self._sender = self._polling = None
             self._started = False
 
     def __enter__(self) -> Runtime:
@@ -168,6 +175,10 @@ class Runtime:
         queue = batching.OFFPEAK_QUEUE if batch else TICKETS_QUEUE
         with SetWorkflowID(ticket.workflow_id), SetEnqueueOptions(queue_partition_key=ticket.conversation_id):
             DBOS.enqueue_workflow(queue, self._workflows.process_ticket, ticket.ticket_id, batch)
+
+    def enqueue(self, ticket: Unfinished) -> None:
+        """Enqueue the workflow of a ticket already accepted (idempotent by workflow id)."""
+        self._enqueue(ticket)
 
     def submit(self, message: InboundMessage) -> tuple[TicketId, bool]:
         """Store and enqueue ``message``; a duplicate returns the existing ticket id and False."""

@@ -8,10 +8,10 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from ticketflow.channels.api import ApiChannel
-from ticketflow.channels.email.settings_model import EmailSettings
+from ticketflow.channels.email.settings_model import EmailSettings, ImapSettings
 from ticketflow.checks.escalation import EscalationConsistency
 from ticketflow.checks.grounding import GroundedFigures
 from ticketflow.checks.injection import InjectionEcho
@@ -148,6 +148,36 @@ class Listener(Protocol):
     def start(self) -> object: ...
 
     def stop(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Polled:
+    """What one IMAP poll found (raw mails, oldest first) and the checkpoint to store after taking them."""
+
+    messages: tuple[bytes, ...]
+    checkpoint: dict[str, int]
+
+
+def imap_poller(settings: ImapSettings) -> Callable[[dict[str, Any] | None], Polled]:
+    """A poll of the ``[channels.email.imap]`` mailbox after a stored checkpoint (uidvalidity, uid)."""
+    from ticketflow.channels.email.imap import Checkpoint, poll
+
+    def run(stored: dict[str, Any] | None) -> Polled:
+        checkpoint = Checkpoint(int(stored["uidvalidity"]), int(stored["uid"])) if stored else None
+        found = poll(
+            settings.host,
+            settings.port,
+            settings.user,
+            settings.password_env,
+            settings.folder,
+            checkpoint,
+            security=settings.security,
+            timeout=settings.timeout_seconds,
+        )
+        after = {"uidvalidity": found.checkpoint.uidvalidity, "uid": found.checkpoint.uid}
+        return Polled(tuple(m.raw for m in found.messages), after)
+
+    return run
 
 
 def smtp_intake(settings: EmailSettings, accept: Callable[[ChannelRequest], None]) -> Listener:
