@@ -95,7 +95,8 @@ def serve(
     host: Annotated[str, typer.Option(envvar="TICKETFLOW_HOST")] = "127.0.0.1",
     port: Annotated[int, typer.Option(envvar="TICKETFLOW_PORT")] = 8000,
 ) -> None:
-    """Start the HTTP API with the durable runtime in the same process."""
+    """Start the HTTP API with the durable runtime in the same process (and the SMTP intake, when
+    ``[channels.email]`` is set: ``TICKETFLOW_CHANNELS__EMAIL__LISTEN``)."""
     import uvicorn
 
     from ticketflow.api.app import create_app
@@ -104,7 +105,7 @@ def serve(
 
     _log_to_stderr()
     try:
-        runtime = Runtime(Engine.from_workspace(workspace))
+        runtime = Runtime(Engine.from_workspace(workspace), mail_intake=True)
     except TicketflowError as exc:
         raise _fail(exc) from exc
     uvicorn.run(create_app(runtime), host=host, port=port, log_level="info")
@@ -112,14 +113,15 @@ def serve(
 
 @app.command()
 def worker(workspace: WorkspaceOpt = Path("examples/store")) -> None:
-    """Run the durable runtime without HTTP; start several (on PostgreSQL) to scale out."""
+    """Run the durable runtime without HTTP; start several (on PostgreSQL) to scale out. With
+    ``[channels.email]`` it also runs the SMTP intake (give each worker its own listen address)."""
     from ticketflow.runtime.service import Runtime
     from ticketflow.settings import redact_url
     from ticketflow.wiring.engine import Engine
 
     _log_to_stderr()
     try:
-        runtime = Runtime(Engine.from_workspace(workspace))
+        runtime = Runtime(Engine.from_workspace(workspace), mail_intake=True)
         runtime.start()
     except TicketflowError as exc:
         raise _fail(exc) from exc

@@ -204,6 +204,21 @@ class ApiSettings(_Section):
     )
 
 
+class DeliverySettings(_Section):
+    """``[delivery]``: how the durable sender sends, retries, and what it tells a customer on a handoff."""
+
+    holding: bool = Field(
+        True, description="on a handoff, tell the customer (email, API) that a person will answer"
+    )
+    holding_message: str = Field(
+        "Thank you for your message. A member of our team will get back to you {hours}.",
+        description="the holding message; {hours} becomes the expected response time from business hours",
+    )
+    max_attempts: int = Field(8, ge=1, le=50, description="sends of one message before it fails for good")
+    backoff_s: float = Field(2.0, gt=0.0, description="wait after the first transient failure, doubling")
+    max_backoff_s: float = Field(600.0, gt=0.0, description="longest wait between two attempts")
+
+
 class ChannelsSettings(_Section):
     """``[channels.*]``: the channels beyond the HTTP API, each off until its section is present.
 
@@ -243,6 +258,7 @@ class Settings(BaseSettings):
     runtime: RuntimeSettings = RuntimeSettings()
     api: ApiSettings = ApiSettings()
     channels: ChannelsSettings = ChannelsSettings()
+    delivery: DeliverySettings = DeliverySettings()
     anthropic: AnthropicSettings = AnthropicSettings()
     openai_compatible: OpenAICompatibleSettings = OpenAICompatibleSettings()
     judge: JudgeSettings = JudgeSettings()

@@ -76,6 +76,37 @@ class AuditEntry:
     at: datetime
 
 
+class DeliveryStatus(StrEnum):
+    QUEUED = "queued"
+    """Recorded before the channel is called; a crash here leaves it queued, and the step decides again."""
+    SENT = "sent"
+    FAILED = "failed"
+    """The channel refused it for good (or every retry failed): the ticket is in review with the reason."""
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryLine:
+    """One outgoing message of a ticket (``reply``, ``hand_off`` or ``holding``) and how its sending went."""
+
+    ticket_id: TicketId
+    kind: str
+    channel: str
+    status: DeliveryStatus
+    attempts: int
+    message_id: str | None
+    """The channel's id for what it created (an email's Message-ID, a helpdesk comment id)."""
+    error: str | None
+    created_at: datetime
+    updated_at: datetime
+    sent_at: datetime | None = None
+    body: str | None = None
+
+    @property
+    def key(self) -> str:
+        """The idempotency key the channel was called with."""
+        return f"send:{self.ticket_id}:{self.kind}"
+
+
 @dataclass(frozen=True, slots=True)
 class TicketView:
     """A ticket with everything recorded about it: decision, draft, checks, delivery, ledger and audit."""
@@ -99,6 +130,8 @@ class TicketView:
     ledger: tuple[LedgerLine, ...] = field(default=())
     fetches: tuple[FetchLine, ...] = field(default=())
     audit: tuple[AuditEntry, ...] = field(default=())
+    deliveries: tuple[DeliveryLine, ...] = field(default=())
+    """Each outgoing message and its status (``queued``, ``sent``, ``failed``), oldest first."""
 
     @property
     def workflow_id(self) -> str:

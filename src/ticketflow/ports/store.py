@@ -7,13 +7,14 @@ made once: the repeat returns False and writes nothing, so a durable step can si
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol
 
 from ticketflow.domain.ids import ConversationId, TicketId
 from ticketflow.domain.message import InboundMessage, Ticket, Turn
 from ticketflow.domain.outcome import Handoff
 from ticketflow.domain.result import TicketResult
-from ticketflow.domain.views import AuditEntry, FetchLine, LedgerLine, TicketStatus, TicketView
+from ticketflow.domain.views import AuditEntry, DeliveryLine, FetchLine, LedgerLine, TicketStatus, TicketView
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,3 +112,74 @@ class AuditLog(Protocol):
     def trail(self, ticket_id: TicketId) -> tuple[AuditEntry, ...]:
         """The ticket's events, oldest first."""
         ...
+
+
+class Deliveries(Protocol):
+    """What the durable sender sent, per ticket and kind, keyed ``send:{ticket_id}:{kind}``.
+
+    The attempt is recorded (``queued``) before the channel is called, the receipt (``sent``) after, so a step
+    that runs again knows what happened: ``sent`` means do nothing, ``queued`` means the call may or may not
+    have reached the channel.
+    """
+
+    def begin(
+        self,
+        ticket_id: TicketId,
+        conversation_id: ConversationId,
+        kind: str,
+        channel: str,
+        body: str | None,
+    ) -> DeliveryLine:
+        """Record an attempt (a new ``queued`` row, or one more attempt on a ``queued`` one) and return the
+        row as it stands; a ``sent`` or ``failed`` row is returned unchanged."""
+        ...
+
+    def sent(self, key: str, message_id: str, at: datetime, *, mail_thread: str | None = None) -> None:
+        """Record the receipt; ``mail_thread``: remember our Message-ID as part of that mail conversation."""
+        ...
+
+    def retrying(self, key: str, error: str) -> None:
+        """Note a transient failure (the row stays ``queued``)."""
+        ...
+
+    def failed(self, key: str, error: str, handoff: Handoff | None) -> None:
+        """Mark the delivery failed for good; with ``handoff``, put the ticket in review with the reason."""
+        ...
+
+    def for_ticket(self, ticket_id: TicketId) -> tuple[DeliveryLine, ...]: ...
+
+    def for_conversation(self, conversation_id: ConversationId) -> tuple[DeliveryLine, ...]: ...
+
+    def counts(self) -> list[tuple[str, str, str, int]]:
+        """``(channel, kind, status, count)`` for every combination present (the metrics' source)."""
+        ...
+
+
+class MailThreads(Protocol):
+    """The Message-IDs of mail conversations, the customers' and ours, for threading the next mail."""
+
+    def remember(
+        self, message_id: str, conversation_ref: str, chain: tuple[str, ...], *, direction: str
+    ) -> None:
+        """Record a Message-ID of a conversation (``direction``: ``in`` or ``out``); a repeat is a no-op."""
+        ...
+
+    def conversation_of(self, message_id: str) -> str | None:
+        """The conversation a Message-ID belongs to (the email channel's ``known``)."""
+        ...
+
+    def chain_of(self, message_id: str) -> tuple[str, ...] | None:
+        """What a reply to that mail carries in ``References`` (None: not a mail we took in or sent)."""
+        ...
+
+    def record_ignored(self, external_id: str | None, author: str, reason: str) -> None:
+        """Record a mail that gets no answer, who sent it and why (an audit event without a ticket)."""
+        ...
+
+
+class Cursors(Protocol):
+    """Where each poller resumes (name -> a small JSON value), shared by all workers."""
+
+    def get(self, name: str) -> dict[str, Any] | None: ...
+
+    def put(self, name: str, value: dict[str, Any]) -> None: ...

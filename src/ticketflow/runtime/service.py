@@ -15,7 +15,11 @@ from ticketflow.domain.result import TicketResult
 from ticketflow.ports.store import TicketStore, Unfinished
 from ticketflow.runtime import batching
 from ticketflow.runtime.batching import BatchWorkflows
+from ticketflow.runtime.delivery_metrics import DeliveryCollector
+from ticketflow.runtime.mail_intake import MailIntake
 from ticketflow.runtime.metrics import TicketMetrics
+from ticketflow.runtime.polling_email import MailPolling
+from ticketflow.runtime.sender import Sender
 from ticketflow.runtime.workflows import TICKETS_QUEUE, TicketWorkflows
 from ticketflow.wiring.engine import Engine
 
@@ -51,7 +55,8 @@ class Runtime:
     that a no-op for tickets whose workflow already exists.
     """
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, mail_intake: bool = False) -> None:
+        """``mail_intake``: also listen for mail (``[channels.email]``): ``serve`` and ``worker`` do."""
         if engine.store is None:
             raise ValueError("the runtime needs an engine with a store")
         self.engine = engine
@@ -59,6 +64,10 @@ class Runtime:
         self.tickets: TicketStore = engine.store.tickets
         self.metrics = TicketMetrics(unledgered=engine.store.attempts.unledgered)
         engine.pipeline.hooks.on_delivered.append(self.metrics.observe)
+        self.metrics.registry.register(DeliveryCollector(engine.store.deliveries))
+        self._mail = MailIntake(self) if mail_intake and engine.settings.channels.email else None
+        self._sender: Sender | None = None
+        self._polling: MailPolling | None = None
         self._workflows: TicketWorkflows | None = None
         self._batches: BatchWorkflows | None = None
         self._started = False
@@ -94,10 +103,20 @@ class Runtime:
         )
         if self._batches is not None:
             self._batches.schedule(polling_interval_sec=s.runtime.polling_interval_sec)
+        Sender.register_queue(s.runtime.polling_interval_sec, s.runtime.worker_concurrency)
+        if self._polling is not None:
+            self._polling.schedule()
         self._started = True
+        if self._mail is not None:
+            self._mail.start()
         resumed = self.resubmit_unfinished()
         if resumed:
             log.info("re-enqueued %d unfinished ticket(s)", resumed)
+
+    @property
+    def mail_intake(self) -> MailIntake | None:
+        """The SMTP intake this runtime runs (``mail_intake=True`` and ``[channels.email]``), else None."""
+        return self._mail
 
     def _bind(self) -> None:
         """Register this runtime's workflow instances with DBOS (after its constructor, before launch, so
@@ -111,15 +130,28 @@ class Runtime:
                 store.ledger.spent_today,
                 engine.settings.anthropic.daily_budget_usd,
             )
-        self._workflows = TicketWorkflows(engine.pipeline, self.tickets, self._batches)
+        self._sender = Sender(
+            engine.channels,
+            self.tickets,
+            store.deliveries,
+            store.mail,
+            engine.settings.delivery,
+            engine.workspace.rules.business_hours,
+        )
+        self._workflows = TicketWorkflows(engine.pipeline, self.tickets, self._batches, sender=self._sender)
+        email = engine.settings.channels.email
+        if email is not None and email.imap is not None:
+            self._polling = MailPolling(self)
 
     def stop(self) -> None:
         if self._started:
+            if self._mail is not None:
+                self._mail.stop()
             DBOS.destroy(workflow_completion_timeout_sec=0)
-            for instance in (self._workflows, self._batches):
+            for instance in (self._workflows, self._batches, self._sender, self._polling):
                 if instance is not None:
                     _unregister(instance)
-            self._workflows = self._batches = None
+            self._workflows = self._batches = self._sender = self._polling = None
             self._started = False
 
     def __enter__(self) -> Runtime:
@@ -143,6 +175,10 @@ class Runtime:
         queue = batching.OFFPEAK_QUEUE if batch else TICKETS_QUEUE
         with SetWorkflowID(ticket.workflow_id), SetEnqueueOptions(queue_partition_key=ticket.conversation_id):
             DBOS.enqueue_workflow(queue, self._workflows.process_ticket, ticket.ticket_id, batch)
+
+    def enqueue(self, ticket: Unfinished) -> None:
+        """Enqueue the workflow of a ticket already accepted (idempotent by workflow id)."""
+        self._enqueue(ticket)
 
     def submit(self, message: InboundMessage) -> tuple[TicketId, bool]:
         """Store and enqueue ``message``; a duplicate returns the existing ticket id and False."""

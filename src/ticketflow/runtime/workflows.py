@@ -18,6 +18,7 @@ from ticketflow.domain.views import TicketStatus
 from ticketflow.pipeline.runner import Pipeline
 from ticketflow.ports.store import TicketStore
 from ticketflow.runtime.batching import INSTANCE, TICKET_WORKFLOW, BatchWorkflows
+from ticketflow.runtime.sender import Sender
 
 T = TypeVar("T")
 TICKETS_QUEUE = "tickets"
@@ -43,10 +44,12 @@ class TicketWorkflows(DBOSConfiguredInstance):
         tickets: TicketStore,
         batches: BatchWorkflows | None = None,
         name: str = INSTANCE,
+        sender: Sender | None = None,
     ) -> None:
         self._pipeline = pipeline
         self._tickets = tickets
         self._batches = batches
+        self._sender = sender
         super().__init__(name)
 
     @DBOS.workflow(name=TICKET_WORKFLOW)
@@ -59,6 +62,8 @@ class TicketWorkflows(DBOSConfiguredInstance):
         defer = self._batches.wait_for_batch if waits and self._batches is not None else None
         result = self._pipeline.process(ticket, step=durable_step, defer=defer)
         DBOS.run_step({"name": "record"}, tickets.finish, result)
+        if self._sender is not None:  # the durable sender (runtime.sender): a child workflow per ticket
+            self._sender.start(ticket_id, result.ticket.conversation_id)
         return result
 
     def _may_batch(self) -> bool:

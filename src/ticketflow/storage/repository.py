@@ -1,7 +1,8 @@
 """``SqlStore``: the store's roles on one SQLAlchemy engine, each in its own module, composed.
 
 Callers that need one role take it as an attribute (``store.tickets``, ``store.conversations``,
-``store.outbox``, ``store.reviews``, ``store.ledger``, ``store.audit``, ``store.batch_claims``). The methods
+``store.outbox``, ``store.reviews``, ``store.ledger``, ``store.audit``, ``store.batch_claims``,
+``store.deliveries``, ``store.mail``, ``store.cursors``). The methods
 below delegate to them, for the pipeline's stages (which get the whole store as their ``HistorySource`` and
 ``DeliveryTarget``) and for callers that read a ticket as JSON.
 """
@@ -23,9 +24,12 @@ from ticketflow.storage.attempts import SqlAttempts
 from ticketflow.storage.audit import SqlAuditLog
 from ticketflow.storage.batch_items import SqlBatchClaims
 from ticketflow.storage.conversations import SqlConversations
+from ticketflow.storage.cursors import SqlCursors
 from ticketflow.storage.db import create_engine, migrate
+from ticketflow.storage.deliveries import SqlDeliveries
 from ticketflow.storage.keys import SqlApiKeys
 from ticketflow.storage.ledger import SqlLedger
+from ticketflow.storage.mail_ids import SqlMailThreads
 from ticketflow.storage.outbox import SqlOutbox
 from ticketflow.storage.reviews import SqlReviewQueue
 from ticketflow.storage.tables import fetches, ledger, outbox, reviews, tickets
@@ -52,6 +56,13 @@ class SqlStore:
         """API keys (``ports.access.ApiKeys``)."""
         self.attempts = SqlAttempts(engine)
         """The attempt journal (``ports.attempts.AttemptLog``): providers write each model attempt here."""
+        self.deliveries = SqlDeliveries(engine)
+        """What the durable sender sent, per ticket and kind (``ports.store.Deliveries``)."""
+        self.mail = SqlMailThreads(engine)
+        """Message-IDs of mail conversations, for threading (``ports.store.MailThreads``)."""
+        self.cursors = SqlCursors(engine)
+        """Pollers' checkpoints (``ports.store.Cursors``)."""
+        self.tickets.deliveries = self.deliveries
 
     @classmethod
     def open(cls, url: str, *, migrate_schema: bool = True) -> SqlStore:

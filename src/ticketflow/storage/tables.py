@@ -183,3 +183,45 @@ api_keys = sa.Table(
     sa.Column("revoked_at", sa.DateTime(timezone=True)),
 )
 """API keys, hashed: a key is ``tfk_<id>_<secret>``; only the secret's SHA-256 is kept."""
+
+deliveries = sa.Table(
+    "deliveries",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("key", sa.String(160), nullable=False, unique=True),
+    sa.Column("ticket_id", sa.String(64), nullable=False, index=True),
+    sa.Column("conversation_id", sa.String(64), nullable=False, index=True),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("channel", sa.String(32), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("message_id", sa.String(512)),
+    sa.Column("body", sa.Text),
+    sa.Column("error", sa.Text),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("sent_at", sa.DateTime(timezone=True)),
+)
+"""One row per outgoing message (reply, handoff, holding message), keyed ``send:{ticket_id}:{kind}``: the
+attempt is recorded ``queued`` before the channel is called, ``sent`` with the channel's id after."""
+
+mail_ids = sa.Table(
+    "mail_ids",
+    metadata,
+    sa.Column("message_id", sa.String(512), primary_key=True),
+    sa.Column("conversation_ref", sa.String(512), nullable=False),
+    sa.Column("direction", sa.String(8), nullable=False),
+    sa.Column("chain", sa.JSON, nullable=False),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+)
+"""Every Message-ID of a mail conversation, the customer's and ours: what threads the next mail into it.
+``chain`` is what a reply to that mail carries in ``References``."""
+
+cursors = sa.Table(
+    "cursors",
+    metadata,
+    sa.Column("name", sa.String(200), primary_key=True),
+    sa.Column("value", sa.JSON, nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+"""Where each poller resumes (an IMAP folder's ``(UIDVALIDITY, UID)``, a helpdesk's cursor), by name."""

@@ -29,6 +29,7 @@ from ticketflow.ports.store import Accepted, Unfinished
 from ticketflow.storage import attempts, audit, ledger
 from ticketflow.storage.audit import SqlAuditLog
 from ticketflow.storage.conversations import add_turn, ensure_conversation
+from ticketflow.storage.deliveries import SqlDeliveries
 from ticketflow.storage.ledger import SqlLedger
 from ticketflow.storage.outbox import SqlOutbox
 from ticketflow.storage.reviews import SqlReviewQueue
@@ -72,6 +73,8 @@ class SqlTickets:
         self._audit = audit
         self._outbox = outbox
         self._reviews = reviews
+        self.deliveries: SqlDeliveries | None = None
+        """Set by ``SqlStore``: the view shows each outgoing message's status."""
 
     def accept(self, message: InboundMessage) -> Accepted:
         """Store an inbound message as a queued ticket; a duplicate returns the existing one (not created).
@@ -231,4 +234,5 @@ class SqlTickets:
             ledger=self._ledger.lines(ticket_id),
             fetches=self._ledger.fetches(ticket_id),
             audit=self._audit.trail(ticket_id),
+            deliveries=self.deliveries.for_ticket(ticket_id) if self.deliveries is not None else (),
         )

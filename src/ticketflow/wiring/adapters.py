@@ -8,8 +8,10 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 from ticketflow.channels.api import ApiChannel
+from ticketflow.channels.email.settings_model import EmailSettings, ImapSettings
 from ticketflow.checks.escalation import EscalationConsistency
 from ticketflow.checks.grounding import GroundedFigures
 from ticketflow.checks.injection import InjectionEcho
@@ -29,12 +31,13 @@ from ticketflow.knowledge.workspace.loader import Workspace
 from ticketflow.knowledge.workspace.phrasings import labelled as labelled_phrasings
 from ticketflow.pipeline.generation.prompt import REPLY_SCHEMA
 from ticketflow.ports.attempts import AttemptJournal
-from ticketflow.ports.channel import Channel
+from ticketflow.ports.channel import Channel, ChannelRequest
 from ticketflow.ports.check import Check
 from ticketflow.ports.customers import CustomerSource
 from ticketflow.ports.knowledge import DocumentRanker
 from ticketflow.ports.pii import PiiDetector, PiiMasker
 from ticketflow.ports.provider import Provider
+from ticketflow.ports.store import MailThreads
 from ticketflow.providers.anthropic import AnthropicProvider
 from ticketflow.providers.budget import DailyBudget
 from ticketflow.providers.claude_judge import JUDGE_SCHEMA, ClaudeJudge
@@ -132,9 +135,75 @@ def customer_source(settings: Settings, workspace: Workspace) -> CustomerSource:
     return TieredCustomers(live, ttl_s=c.ttl_s, volatile=c.volatile)
 
 
-def channels(settings: Settings) -> Mapping[str, Channel]:
-    """The channels messages arrive on and replies leave by, by name: today the HTTP API's own."""
-    return {"api": ApiChannel()}
+def channels(settings: Settings, mail: MailThreads | None = None) -> Mapping[str, Channel]:
+    """The channels messages arrive on and replies leave by, by name: the HTTP API's own, and email when
+    ``[channels.email]`` is set (``mail``: the store's Message-IDs, which thread new mail into conversations).
+    """
+    found: dict[str, Channel] = {"api": ApiChannel()}
+    if settings.channels.email is not None:
+        from ticketflow.channels.email.channel import EmailChannel
+
+        known = mail.conversation_of if mail is not None else (lambda _: None)
+        found["email"] = EmailChannel.from_settings(settings.channels.email, known=known)
+    return found
+
+
+class Listener(Protocol):
+    """A server started and stopped by the runtime (the SMTP intake); ``port`` once started."""
+
+    @property
+    def port(self) -> int: ...
+
+    def start(self) -> object: ...
+
+    def stop(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Polled:
+    """What one IMAP poll found (raw mails, oldest first) and the checkpoint to store after taking them."""
+
+    messages: tuple[bytes, ...]
+    checkpoint: dict[str, int]
+
+
+def imap_poller(settings: ImapSettings) -> Callable[[dict[str, Any] | None], Polled]:
+    """A poll of the ``[channels.email.imap]`` mailbox after a stored checkpoint (uidvalidity, uid)."""
+    from ticketflow.channels.email.imap import Checkpoint, poll
+
+    def run(stored: dict[str, Any] | None) -> Polled:
+        checkpoint = Checkpoint(int(stored["uidvalidity"]), int(stored["uid"])) if stored else None
+        found = poll(
+            settings.host,
+            settings.port,
+            settings.user,
+            settings.password_env,
+            settings.folder,
+            checkpoint,
+            security=settings.security,
+            timeout=settings.timeout_seconds,
+        )
+        after = {"uidvalidity": found.checkpoint.uidvalidity, "uid": found.checkpoint.uid}
+        return Polled(tuple(m.raw for m in found.messages), after)
+
+    return run
+
+
+def smtp_intake(settings: EmailSettings, accept: Callable[[ChannelRequest], None]) -> Listener:
+    """The SMTP intake on ``settings.listen``: each mail for our addresses reaches ``accept`` as the raw
+    bytes with the envelope (``x-envelope-from`` / ``x-envelope-to``); ``accept`` raising means ``451``."""
+    from ticketflow.channels.email.channel import ENVELOPE_FROM, ENVELOPE_TO
+    from ticketflow.channels.email.smtp_intake import Envelope, SmtpIntake
+
+    def hook(raw: bytes, envelope: Envelope) -> None:
+        headers = {ENVELOPE_TO: ",".join(envelope.rcpt_tos)}
+        if envelope.mail_from is not None:
+            headers[ENVELOPE_FROM] = envelope.mail_from
+        accept(ChannelRequest(raw, headers))
+
+    return SmtpIntake(
+        listen=settings.listen, addresses=settings.addresses, accept=hook, max_bytes=settings.max_bytes
+    )
 
 
 def canned_matcher(workspace: Workspace) -> CannedMatcher | None:
