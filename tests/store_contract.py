@@ -34,6 +34,7 @@ RANDOM_ID = r"[tc]_[A-Za-z0-9_-]{22}"
 API_KEYS = {
     "id", "status", "channel", "external_id", "conversation_id", "received_at", "decision", "draft", "checks",
     "outcome", "outcome_reason", "reply", "handoff", "stage_latency_ms", "ledger", "fetches", "audit",
+    "deliveries",
 }  # fmt: skip
 """The keys of ``GET /v1/tickets/{id}``: clients read them, so they never change by accident."""
 
