@@ -111,3 +111,15 @@ class AuditLog(Protocol):
     def trail(self, ticket_id: TicketId) -> tuple[AuditEntry, ...]:
         """The ticket's events, oldest first."""
         ...
+
+
+class Cursors(Protocol):
+    """Where pollers stopped, by name (``poll:zendesk``): a JSON value each, kept across restarts."""
+
+    def get(self, name: str) -> Any | None:
+        """The value stored under ``name``, or None when nothing is."""
+        ...
+
+    def put(self, name: str, value: Any) -> None:
+        """Store ``value`` under ``name``, replacing what was there."""
+        ...

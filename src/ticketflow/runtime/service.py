@@ -16,7 +16,9 @@ from ticketflow.ports.store import TicketStore, Unfinished
 from ticketflow.runtime import batching
 from ticketflow.runtime.batching import BatchWorkflows
 from ticketflow.runtime.metrics import TicketMetrics
+from ticketflow.runtime.polling_desks import DeskPolling
 from ticketflow.runtime.workflows import TICKETS_QUEUE, TicketWorkflows
+from ticketflow.wiring.desks import pollers
 from ticketflow.wiring.engine import Engine
 
 log = logging.getLogger(__name__)
@@ -61,6 +63,8 @@ class Runtime:
         engine.pipeline.hooks.on_delivered.append(self.metrics.observe)
         self._workflows: TicketWorkflows | None = None
         self._batches: BatchWorkflows | None = None
+        self._pollers = pollers(engine.settings.channels, engine.channels)
+        self._polling: DeskPolling | None = None
         self._started = False
 
     def start(self) -> None:
@@ -72,8 +76,9 @@ class Runtime:
         }
         if s.runtime.executor_id:
             config["executor_id"] = s.runtime.executor_id
-        if self.engine.batch is not None:
-            # the batch schedule is applied after launch: let the scheduler see it without a 30 s delay
+        if self.engine.batch is not None or self._pollers:
+            # the batch and polling schedules are applied after launch: let the scheduler see them without
+            # a 30 s delay
             config["scheduler_polling_interval_sec"] = 1.0
         _follow_stderr()
         DBOS(config=config)
@@ -94,6 +99,8 @@ class Runtime:
         )
         if self._batches is not None:
             self._batches.schedule(polling_interval_sec=s.runtime.polling_interval_sec)
+        if self._polling is not None:
+            self._polling.schedule()
         self._started = True
         resumed = self.resubmit_unfinished()
         if resumed:
@@ -112,14 +119,16 @@ class Runtime:
                 engine.settings.anthropic.daily_budget_usd,
             )
         self._workflows = TicketWorkflows(engine.pipeline, self.tickets, self._batches)
+        self._polling = DeskPolling(self._pollers, store.cursors, self.submit)
 
     def stop(self) -> None:
         if self._started:
             DBOS.destroy(workflow_completion_timeout_sec=0)
-            for instance in (self._workflows, self._batches):
+            for instance in (self._workflows, self._batches, self._polling):
                 if instance is not None:
                     _unregister(instance)
             self._workflows = self._batches = None
+            self._polling = None
             self._started = False
 
     def __enter__(self) -> Runtime:

@@ -22,6 +22,7 @@ from ticketflow.ports.store import Accepted, Unfinished
 from ticketflow.storage.audit import SqlAuditLog
 from ticketflow.storage.batch_items import SqlBatchClaims
 from ticketflow.storage.conversations import SqlConversations
+from ticketflow.storage.cursors import SqlCursors
 from ticketflow.storage.db import create_engine, migrate
 from ticketflow.storage.keys import SqlApiKeys
 from ticketflow.storage.ledger import SqlLedger
@@ -49,6 +50,8 @@ class SqlStore:
         """Claims of requests put in off-peak batches (``ports.batch.BatchClaims``)."""
         self.keys = SqlApiKeys(engine)
         """API keys (``ports.access.ApiKeys``)."""
+        self.cursors = SqlCursors(engine)
+        """Pollers' cursors (``ports.store.Cursors``)."""
 
     @classmethod
     def open(cls, url: str, *, migrate_schema: bool = True) -> SqlStore:

@@ -154,3 +154,12 @@ api_keys = sa.Table(
     sa.Column("revoked_at", sa.DateTime(timezone=True)),
 )
 """API keys, hashed: a key is ``tfk_<id>_<secret>``; only the secret's SHA-256 is kept."""
+
+cursors = sa.Table(
+    "cursors",
+    metadata,
+    sa.Column("name", sa.String(200), primary_key=True),
+    sa.Column("value", sa.JSON),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+"""Where each poller stopped: ``poll:zendesk`` → its export cursor, and the like (``storage.cursors``)."""

@@ -40,6 +40,7 @@ from ticketflow.providers.claude_judge import JUDGE_SCHEMA, ClaudeJudge
 from ticketflow.providers.offline import OfflineDrafter
 from ticketflow.providers.openai_compatible import OpenAICompatibleProvider
 from ticketflow.settings import Settings
+from ticketflow.wiring import desks
 
 
 @dataclass
@@ -124,8 +125,11 @@ def customer_source(settings: Settings, workspace: Workspace) -> CustomerSource:
 
 
 def channels(settings: Settings) -> Mapping[str, Channel]:
-    """The channels messages arrive on and replies leave by, by name: today the HTTP API's own."""
-    return {"api": ApiChannel()}
+    """The channels messages arrive on and replies leave by, by name: the HTTP API's own, and each
+    configured helpdesk (``[channels.zendesk|intercom|freshdesk]``, secrets from the environment)."""
+    found: dict[str, Channel] = {"api": ApiChannel()}
+    found.update(desks.helpdesks(settings.channels))
+    return found
 
 
 def canned_matcher(workspace: Workspace) -> CannedMatcher | None:
