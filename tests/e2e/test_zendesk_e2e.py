@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from desk_support import NEEDS_SENDER, Served, desk_settings, sender_available, served
+
 from support import wait_until
 from ticketflow.testing.fake_helpdesk import deliver_webhook
 from ticketflow.testing.fake_zendesk import FakeZendesk

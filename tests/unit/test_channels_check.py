@@ -60,7 +60,8 @@ def workspace(
     tmp_path: Path, desks: Desks, *, only: tuple[str, ...] = ("zendesk", "intercom", "freshdesk")
 ) -> Path:
     sections = {
-        "zendesk": f'[channels.zendesk]\nbase_url = "{desks.urls["zendesk"]}"\nemail = "{desks.zendesk.email}"\n',
+        "zendesk": f'[channels.zendesk]\nbase_url = "{desks.urls["zendesk"]}"\n'
+        f'email = "{desks.zendesk.email}"\n',
         "intercom": f'[channels.intercom]\nbase_url = "{desks.urls["intercom"]}"\nadmin_id = "991267696"\n',
         "freshdesk": f'[channels.freshdesk]\nbase_url = "{desks.urls["freshdesk"]}"\n',
     }
@@ -80,7 +81,7 @@ def test_every_configured_desk_is_checked_and_its_setup_printed(tmp_path: Path, 
     assert code == 0, out
     assert out.count("credentials: ok") == 3
     assert f"(user {desks.zendesk.agent}, agent)" in out
-    assert "admin Ticketflow" in out and f"agent ticketflow <ticketflow@support.example.com>" in out
+    assert "admin Ticketflow" in out and "agent ticketflow <ticketflow@support.example.com>" in out
     for desk in ("zendesk", "intercom", "freshdesk"):
         assert f"webhook URL: {PUBLIC}/webhooks/{desk}" in out
     assert '"comment_id": "{{ticket.latest_comment.id}}",' in out  # the trigger body, line by line
