@@ -3,14 +3,23 @@ started runtime; tickets are created, processed, deduped, refused unsigned, and 
 
 from __future__ import annotations
 
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from dbos import DBOSClient
 from desk_support import NEEDS_SENDER, Served, desk_settings, sender_available, served
+from fastapi import Request, Response
 
-from support import wait_until
+from support import READY_CEILING_S, STORE, WORKER_READY, wait_for_line, wait_healthy, wait_until
 from ticketflow.testing.fake_helpdesk import deliver_webhook
 from ticketflow.testing.fake_zendesk import FakeZendesk
 from ticketflow.testing.server import LoopbackServer, serve
@@ -214,3 +223,77 @@ def test_a_429_is_retried_after_retry_after_and_one_comment_lands(
     writes = fake.calls("PUT", f"/api/v2/tickets/{ticket}.json")
     assert len(writes) == 2  # the refused one, and the one after Retry-After
     assert len(ours()) == 1
+
+
+@pytest.mark.skipif(not sender_available, reason=NEEDS_SENDER)
+@pytest.mark.skipif(sys.platform == "win32", reason="needs SIGKILL")
+def test_a_sigkill_during_delivery_leaves_exactly_one_comment(
+    tmp_path: Path, database_url: str, system_database_url: str, zd: tuple[FakeZendesk, LoopbackServer]
+) -> None:
+    """The comment lands on Zendesk but its answer never reaches the server, which is killed then; the
+    restarted worker must not post it again (Zendesk replies take no idempotency key)."""
+    fake, server = zd
+    landed, release = threading.Event(), threading.Event()
+
+    @fake.app.middleware("http")
+    async def withhold_the_first_answer(request: Request, call_next: Any) -> Response:
+        response: Response = await call_next(request)
+        if request.method == "PUT" and request.url.path.endswith(".json") and not landed.is_set():
+            landed.set()
+            await asyncio.to_thread(release.wait, READY_CEILING_S)
+        return response
+
+    env = {
+        **os.environ,
+        "TICKETFLOW_DATA_DIR": str(tmp_path / "var"),
+        "TICKETFLOW_DATABASE_URL": database_url,
+        "TICKETFLOW_SYSTEM_DATABASE_URL": system_database_url,
+        "TICKETFLOW_CHANNELS__ZENDESK__BASE_URL": server.url,
+        "TICKETFLOW_CHANNELS__ZENDESK__EMAIL": fake.email,
+        "TICKETFLOW_CHANNELS__ZENDESK__AUTHOR_ID": fake.agent,
+        "TICKETFLOW_CHANNELS__ZENDESK__API_TOKEN": fake.api_token,
+        "TICKETFLOW_CHANNELS__ZENDESK__WEBHOOK_SECRET": fake.signing_secret,
+    }
+    env.pop("TICKETFLOW_TEST_DATABASE_URL", None)
+    log = tmp_path / "runs.log"
+
+    def start(*args: str) -> subprocess.Popen[bytes]:
+        with log.open("ab") as handle:
+            command = [sys.executable, "-m", "ticketflow.cli", *args, "--workspace", str(STORE)]
+            return subprocess.Popen(command, env=env, stdout=handle, stderr=subprocess.STDOUT)
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    ticket = fake.create_ticket(fake.add_user("Ada", "ada@example.com"), "Delivery", QUESTION)
+    served_process = start("serve", "--port", str(port))
+    try:
+        base = f"http://127.0.0.1:{port}"
+        wait_healthy(base, served_process, log=log)
+        assert fake.deliver_webhook(f"{base}/webhooks/zendesk", ticket).status_code == 202
+        wait_until(landed.is_set, "the delivery to reach Zendesk", process=served_process, log=log)
+    finally:
+        served_process.send_signal(signal.SIGKILL)
+        served_process.wait(timeout=30)
+        release.set()
+    ours = [c for c in fake.tickets[ticket].comments if c.author_id == fake.agent]
+    assert len(ours) == 1  # it landed before the kill
+
+    started_at = log.stat().st_size
+    worker = start("worker")
+    try:
+        wait_for_line(log, WORKER_READY, worker, after=started_at)
+        client = DBOSClient(system_database_url=system_database_url)
+        try:
+            wait_until(
+                lambda: not client.list_workflows(status=["PENDING", "ENQUEUED"]),
+                "the restarted worker to settle every workflow",
+                process=worker,
+                log=log,
+            )
+        finally:
+            client.destroy()
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(timeout=60)
+    assert [c.id for c in fake.tickets[ticket].comments if c.author_id == fake.agent] == [ours[0].id]
