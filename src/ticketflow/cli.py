@@ -1,4 +1,4 @@
-"""The ``ticketflow`` command: init, demo, serve, worker, train, eval.
+"""The ``ticketflow`` command: init, demo, serve, worker, train, eval, keys, channels.
 
 Every option also reads an environment variable (shown in ``--help``); settings proper live in the
 workspace's ``ticketflow.toml`` and ``TICKETFLOW_*`` variables.
@@ -254,6 +254,78 @@ def keys_revoke(
     if not revoked:
         raise _fail(TicketflowError(f"no active key {key_id!r}; see `ticketflow keys list`"))
     _err().print(f"revoked {key_id}")
+
+
+channels_app = typer.Typer(
+    no_args_is_help=True,
+    help="Helpdesk channels: check their credentials, print what to set up on their side",
+)
+app.add_typer(channels_app, name="channels")
+
+
+@channels_app.command("check")
+def channels_check(
+    workspace: WorkspaceOpt = Path("examples/store"),
+    public_url: Annotated[
+        str | None,
+        typer.Option(
+            "--public-url",
+            envvar="TICKETFLOW_API__PUBLIC_URL",
+            help="where helpdesks reach this server (default: [api] public_url)",
+        ),
+    ] = None,
+) -> None:
+    """For each configured helpdesk: check its credentials with one authenticated GET, then print its
+    webhook URL and what to enter on the helpdesk's side. Exit status 1 when a check fails; secrets are
+    named by their environment variable, never shown."""
+    from ticketflow.settings import Settings
+    from ticketflow.wiring import desks
+
+    try:
+        settings = Settings.load(workspace)
+    except TicketflowError as exc:
+        raise _fail(exc) from exc
+    names = desks.configured(settings.channels)
+    if not names:
+        typer.echo(
+            "no helpdesk is configured: add [channels.zendesk], [channels.intercom] or [channels.freshdesk] "
+            f"to {workspace / 'ticketflow.toml'} (see docs/channels.md)"
+        )
+        raise typer.Exit(code=1)
+    base = public_url or settings.api.public_url
+    failed = []
+    for name in names:
+        typer.echo(f"== {name}")
+        try:
+            channel = desks.helpdesk(name, settings.channels)
+            try:
+                typer.echo(f"credentials: ok, {desks.check(name, settings.channels, channel)}")
+            finally:
+                close = getattr(channel, "close", None)
+                if callable(close):
+                    close()
+        except TicketflowError as exc:
+            failed.append(name)
+            typer.echo(f"credentials: FAILED: {exc}")
+        _print_setup(desks.setup(name, settings.channels, base))
+    if base is None:
+        typer.echo("note: pass --public-url (or set [api] public_url) to print the real webhook URLs")
+    if failed:
+        typer.echo(f"{len(failed)} check(s) failed: {', '.join(failed)}")
+        raise typer.Exit(code=1)
+
+
+def _print_setup(setup: Any) -> None:
+    """The helpdesk-side settings, as plain text: what is pasted must reach the terminal unwrapped."""
+    typer.echo(f"webhook URL: {setup.webhook_url}")
+    typer.echo("on the helpdesk's side:")
+    for number, step in enumerate(setup.steps, 1):
+        typer.echo(f"  {number}. {step}")
+    for what, text in setup.paste:
+        typer.echo(f"  {what}:")
+        for line in text.splitlines():
+            typer.echo(f"    {line}")
+    typer.echo("")
 
 
 def main() -> None:

@@ -202,6 +202,10 @@ class ApiSettings(_Section):
     rate_limit_per_minute: int | None = Field(
         600, ge=1, description="requests per minute per API key before 429 with Retry-After; unset: no limit"
     )
+    public_url: str | None = Field(
+        None,
+        description="where helpdesks reach this server, e.g. https://tickets.example.com (webhook URLs)",
+    )
 
 
 class DeliverySettings(_Section):

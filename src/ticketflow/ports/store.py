@@ -178,8 +178,12 @@ class MailThreads(Protocol):
 
 
 class Cursors(Protocol):
-    """Where each poller resumes (name -> a small JSON value), shared by all workers."""
+    """Where pollers stopped, by name (``poll:zendesk``): a JSON value each, kept across restarts."""
 
-    def get(self, name: str) -> dict[str, Any] | None: ...
+    def get(self, name: str) -> Any | None:
+        """The value stored under ``name``, or None when nothing is."""
+        ...
 
-    def put(self, name: str, value: dict[str, Any]) -> None: ...
+    def put(self, name: str, value: Any) -> None:
+        """Store ``value`` under ``name``, replacing what was there."""
+        ...

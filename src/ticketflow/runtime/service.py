@@ -18,9 +18,11 @@ from ticketflow.runtime.batching import BatchWorkflows
 from ticketflow.runtime.delivery_metrics import DeliveryCollector
 from ticketflow.runtime.mail_intake import MailIntake
 from ticketflow.runtime.metrics import TicketMetrics
+from ticketflow.runtime.polling_desks import DeskPolling
 from ticketflow.runtime.polling_email import MailPolling
 from ticketflow.runtime.sender import Sender
 from ticketflow.runtime.workflows import TICKETS_QUEUE, TicketWorkflows
+from ticketflow.wiring.desks import pollers
 from ticketflow.wiring.engine import Engine
 
 log = logging.getLogger(__name__)
@@ -70,6 +72,8 @@ class Runtime:
         self._polling: MailPolling | None = None
         self._workflows: TicketWorkflows | None = None
         self._batches: BatchWorkflows | None = None
+        self._pollers = pollers(engine.settings.channels, engine.channels)
+        self._desk_polling: DeskPolling | None = None
         self._started = False
 
     def start(self) -> None:
@@ -81,8 +85,9 @@ class Runtime:
         }
         if s.runtime.executor_id:
             config["executor_id"] = s.runtime.executor_id
-        if self.engine.batch is not None:
-            # the batch schedule is applied after launch: let the scheduler see it without a 30 s delay
+        if self.engine.batch is not None or self._pollers:
+            # the batch and polling schedules are applied after launch: let the scheduler see them without
+            # a 30 s delay
             config["scheduler_polling_interval_sec"] = 1.0
         _follow_stderr()
         DBOS(config=config)
@@ -106,6 +111,8 @@ class Runtime:
         Sender.register_queue(s.runtime.polling_interval_sec, s.runtime.worker_concurrency)
         if self._polling is not None:
             self._polling.schedule()
+        if self._desk_polling is not None:
+            self._desk_polling.schedule()
         self._started = True
         if self._mail is not None:
             self._mail.start()
@@ -142,16 +149,17 @@ class Runtime:
         email = engine.settings.channels.email
         if email is not None and email.imap is not None:
             self._polling = MailPolling(self)
+        self._desk_polling = DeskPolling(self._pollers, store.cursors, self.submit)
 
     def stop(self) -> None:
         if self._started:
             if self._mail is not None:
                 self._mail.stop()
             DBOS.destroy(workflow_completion_timeout_sec=0)
-            for instance in (self._workflows, self._batches, self._sender, self._polling):
+            for instance in (self._workflows, self._batches, self._sender, self._polling, self._desk_polling):
                 if instance is not None:
                     _unregister(instance)
-            self._workflows = self._batches = self._sender = self._polling = None
+            self._workflows = self._batches = self._sender = self._polling = self._desk_polling = None
             self._started = False
 
     def __enter__(self) -> Runtime:

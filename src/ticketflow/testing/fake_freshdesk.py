@@ -306,6 +306,10 @@ class FakeFreshdesk(FakeHelpdesk):
     def _routes(self) -> None:
         app = self.app
 
+        @app.get("/api/v2/agents/me")
+        async def me(request: Request) -> Response:
+            return self._guarded(request, self._me)
+
         @app.get("/api/v2/tickets")
         async def list_tickets(request: Request) -> Response:
             return self._guarded(request, lambda: self._list(request))
@@ -332,6 +336,19 @@ class FakeFreshdesk(FakeHelpdesk):
         async def update(request: Request, ticket_id: str) -> Response:
             body = await request.body()
             return self._guarded(request, lambda: self._update(ticket_id, body))
+
+    def _me(self) -> Response:
+        """The agent the API key belongs to (the credentials check)."""
+        agent = self.agents[self.api_agent_id]
+        return JSONResponse(
+            {
+                "id": agent.id,
+                "available": True,
+                "occasional": False,
+                "type": "support_agent",
+                "contact": {"name": agent.name, "email": agent.email, "active": True},
+            }
+        )
 
     def _guarded(self, request: Request, handler: Any) -> Response:
         if not self._authorised(request.headers.get("authorization", "")):

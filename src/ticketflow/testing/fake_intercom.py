@@ -269,6 +269,22 @@ class FakeIntercom(FakeHelpdesk):
         async def contact(contact_id: str, request: Request) -> Response:
             return self.check_auth(request) or _found(self.contacts.get(contact_id))
 
+        @app.get("/me")
+        async def me(request: Request) -> Response:
+            """The admin the token belongs to, and its workspace (the credentials check)."""
+            return self.check_auth(request) or JSONResponse(self._me())
+
+    def _me(self) -> dict[str, Any]:
+        admin_id = min(self.admin_ids)
+        return {
+            "type": "admin",
+            "id": admin_id,
+            "name": "Ticketflow",
+            "email": "ticketflow@desk.test",
+            "email_verified": True,
+            "app": {"type": "app", "id_code": "fakeapp1", "name": "Fake workspace", "region": "US"},
+        }
+
     def _create_tag(self, body: dict[str, Any]) -> Response:
         """Create-or-update by name: the same name always answers the same tag."""
         name = body.get("name")

@@ -264,6 +264,7 @@ class FakeZendesk(FakeHelpdesk):
     def _routes(self) -> None:
         app = self.app
         app.middleware("http")(self._rate_headers)
+        app.get("/api/v2/users/me.json")(self._authed(self._get_me))  # before {user_id}, which would take it
         app.get("/api/v2/users/{user_id}.json")(self._authed(self._get_user))
         app.get("/api/v2/tickets/{ticket_id}.json")(self._authed(self._get_ticket))
         app.put("/api/v2/tickets/{ticket_id}.json")(self._authed(self._update_ticket))
@@ -304,6 +305,10 @@ class FakeZendesk(FakeHelpdesk):
         response.headers["X-Rate-Limit"] = "700"
         response.headers["X-Rate-Limit-Remaining"] = "699"
         return response
+
+    async def _get_me(self, request: Request, user: str) -> Response:
+        """The user the credentials belong to (the check ``ticketflow channels check`` makes)."""
+        return JSONResponse({"user": self.users[user].json()})
 
     async def _get_user(self, request: Request, _: str) -> Response:
         user = self.users.get(request.path_params["user_id"])

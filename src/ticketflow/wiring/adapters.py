@@ -44,6 +44,7 @@ from ticketflow.providers.claude_judge import JUDGE_SCHEMA, ClaudeJudge
 from ticketflow.providers.offline import OfflineDrafter
 from ticketflow.providers.openai_compatible import OpenAICompatibleProvider
 from ticketflow.settings import Settings
+from ticketflow.wiring import desks
 
 
 @dataclass
@@ -136,10 +137,12 @@ def customer_source(settings: Settings, workspace: Workspace) -> CustomerSource:
 
 
 def channels(settings: Settings, mail: MailThreads | None = None) -> Mapping[str, Channel]:
-    """The channels messages arrive on and replies leave by, by name: the HTTP API's own, and email when
+    """The channels messages arrive on and replies leave by, by name: the HTTP API's own, each configured
+    helpdesk (``[channels.zendesk|intercom|freshdesk]``, secrets from the environment), and email when
     ``[channels.email]`` is set (``mail``: the store's Message-IDs, which thread new mail into conversations).
     """
     found: dict[str, Channel] = {"api": ApiChannel()}
+    found.update(desks.helpdesks(settings.channels))
     if settings.channels.email is not None:
         from ticketflow.channels.email.channel import EmailChannel
 

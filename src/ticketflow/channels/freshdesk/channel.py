@@ -36,7 +36,7 @@ from ticketflow.channels.freshdesk.text import handoff_html, text_to_html
 from ticketflow.channels.freshdesk.thread import CHANNEL, Authorship, Requester, read_thread
 from ticketflow.channels.freshdesk.webhook import WebhookBody, read_body, verify_token
 from ticketflow.domain.outcome import Handoff
-from ticketflow.errors import ChannelError, DeliveryRefused
+from ticketflow.errors import ChannelError, ConfigError, DeliveryRefused
 from ticketflow.ports.channel import Assignee, Capability, ChannelRequest, Parsed, Receipt, Thread
 
 log = logging.getLogger(__name__)
@@ -85,6 +85,23 @@ class FreshdeskChannel:
 
     def close(self) -> None:
         self._client.close()
+
+    def check(self) -> str:
+        """Which agent the API key belongs to (``GET /api/v2/agents/me``), or an error saying what to fix.
+
+        ``agent_user_id`` must be that agent, or our own replies would be taken for a colleague's.
+        """
+        me = self._client.me()
+        contact: dict[str, Any] = me["contact"] if isinstance(me.get("contact"), dict) else {}
+        agent = me.get("id")
+        configured = self.settings.agent_user_id
+        if configured is not None and configured != agent:
+            raise ConfigError(
+                f"[channels.freshdesk] agent_user_id = {configured}, but the API key belongs to agent "
+                f"{agent}: set agent_user_id = {agent}"
+            )
+        hint = "" if configured is not None else f"; set agent_user_id = {agent} to recognise our replies"
+        return f"signed in as agent {contact.get('name')} <{contact.get('email')}> (id {agent}){hint}"
 
     # inbound
 

@@ -76,6 +76,10 @@ class FreshdeskClient:
     def close(self) -> None:
         self._rest.close()
 
+    def me(self) -> JSON:
+        """``GET /api/v2/agents/me``: the agent the API key belongs to."""
+        return _object(self._rest.call("GET", "/api/v2/agents/me"))
+
     def ticket(self, ticket_id: int) -> JSON:
         """The ticket with its description and its requester's name and email."""
         return _object(

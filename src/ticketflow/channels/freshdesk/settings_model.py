@@ -78,6 +78,9 @@ class FreshdeskSettings(BaseModel):
     default_escalation_group: str | int | None = Field(
         None, description="the group for a reason not in escalation_groups (none: leave the group as it is)"
     )
+    poll_every_s: int = Field(
+        0, ge=0, description="seconds between polling passes, the fallback for missed webhooks; 0: off"
+    )
     poll_page_size: int = Field(
         100, ge=1, le=100, description="tickets per page when polling (Freshdesk: ≤100)"
     )

@@ -22,6 +22,7 @@ from __future__ import annotations
 import hmac
 import json
 from typing import Any
+from urllib.parse import parse_qsl
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -30,6 +31,7 @@ from ticketflow.ports.channel import ChannelRequest
 
 INVALID = "the Freshdesk webhook body is invalid; paste the body template from the channel's docs"
 URL_TOKEN = "token"
+FORM = "application/x-www-form-urlencoded"
 
 BODY_TEMPLATE = (
     '{"ticket_id":"{{ticket.id}}","subject":"{{ticket.subject}}",'
@@ -85,7 +87,18 @@ class WebhookBody(BaseModel):
 
 
 def read_body(request: ChannelRequest) -> WebhookBody:
-    """The verified request's body, or ``InputError`` with each problem located as ``body.<field>``."""
+    """The verified request's body, or ``InputError`` with each problem located as ``body.<field>``.
+
+    The rule's encoding may be JSON or, when the admin picks it, form fields (``ticket_id=…&subject=…``,
+    sent as ``application/x-www-form-urlencoded``): both carry the same fields.
+    """
+    content_type = (request.header("content-type") or "").split(";", 1)[0].strip().lower()
+    if content_type == FORM:
+        try:
+            return _validated(dict(parse_qsl(request.body.decode(), keep_blank_values=True)))
+        except UnicodeDecodeError as exc:
+            problem = f"the body is not UTF-8 (byte {exc.start})"
+            raise UnreadableInput(errors=[_problem("body", problem, "form_invalid")]) from exc
     try:
         decoded = json.loads(request.body)
     except json.JSONDecodeError as exc:
@@ -97,6 +110,10 @@ def read_body(request: ChannelRequest) -> WebhookBody:
         raise UnreadableInput(errors=[_problem("body", problem, "json_invalid")]) from exc
     if not isinstance(decoded, dict):
         raise InputError(INVALID, errors=[_problem("body", "a JSON object is required", "model_type")])
+    return _validated(decoded)
+
+
+def _validated(decoded: dict[str, Any]) -> WebhookBody:
     try:
         return WebhookBody.model_validate(decoded)
     except ValidationError as exc:

@@ -98,6 +98,20 @@ class IntercomChannel:
     def close(self) -> None:
         self._client.close()
 
+    def check(self) -> str:
+        """Whom the access token belongs to (``GET /me``), or ``DeliveryRefused`` saying what to fix."""
+        me = self._client.me()
+        if not isinstance(me, dict) or me.get("type") != "admin":
+            raise DeliveryRefused(
+                f"intercom GET /me did not answer an admin; check {self.settings.access_token_env}"
+            )
+        app: dict[str, Any] = me["app"] if isinstance(me.get("app"), dict) else {}
+        workspace = app.get("name") or app.get("id_code") or "?"
+        return (
+            f"signed in as admin {me.get('name')} <{me.get('email')}> (id {me.get('id')}) of workspace "
+            f"{workspace}; replies are posted as admin {self.settings.admin_id}"
+        )
+
     # inbound
 
     def payload_schema(self) -> dict[str, Any]:

@@ -120,6 +120,10 @@ class IntercomClient:
         payload = {"id": tag_id, "admin_id": self.admin_id}
         return self._rest.call("POST", f"/conversations/{conversation_id}/tags", json=payload)
 
+    def me(self) -> Any:
+        """``GET /me``: the admin the access token belongs to, with its workspace (``app``)."""
+        return self._rest.call("GET", "/me")
+
     def contact_email(self, contact_id: str) -> str | None:
         """The email of a contact (conversations name contacts by id only)."""
         contact = self._rest.call("GET", f"/contacts/{contact_id}")

@@ -79,6 +79,9 @@ class IntercomSettings(BaseModel):
     fetch_contacts: bool = Field(
         True, description="Fetch GET /contacts/{id} for the email when a part's author carries none."
     )
+    poll_every_s: int = Field(
+        0, ge=0, description="seconds between polling passes, the fallback for missed webhooks; 0: off"
+    )
     poll_per_page: int = Field(150, ge=1, le=150, description="Search page size (Intercom's maximum: 150).")
     poll_max_pages: int = Field(
         20, ge=1, description="Pages per polling pass; the next pass resumes the rest."

@@ -114,6 +114,21 @@ class ZendeskChannel:
         """Close the API client's connections."""
         self.client.close()
 
+    def check(self) -> str:
+        """Who the API credentials sign in as, or ``DeliveryRefused`` saying what to fix (one cheap GET).
+
+        Zendesk answers ``users/me`` for unauthenticated calls too, with an anonymous user: that, or an
+        end user, cannot post replies, so it is refused here as well.
+        """
+        me = self.client.me()
+        role = str(me.get("role") or "")
+        if me.get("id") is None or role == "end-user":
+            raise DeliveryRefused(
+                f"zendesk signed us in as {'an end user' if me.get('id') else 'nobody'}: the API token "
+                f"must belong to an agent; check [channels.zendesk] email and {self.settings.api_token_env}"
+            )
+        return f"signed in as {me.get('name')} <{me.get('email')}> (user {me.get('id')}, {role})"
+
     # inbound
 
     def payload_schema(self) -> dict[str, Any]:

@@ -77,6 +77,10 @@ class ZendeskClient:
     def ticket(self, ticket_id: str) -> dict[str, Any]:
         return _object(_object(self.rest.call("GET", f"/api/v2/tickets/{ticket_id}.json")).get("ticket"))
 
+    def me(self) -> dict[str, Any]:
+        """``GET /users/me.json``: the user the credentials sign in as (anonymous, ``id: null``, if none)."""
+        return _object(_object(self.rest.call("GET", "/api/v2/users/me.json")).get("user"))
+
     def user(self, user_id: str) -> dict[str, Any]:
         """``GET /users/{id}.json``: name, email and role (``end-user``, ``agent``, ``admin``)."""
         return _object(_object(self.rest.call("GET", f"/api/v2/users/{user_id}.json")).get("user"))

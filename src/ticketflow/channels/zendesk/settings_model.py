@@ -64,6 +64,9 @@ class ZendeskSettings(BaseModel):
         "legacy page's worked example); either: accept both (FACTS-channels §1.2, unconfirmed)",
     )
     replay_window_s: float = Field(300.0, gt=0, description="refuse webhooks signed further from now")
+    poll_every_s: int = Field(
+        0, ge=0, description="seconds between polling passes, the fallback for missed webhooks; 0: off"
+    )
     poll_max_pages: int = Field(
         8, ge=1, le=10, description="incremental-export pages per polling pass (Zendesk allows 10/min)"
     )
