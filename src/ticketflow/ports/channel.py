@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from types import MappingProxyType
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, runtime_checkable
 
 from ticketflow.domain.message import CustomerRef, InboundMessage
 from ticketflow.domain.outcome import Handoff
@@ -177,4 +177,17 @@ class Channel(Protocol):
 
     def assign(self, thread: Thread, assignee: Assignee, *, idempotency_key: str) -> Receipt:
         """Assign the thread to an agent or a team."""
+        ...
+
+
+@runtime_checkable
+class Recalls(Protocol):
+    """A channel that can tell whether a message it was asked to send already landed (a helpdesk whose API
+    lists a thread's comments). The durable sender asks before sending again a message whose earlier attempt
+    was cut off, since these APIs take no idempotency key."""
+
+    def recall(
+        self, thread: Thread, *, reply: str | None = None, handoff: Handoff | None = None
+    ) -> Receipt | None:
+        """The receipt of the ``reply`` (or ``hand_off`` package) already in ``thread``, or None."""
         ...

@@ -17,8 +17,10 @@ A step that runs again after a crash finds ``sent`` and does nothing. Finding on
 or may not have reached the channel, and it is made again with the same key: an email keeps the Message-ID
 derived from the key (receivers and our own intake recognise the resend as the same message), the API
 channel's receipt derives from the key too; a helpdesk channel answers a repeated key from its receipt memory
-in the same process, but across a crash between the helpdesk's answer and our ``sent`` row a second comment
-is possible (their APIs take no idempotency key): that window is the time of one HTTP response.
+in the same process, and across a crash between the helpdesk's answer and our ``sent`` row a channel that
+:class:`~ticketflow.ports.channel.Recalls` (Zendesk lists a ticket's comments) is asked first whether the
+message already landed. Where the API cannot tell (or the lookup fails), a second comment is possible: their
+APIs take no idempotency key, and that window is the time of one HTTP response.
 
 Transient failures (``ChannelUnavailable``) are retried with durable sleeps, doubling from ``backoff_s`` or
 waiting the ``retry_after`` the channel asked for, up to ``max_attempts``; a permanent one
@@ -42,8 +44,8 @@ from ticketflow.domain.message import Ticket
 from ticketflow.domain.outcome import Handoff, Outcome
 from ticketflow.domain.rules import BusinessHours
 from ticketflow.domain.views import DeliveryStatus, TicketView
-from ticketflow.errors import ChannelUnavailable, DeliveryRefused, Unsupported
-from ticketflow.ports.channel import Capability, Channel, Receipt, Thread
+from ticketflow.errors import ChannelError, ChannelUnavailable, DeliveryRefused, Unsupported
+from ticketflow.ports.channel import Capability, Channel, Recalls, Receipt, Thread
 from ticketflow.ports.store import Deliveries, MailThreads, TicketStore
 from ticketflow.runtime.batching import INSTANCE
 from ticketflow.settings import DeliverySettings
@@ -246,8 +248,15 @@ class Sender(DBOSConfiguredInstance):
             subject=ticket.message.subject,
             reply_to=chain or (),
         )
+        channel = self._channels[out.channel]
+        if row.attempts > 1 and isinstance(channel, Recalls):
+            # an earlier attempt may have landed before its process died: look before sending again
+            landed = self._recall(channel, thread, out)
+            if landed is not None:
+                self._deliveries.sent(key, landed.message_id, landed.at, mail_thread=None)
+                return Attempt("sent", landed.message_id)
         try:
-            receipt = self._call(self._channels[out.channel], thread, out, key)
+            receipt = self._call(channel, thread, out, key)
         except ChannelUnavailable as exc:
             self._deliveries.retrying(key, str(exc))
             return Attempt("retry", error=str(exc), retry_after=exc.retry_after)
@@ -256,6 +265,15 @@ class Sender(DBOSConfiguredInstance):
         mail_thread = ticket.message.conversation_ref if out.channel == "email" else None
         self._deliveries.sent(key, receipt.message_id, receipt.at, mail_thread=mail_thread)
         return Attempt("sent", receipt.message_id)
+
+    @staticmethod
+    def _recall(channel: Recalls, thread: Thread, out: Outgoing) -> Receipt | None:
+        try:
+            if out.kind is Kind.HAND_OFF:
+                return channel.recall(thread, handoff=out.handoff)
+            return channel.recall(thread, reply=out.body or "")
+        except ChannelError:
+            return None  # the lookup failed: send as if nothing landed, the residual risk documented above
 
     @staticmethod
     def _call(channel: Channel, thread: Thread, out: Outgoing, key: str) -> Receipt:

@@ -225,6 +225,31 @@ class ZendeskChannel:
         field = "assignee_id" if assignee.kind == "agent" else "group_id"
         return self._update(thread, {field: api_id(assignee.id)}, idempotency_key)
 
+    def recall(
+        self, thread: Thread, *, reply: str | None = None, handoff: Handoff | None = None
+    ) -> Receipt | None:
+        """Our comment with exactly this text (public for a reply, internal for a handoff's package) if the
+        ticket already has it: how a send cut off by a crash is recognised instead of posted twice."""
+        text, public = (reply, True) if handoff is None else (package(handoff), False)
+        if text is None:
+            return None
+        ticket = _ticket(thread)
+        wanted = " ".join(text.split())
+        for comment in reversed(self.client.comments(ticket)):
+            author = str(comment.get("author_id")) if comment.get("author_id") is not None else None
+            if self.settings.author_id and author != self.settings.author_id:
+                continue
+            body = comment.get("body")
+            if (
+                bool(comment.get("public")) == public
+                and isinstance(body, str)
+                and " ".join(body.split()) == wanted
+            ):
+                message_id = external_id(ticket, str(comment.get("id")))
+                self._ours.append(message_id)
+                return Receipt(message_id, self._clock())
+        return None
+
     # helpers
 
     def _comment(self, body: str, *, public: bool) -> dict[str, Any]:
