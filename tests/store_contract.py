@@ -29,6 +29,7 @@ ARRIVED = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 API_KEYS = {
     "id", "status", "channel", "external_id", "conversation_id", "received_at", "decision", "draft", "checks",
     "outcome", "outcome_reason", "reply", "handoff", "stage_latency_ms", "ledger", "fetches", "audit",
+    "deliveries",
 }  # fmt: skip
 """The keys of ``GET /v1/tickets/{id}``: clients read them, so they never change by accident."""
 
