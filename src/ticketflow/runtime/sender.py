@@ -30,6 +30,7 @@ ticket in review with the channel's reason.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -178,6 +179,8 @@ class Sender(DBOSConfiguredInstance):
         self._mail = mail
         self._settings = settings
         self._hours = hours
+        self._running = 0
+        self._idle = threading.Condition()
         super().__init__(name)
 
     @staticmethod
@@ -199,8 +202,22 @@ class Sender(DBOSConfiguredInstance):
     @DBOS.workflow(name=DELIVER_WORKFLOW)
     def deliver(self, ticket_id: str) -> list[str]:
         """Send each planned message; returns ``kind:status`` per message."""
-        planned: tuple[Outgoing, ...] = DBOS.run_step({"name": "plan"}, self._plan, ticket_id)
-        return [f"{out.kind}:{self._send(ticket_id, out)}" for out in planned]
+        with self._idle:
+            self._running += 1
+        try:
+            planned: tuple[Outgoing, ...] = DBOS.run_step({"name": "plan"}, self._plan, ticket_id)
+            return [f"{out.kind}:{self._send(ticket_id, out)}" for out in planned]
+        finally:
+            with self._idle:
+                self._running -= 1
+                self._idle.notify_all()
+
+    def drain(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` seconds for the deliveries running in this process (before the runtime
+        stops, so none is cut off while it holds a connection); False when some still run. One that is
+        cut off anyway resumes from its last step at the next start."""
+        with self._idle:
+            return self._idle.wait_for(lambda: self._running == 0, timeout)
 
     def _plan(self, ticket_id: str) -> tuple[Outgoing, ...]:
         view = self._tickets.view(TicketId(ticket_id))

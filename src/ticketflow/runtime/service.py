@@ -155,6 +155,8 @@ class Runtime:
         if self._started:
             if self._mail is not None:
                 self._mail.stop()
+            if self._sender is not None:
+                self._sender.drain(timeout=5.0)
             DBOS.destroy(workflow_completion_timeout_sec=0)
             for instance in (self._workflows, self._batches, self._sender, self._polling, self._desk_polling):
                 if instance is not None:
