@@ -329,6 +329,7 @@ def _print_setup(setup: Any) -> None:
 
 
 def main() -> None:
+    """The console script's entry point (``ticketflow``)."""
     app()
 
 

@@ -31,6 +31,8 @@ class _Section(BaseModel):
 
 
 class RoutingSettings(_Section):
+    """``[routing]``: when a ticket is too unsure or too upset to automate; the intent model's features."""
+
     unsure_threshold: float | None = Field(
         None,
         ge=0.0,
@@ -47,6 +49,8 @@ class RoutingSettings(_Section):
 
 
 class ContextSettings(_Section):
+    """``[context]``: what the prompt's variable part holds, and its token budget."""
+
     token_budget: int = Field(700, ge=100, description="tokens for the variable part of the prompt")
     passages: int = Field(3, ge=1, le=10)
     history_turns: int = Field(8, ge=0, le=50)
@@ -93,6 +97,8 @@ VerdictPolicy = Literal["block", "warn", "review"]
 
 
 class ValidationSettings(_Section):
+    """``[validation]``: the length limit, regeneration, and what each check's failure does."""
+
     max_words: int = Field(200, ge=20)
     regenerate: bool = Field(True, description="one regeneration with the failures as feedback")
     upset_tone: float = Field(0.25, ge=0.0, le=1.0, description="tone score that requires an acknowledgement")
@@ -112,6 +118,8 @@ class ValidationSettings(_Section):
 
 
 class ModelSettings(_Section):
+    """``[models]``: the Claude model per role (ids are configuration; a retired one fails naming this)."""
+
     generation: str = "claude-sonnet-5-5"
     validation: str = "claude-haiku-5-5"
 

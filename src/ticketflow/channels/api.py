@@ -58,6 +58,8 @@ FreeText = Annotated[str, BeforeValidator(_free_text)]
 
 
 class CustomerIn(BaseModel):
+    """Who wrote: an email address, an account id, or both (at least one)."""
+
     model_config = ConfigDict(extra="forbid")
 
     email: Id | None = Field(None, max_length=MAX_CUSTOMER_EMAIL, pattern=r"^[^@\s]+@[^@\s]+$")

@@ -21,6 +21,8 @@ from ticketflow.domain.serialize import jsonable
 
 
 class TicketStatus(StrEnum):
+    """Where a ticket is: accepted, being worked on by the runtime, or recorded with its result."""
+
     QUEUED = "queued"
     """Accepted and stored; its workflow may not have started."""
     PROCESSING = "processing"
@@ -77,6 +79,8 @@ class AuditEntry:
 
 
 class DeliveryStatus(StrEnum):
+    """Where one outgoing message is: recorded before the send, sent with the channel's receipt, or failed."""
+
     QUEUED = "queued"
     """Recorded before the channel is called; a crash here leaves it queued, and the step decides again."""
     SENT = "sent"

@@ -18,6 +18,8 @@ def _summary(ticket: Ticket, decision: Decision) -> str:
 
 
 class Deliverer:
+    """The delivery stage: the reply to the outbox or the handoff package to the review queue, once each."""
+
     def __init__(self, outbox: DeliveryTarget | None = None) -> None:
         self._outbox = outbox
 

@@ -26,6 +26,8 @@ class GenerationRequest:
 
 
 class Provider(Protocol):
+    """A model that drafts a structured reply for a prepared request (``name`` goes into the log)."""
+
     name: str
 
     def generate(self, request: GenerationRequest) -> Draft:

@@ -67,18 +67,24 @@ class TicketStore(Protocol):
 
 
 class HistorySource(Protocol):
+    """A conversation's earlier turns, for the intake stage."""
+
     def history(self, conversation_id: ConversationId, before: TicketId, limit: int) -> list[Turn]:
         """The conversation's earlier messages (customer and agent), oldest first."""
         ...
 
 
 class Outbox(Protocol):
+    """Where a reply that passed every check is recorded for sending, once per ticket."""
+
     def send(self, ticket_id: TicketId, conversation_id: ConversationId, channel: str, body: str) -> bool:
         """Record a reply for the channel to send; False when this ticket was already sent (no repeat)."""
         ...
 
 
 class ReviewQueue(Protocol):
+    """Where a handed-off ticket waits for a person, with its package, once per ticket."""
+
     def queue_review(self, ticket_id: TicketId, reason: str, handoff: Handoff) -> bool:
         """Put the ticket in the human review queue; False when it is already there."""
         ...
@@ -107,7 +113,9 @@ class Ledger(Protocol):
 class AuditLog(Protocol):
     """Each ticket's trail of events (append-only: nothing in it is ever updated or deleted)."""
 
-    def append(self, ticket_id: TicketId, event: str, detail: dict[str, Any]) -> None: ...
+    def append(self, ticket_id: TicketId, event: str, detail: dict[str, Any]) -> None:
+        """Add ``event`` (with its JSON ``detail``) to the ticket's trail."""
+        ...
 
     def trail(self, ticket_id: TicketId) -> tuple[AuditEntry, ...]:
         """The ticket's events, oldest first."""
@@ -146,9 +154,13 @@ class Deliveries(Protocol):
         """Mark the delivery failed for good; with ``handoff``, put the ticket in review with the reason."""
         ...
 
-    def for_ticket(self, ticket_id: TicketId) -> tuple[DeliveryLine, ...]: ...
+    def for_ticket(self, ticket_id: TicketId) -> tuple[DeliveryLine, ...]:
+        """The ticket's outgoing messages and their status, oldest first."""
+        ...
 
-    def for_conversation(self, conversation_id: ConversationId) -> tuple[DeliveryLine, ...]: ...
+    def for_conversation(self, conversation_id: ConversationId) -> tuple[DeliveryLine, ...]:
+        """Every outgoing message of the conversation, oldest first."""
+        ...
 
     def counts(self) -> list[tuple[str, str, str, int]]:
         """``(channel, kind, status, count)`` for every combination present (the metrics' source)."""

@@ -91,6 +91,9 @@ def _terms(text: str) -> set[str]:
 
 
 class OfflineDrafter:
+    """The embedded provider: an extractive reply from the best passages, no network; the cost Claude would
+    have charged is reported as a projection."""
+
     name = "offline"
 
     def __init__(

@@ -17,6 +17,7 @@ from ticketflow.storage.times import aware, utcnow
 
 
 def append(conn: sa.Connection, ticket_id: str, event: str, detail: dict[str, Any]) -> None:
+    """Add an event to a ticket's trail inside the caller's transaction: it commits with what it records."""
     conn.execute(audit_log.insert().values(ticket_id=ticket_id, event=event, detail=detail, at=utcnow()))
 
 

@@ -25,6 +25,8 @@ def normalise_url(url: str) -> str:
 
 
 def create_engine(url: str) -> sa.Engine:
+    """An engine for ``url``: SQLite with WAL and a busy timeout (its folder made), PostgreSQL via psycopg
+    3."""
     url = normalise_url(url)
     parsed = make_url(url)
     kwargs: dict[str, Any] = {"future": True}

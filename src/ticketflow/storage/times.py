@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 
 
 def utcnow() -> datetime:
+    """Now, timezone-aware in UTC: every stored time is."""
     return datetime.now(UTC)
 
 
@@ -19,4 +20,5 @@ def aware(value: datetime) -> datetime:
 
 
 def aware_or_none(value: datetime | None) -> datetime | None:
+    """:func:`aware`, passing None through."""
     return aware(value) if value is not None else None

@@ -47,6 +47,7 @@ START = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
 
 def stamp(at: datetime) -> str:
+    """A time as Freshdesk writes it (ISO 8601, seconds, ``Z``)."""
     return at.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 

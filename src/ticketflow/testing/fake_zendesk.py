@@ -45,6 +45,8 @@ WebhookKind = Literal["event", "trigger", "ticket_created"]
 
 @dataclass
 class User:
+    """A user of the fake account: an end-user (customer) or an agent/admin."""
+
     id: str
     name: str
     email: str | None
@@ -56,6 +58,8 @@ class User:
 
 @dataclass
 class Comment:
+    """A comment on a fake ticket, public or internal."""
+
     id: str
     author_id: str
     body: str
@@ -81,6 +85,8 @@ class Comment:
 
 @dataclass
 class Ticket:
+    """A fake ticket: its comments, tags, status, group and assignee, as tests inspect them."""
+
     id: str
     subject: str
     requester_id: str

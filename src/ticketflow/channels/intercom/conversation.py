@@ -33,6 +33,8 @@ class _Lenient(BaseModel):
 
 
 class PartAuthor(_Lenient):
+    """Who wrote a part: ``type`` is user, lead, contact (customers), admin, bot or team."""
+
     type: str
     id: str | None = None
     name: str | None = None
@@ -40,6 +42,8 @@ class PartAuthor(_Lenient):
 
 
 class Source(_Lenient):
+    """A conversation's first message (``source``): the customer's opening, or an outbound campaign."""
+
     id: str = Field(..., min_length=1)
     author: PartAuthor
     body: str | None = None
@@ -48,6 +52,8 @@ class Source(_Lenient):
 
 
 class Part(_Lenient):
+    """One conversation part: a comment, note, assignment, open or close, with its author."""
+
     id: str = Field(..., min_length=1)
     part_type: str
     author: PartAuthor
@@ -56,6 +62,8 @@ class Part(_Lenient):
 
 
 class PartList(_Lenient):
+    """The parts an item lists (possibly only the newest, an unconfirmed detail)."""
+
     conversation_parts: list[Part] = Field(default_factory=list)
 
 

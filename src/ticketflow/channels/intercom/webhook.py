@@ -55,6 +55,8 @@ def verify(request: ChannelRequest, key: str) -> None:
 
 
 class NotificationData(BaseModel):
+    """The notification's ``data``: its ``item`` is read as a conversation only when the topic is one."""
+
     model_config = ConfigDict(extra="ignore")
 
     item: dict[str, Any]

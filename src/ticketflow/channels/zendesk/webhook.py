@@ -123,12 +123,16 @@ class _Lenient(BaseModel):
 
 
 class AuthorIn(_Lenient):
+    """A comment's author as an event webhook carries it (``is_staff`` tells agents from end-users)."""
+
     id: ZendeskId | None = None
     is_staff: bool | None = None
     name: str | None = None
 
 
 class CommentIn(_Lenient):
+    """The comment an event webhook carries."""
+
     id: ZendeskId
     body: str = ""
     html_body: str | None = None
@@ -137,10 +141,14 @@ class CommentIn(_Lenient):
 
 
 class EventIn(_Lenient):
+    """An event webhook's ``event`` (a comment for ``ticket.comment_added``)."""
+
     comment: CommentIn | None = None
 
 
 class DetailIn(_Lenient):
+    """An event webhook's ``detail``: the ticket the event happened to."""
+
     id: ZendeskId
     subject: str | None = None
     requester_id: ZendeskId | None = None
