@@ -7,6 +7,9 @@
     ├── InputError               an inbound payload or an eval record is malformed: fix the sender (HTTP 422)
     │   └── UnreadableInput      the payload is not even JSON (or not UTF-8): fix its encoding (HTTP 400)
     ├── ProviderError            a model provider failed: retry later or hand off
+    │   ├── ModelNotFound        the model is retired or unknown (also a ConfigError): fix the setting named
+    │   ├── ProviderAuthError    the provider refused the key (also a ConfigError): check the variable named
+    │   └── ProviderUnavailable  down or overloaded after the retries: tickets go to humans, try again later
     ├── ChannelError             a channel could not deliver or be read
     │   ├── SignatureError       an inbound request's signature is bad or missing: check the secret (HTTP 401)
     │   ├── ChannelUnavailable   transient (down, timed out, rate-limited): retry with backoff
@@ -68,6 +71,26 @@ class ProviderError(TicketflowError):
     """A model provider failed to produce a usable result."""
 
     default_message = "the model provider failed; the ticket is handed to a human"
+
+
+class ModelNotFound(ProviderError, ConfigError):
+    """The configured model id is retired or unknown; the message names the setting to change."""
+
+    default_message = (
+        "the model was not found: set models.generation (or models.validation) to a current model"
+    )
+
+
+class ProviderAuthError(ProviderError, ConfigError):
+    """The provider refused the credentials; the message names the variable that holds them."""
+
+    default_message = "the model provider refused the key: check ANTHROPIC_API_KEY"
+
+
+class ProviderUnavailable(ProviderError):
+    """The provider is down, overloaded or refused the call after its retries; it may work later."""
+
+    default_message = "the model provider is unavailable; the ticket goes to a human, try again later"
 
 
 class ChannelError(TicketflowError):

@@ -13,7 +13,7 @@ process still reaches the ledger and the daily budget. The journal's id travels 
 The SDK retries 429/5xx honouring ``retry-after``; a spend-limit 429 (``enforced_spend_limit_reached``) is
 marked not retryable, logged as an error and handed off (``spend_limit``). A reply that does not parse or
 breaks the schema is asked for once more, then handed off (``invalid_output``): it is never sent. A
-retired or unknown model raises :class:`ConfigError` naming the setting to change.
+retired or unknown model raises :class:`ModelNotFound` (a ``ConfigError`` too) naming the setting to change.
 
 The SDK is imported when a provider is made, not with this module: it takes a second or more to import, and
 the offline path (and ``ticketflow --help``) never needs it.
@@ -36,7 +36,7 @@ from ticketflow.domain.draft import Draft, Usage
 from ticketflow.domain.ids import TicketId
 from ticketflow.domain.pricing import cost_usd, price_of
 from ticketflow.domain.tokens import estimate_tokens
-from ticketflow.errors import ConfigError
+from ticketflow.errors import ModelNotFound, ProviderAuthError, ProviderUnavailable
 from ticketflow.ports.attempts import AttemptJournal
 from ticketflow.ports.provider import GenerationRequest
 from ticketflow.providers.schema import draft_from_json, schema_errors
@@ -270,13 +270,13 @@ class AnthropicProvider:
         except anthropic.NotFoundError as exc:
             self._record_failures(calls.attempts[first:], usages)
             variable = "TICKETFLOW_" + self._setting.upper().replace(".", "__")
-            raise ConfigError(
+            raise ModelNotFound(
                 f"model {self.model!r} was not found (retired or unknown): set `{self._setting}` in "
                 f"ticketflow.toml (or {variable}) to a current model"
             ) from exc
         except anthropic.AuthenticationError as exc:
             self._record_failures(calls.attempts[first:], usages)
-            raise ConfigError("the Anthropic API refused the key: check ANTHROPIC_API_KEY") from exc
+            raise ProviderAuthError("the Anthropic API refused the key: check ANTHROPIC_API_KEY") from exc
         except (anthropic.APIStatusError, anthropic.APIConnectionError) as exc:
             self._record_failures(calls.attempts[first:], usages)
             spend = any(a.error_code == SPEND_LIMIT_CODE for a in calls.attempts[first:])
@@ -366,7 +366,8 @@ class AnthropicProvider:
                 headers = exc.response.headers
                 refused = exc.status_code in (429, 529) and headers.get("x-should-retry") != "false"
                 if not refused or tries_left == 0:
-                    raise
+                    refusal = f"the Message Batches API refused the batch ({exc.status_code})"
+                    raise ProviderUnavailable(f"{refusal}; its tickets go to humans") from exc
                 time.sleep(min(float(headers.get("retry-after") or 1.0), 8.0))
         log.info("batch %s submitted with %d request(s)", batch.id, len(entries))
         return batch.id
