@@ -58,7 +58,7 @@ from benchmarks._servers import (
 from ticketflow.testing.fake_anthropic import FakeAnthropic, support_responder
 from ticketflow.testing.server import serve
 
-MODEL_CALL = re.compile(rb"model call ticket=(t_\w+) attempt=(\d+)")
+MODEL_CALL = re.compile(rb"model call ticket=(t_[\w-]+) attempt=(\d+)")
 
 
 @dataclass

@@ -40,7 +40,7 @@ TICKETS = [
     "I get an error when I try to sign up, what should I do?",
     "I'd like to leave a review for the kettle I bought.",
 ]
-MODEL_CALL = re.compile(r"model call ticket=(t_\w+) attempt=(\d+)")
+MODEL_CALL = re.compile(r"model call ticket=(t_[\w-]+) attempt=(\d+)")
 
 
 def _free_port() -> int:
