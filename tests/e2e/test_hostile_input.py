@@ -26,8 +26,8 @@ FIELDS = ["external_id", "conversation_id", "customer.email", "customer.id", "su
 
 
 @pytest.fixture
-def client(engine: Engine) -> Iterator[TestClient]:
-    with TestClient(create_app(Runtime(engine))) as test_client:
+def client(engine: Engine, api_headers: dict[str, str]) -> Iterator[TestClient]:
+    with TestClient(create_app(Runtime(engine)), headers=api_headers) as test_client:
         yield test_client
 
 
