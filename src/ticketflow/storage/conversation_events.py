@@ -1,7 +1,8 @@
 """``SqlConversationEvents``: a conversation's messages, outcomes and deliveries, in order, for SSE.
 
 Each event's id names its row and state (``m:<message id>``, ``o:<ticket id>``,
-``d:<ticket id>:<kind>:<status>``), so it stays the same on every read and a stream resumes after the last id a client saw.
+``d:<ticket id>:<kind>:<status>``), so it stays the same on every read and a stream resumes after
+the last id a client saw.
 """
 
 from __future__ import annotations

@@ -103,7 +103,7 @@ class SqlApiKeys:
         return Principal("key", key_id, row[0], frozenset(Scope(s) for s in row[1]))
 
     def set_webhook(self, key_id: str, url: str) -> str:
-        """Point the key's webhook at ``url`` with a new signing secret, returned once (``KeyError``: none)."""
+        """Point the key's webhook at ``url`` with a new signing secret, returned once (else KeyError)."""
         secret = secrets.token_urlsafe(32)
         with self._engine.begin() as conn:
             done = conn.execute(
