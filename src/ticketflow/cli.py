@@ -199,26 +199,43 @@ def keys_create(
         list[str],
         typer.Option("--scope", help="ingest | read | agent | metrics | admin (repeat for several)"),
     ],
+    webhook_url: Annotated[
+        str | None,
+        typer.Option("--webhook-url", help="post replies to this key's messages here, signed (https://…)"),
+    ] = None,
     workspace: WorkspaceOpt = Path("examples/store"),
 ) -> None:
-    """Create a key and print it once (only its hash is stored)."""
-    from ticketflow.domain.access import parse_scopes
+    """Create a key and print it once (only its hash is stored).
+
+    With ``--webhook-url``, replies and holding messages to the key's messages are posted there, signed
+    with a new webhook secret printed once on the second line (stored to sign, never shown again).
+    """
+    from ticketflow.domain.access import check_webhook_url, parse_scopes
     from ticketflow.settings import Settings
     from ticketflow.wiring.access import api_keys
 
+    signing: str | None = None
     try:
         scopes = parse_scopes(scope)
+        if webhook_url is not None:
+            check_webhook_url(webhook_url)
         with api_keys(Settings.load(workspace)) as keys:
             key, token = keys.create(name, scopes)
+            if webhook_url is not None:
+                signing = keys.set_webhook(key.id, webhook_url)
     except (TicketflowError, ValueError) as exc:
         raise _fail(exc) from exc
     sys.stdout.write(token + "\n")
+    if signing is not None:
+        sys.stdout.write(signing + "\n")
     _err().print(f"key [bold]{key.id}[/] ({', '.join(sorted(scopes))}): store it now, it is not shown again")
+    if signing is not None:
+        _err().print("the second line is its webhook signing secret: store it too, it is not shown again")
 
 
 @keys_app.command("list")
 def keys_list(workspace: WorkspaceOpt = Path("examples/store")) -> None:
-    """List keys (id, name, scopes, created, revoked); secrets are never shown."""
+    """List keys (id, name, scopes, webhook, created, revoked); secrets are never shown."""
     from rich.table import Table
 
     from ticketflow.settings import Settings
@@ -229,11 +246,13 @@ def keys_list(workspace: WorkspaceOpt = Path("examples/store")) -> None:
             listed = keys.list()
     except TicketflowError as exc:
         raise _fail(exc) from exc
-    table = Table("id", "name", "scopes", "created", "revoked")
+    table = Table("id", "name", "scopes", "webhook", "created", "revoked")
     for key in listed:
         revoked = f"{key.revoked_at:%Y-%m-%d %H:%M}" if key.revoked_at else ""
         scopes = ", ".join(sorted(key.scopes))
-        table.add_row(key.id, escape(key.name), scopes, f"{key.created_at:%Y-%m-%d %H:%M}", revoked)
+        webhook = "yes" if key.webhook else ""
+        created = f"{key.created_at:%Y-%m-%d %H:%M}"
+        table.add_row(key.id, escape(key.name), scopes, webhook, created, revoked)
     Console().print(table)
 
 

@@ -1,9 +1,10 @@
 """The HTTP API channel: the ``POST /v1/messages`` payload, its normalisation, and where replies go.
 
 API clients are authenticated by API keys at the HTTP layer, so ``verify`` accepts every request. A reply is
-not pushed anywhere: it is part of the ticket that ``GET /v1/tickets/{id}`` returns (a signed webhook and
-server-sent events come later), so ``reply`` only hands back a receipt. Notes, tags, assignment and handoffs
-have nowhere to go on this channel and are declared unsupported.
+part of the ticket that ``GET /v1/tickets/{id}`` returns and of the conversation's event stream; when the key
+that submitted the message has a webhook URL, ``reply`` also POSTs it there, signed (see
+:mod:`ticketflow.channels.api_webhook`). Notes, tags, assignment and handoffs have nowhere to go on this
+channel and are declared unsupported.
 """
 
 from __future__ import annotations
@@ -11,11 +12,14 @@ from __future__ import annotations
 import email.message
 import hashlib
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
+from ticketflow.channels.api_webhook import post, verify_webhook
+from ticketflow.domain.access import WebhookTarget
 from ticketflow.domain.ids import MAX_CONVERSATION_REF, MAX_CUSTOMER_EMAIL, MAX_CUSTOMER_ID, MAX_EXTERNAL_ID
 from ticketflow.domain.message import CHANNELS, ChannelName, CustomerRef, InboundMessage
 from ticketflow.domain.outcome import Handoff
@@ -23,7 +27,7 @@ from ticketflow.domain.text import control, strip_controls, unstorable
 from ticketflow.errors import InputError, UnreadableInput, Unsupported
 from ticketflow.ports.channel import Assignee, Capability, ChannelRequest, Parsed, Receipt, Thread
 
-__all__ = ["CHANNELS", "MAX_TEXT_CHARS", "ApiChannel", "CustomerIn", "MessageIn"]
+__all__ = ["CHANNELS", "MAX_TEXT_CHARS", "ApiChannel", "CustomerIn", "MessageIn", "verify_webhook"]
 
 MAX_TEXT_CHARS = 100_000
 MAX_SUBJECT_CHARS = 1000
@@ -120,10 +124,17 @@ class MessageIn(BaseModel):
 
 
 class ApiChannel:
-    """The ``Channel`` behind ``POST /v1/messages``: one JSON ``MessageIn`` per request."""
+    """The ``Channel`` behind ``POST /v1/messages``: one JSON ``MessageIn`` per request.
+
+    ``webhooks`` finds the webhook of the API key that submitted a thread's message (``Thread.origin``),
+    or None when it has none.
+    """
 
     name = "api"
     capabilities = frozenset({Capability.REPLY})
+
+    def __init__(self, webhooks: Callable[[str], WebhookTarget | None] | None = None) -> None:
+        self._webhooks = webhooks
 
     def payload_schema(self) -> dict[str, Any]:
         return inline_refs(MessageIn.model_json_schema())
@@ -136,9 +147,27 @@ class ApiChannel:
         return Parsed(messages=(read_message(request).to_message(),))
 
     def reply(self, thread: Thread, body: str, *, idempotency_key: str) -> Receipt:
-        """Nothing to send: the reply is in the ticket. Its id comes from the key, so a repeat is the same."""
+        """POST the reply to the submitting key's webhook, if it has one; otherwise it is only in the ticket.
+
+        The receipt's id comes from the idempotency key, so a repeat is the same. The key is the sender's
+        ``send:{ticket_id}:{kind}``, from which the payload's ``ticket_id`` and ``type`` are read.
+        """
         digest = hashlib.sha256(idempotency_key.encode()).hexdigest()[:16]
-        return Receipt(message_id=f"r_{digest}", at=datetime.now(UTC))
+        receipt = Receipt(message_id=f"r_{digest}", at=datetime.now(UTC))
+        target = self._webhooks(thread.origin) if self._webhooks and thread.origin else None
+        if target is not None:
+            parts = idempotency_key.split(":")
+            payload: dict[str, str | None] = {
+                "type": "holding" if parts[-1] == "holding" else "reply",
+                "ticket_id": parts[1] if len(parts) == 3 and parts[0] == "send" else None,
+                "conversation_id": thread.conversation_ref,
+                "external_id": thread.external_id,
+                "text": body,
+                "idempotency_key": idempotency_key,
+                "at": receipt.at.isoformat(),
+            }
+            post(target, payload, idempotency_key, receipt.at)
+        return receipt
 
     def note(self, thread: Thread, body: str, *, idempotency_key: str) -> Receipt:
         raise Unsupported.operation(self.name, "add an internal note")

@@ -100,13 +100,26 @@ class RestClient:
         self._client.close()
 
     def call(
-        self, method: str, path: str, *, json: Any = None, params: Mapping[str, Any] | None = None
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: Mapping[str, Any] | None = None,
+        content: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+        decode: bool = True,
     ) -> Any:
-        """One logical call; returns the decoded JSON body (None for an empty body)."""
+        """One logical call; returns the decoded JSON body (None for an empty body, or when not ``decode``).
+
+        ``content`` sends exact bytes instead of ``json`` (a signed body must be the bytes that were signed).
+        """
         waited: float | None = None
         for attempt in range(self.max_retries + 1):
             try:
-                response = self._client.request(method, path, json=json, params=params)
+                response = self._client.request(
+                    method, path, json=json, params=params, content=content, headers=headers
+                )
             except httpx.TransportError as exc:
                 problem = f"{self.name} {method} {path}: {type(exc).__name__}"
                 if attempt == self.max_retries:
@@ -114,7 +127,7 @@ class RestClient:
                 self._backoff(attempt, None, problem)
                 continue
             if response.status_code < 400:
-                return response.json() if response.content else None
+                return response.json() if response.content and decode else None
             waited = retry_after(response)
             problem = f"{self.name} {method} {path} answered {response.status_code}: {error_text(response)}"
             if response.status_code != 429 and response.status_code not in RETRIED:

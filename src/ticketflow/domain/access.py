@@ -49,6 +49,8 @@ class ApiKey:
     scopes: frozenset[Scope]
     created_at: datetime
     revoked_at: datetime | None = field(default=None)
+    webhook: bool = False
+    """Whether replies to the key's messages are posted to its webhook URL (the URL itself is not listed)."""
 
     @property
     def active(self) -> bool:
@@ -63,3 +65,21 @@ def parse_scopes(names: list[str] | tuple[str, ...]) -> frozenset[Scope]:
     if unknown:
         raise ValueError(f"unknown scope(s) {unknown}; choose from {sorted(valid)}")
     return frozenset(Scope(n) for n in names)
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookTarget:
+    """Where an API key's outbound webhook goes and the secret that signs it (never logged or listed)."""
+
+    url: str
+    secret: str = field(repr=False)
+
+
+def check_webhook_url(url: str) -> str:
+    """``url`` when it is an absolute ``https://`` (or ``http://``, for a local receiver) URL with a host;
+    otherwise ``ValueError`` saying what to send."""
+    scheme, _, rest = url.partition("://")
+    host = rest.split("/", 1)[0]
+    if scheme not in ("https", "http") or not host or any(c.isspace() for c in url) or len(url) > 2000:
+        raise ValueError(f"the webhook URL must be an absolute https:// URL, got {url!r}")
+    return url

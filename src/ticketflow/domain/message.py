@@ -59,6 +59,8 @@ class Ticket:
     history: tuple[Turn, ...] = field(default=())
     earlier: str | None = None
     """A short summary of the turns before ``history`` (when summaries are on and the thread is longer)."""
+    submitted_by: str | None = None
+    """The id of the API key that submitted the message (``POST /v1/messages``); None for other intakes."""
 
     @property
     def text(self) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from ticketflow.domain.access import ApiKey, Principal, Scope
+from ticketflow.domain.access import ApiKey, Principal, Scope, WebhookTarget
 
 
 class ApiKeys(Protocol):
@@ -25,3 +25,23 @@ class ApiKeys(Protocol):
     def authenticate(self, token: str) -> Principal | None:
         """The caller a token stands for, or None for a malformed, unknown or revoked token."""
         ...
+
+
+class KeyWebhooks(Protocol):
+    """Each API key's outbound webhook: the URL replies to its messages are posted to, and a signing secret.
+
+    Unlike the key's own secret, the signing secret is stored as is, since signing needs it; it leaves only
+    once, from :meth:`set_webhook`, and is never listed or logged.
+    """
+
+    def set_webhook(self, key_id: str, url: str) -> str:
+        """Point the key's webhook at ``url`` with a new signing secret, which is returned (shown once)."""
+        ...
+
+    def webhook(self, key_id: str) -> WebhookTarget | None:
+        """The active key's webhook, or None (no webhook, or no such active key)."""
+        ...
+
+
+class KeyStore(ApiKeys, KeyWebhooks, Protocol):
+    """API keys with their webhooks, as ``ticketflow keys`` manages them."""

@@ -105,7 +105,7 @@ class Thread:
 
     ``conversation_ref`` is the channel's thread (a Zendesk ticket, an Intercom conversation, an email's first
     Message-ID); ``external_id`` the message being answered; ``reply_to`` the message ids an email reply
-    threads under (``In-Reply-To`` / ``References``, oldest first).
+    threads under (``In-Reply-To`` / ``References``, oldest first); ``origin`` who submitted it.
     """
 
     customer: CustomerRef
@@ -113,6 +113,8 @@ class Thread:
     external_id: str | None = None
     subject: str | None = None
     reply_to: tuple[str, ...] = ()
+    origin: str | None = None
+    """The id of the API key that submitted the message, so the API channel finds that key's webhook."""
 
     @classmethod
     def answering(cls, message: InboundMessage) -> Thread:

@@ -40,8 +40,10 @@ class Unfinished:
 class TicketStore(Protocol):
     """Tickets from acceptance to their recorded result (the runtime and ``Engine.handle``)."""
 
-    def accept(self, message: InboundMessage) -> Accepted:
-        """Store a message as a queued ticket on its conversation; a duplicate returns the existing one."""
+    def accept(self, message: InboundMessage, *, submitted_by: str | None = None) -> Accepted:
+        """Store a message as a queued ticket on its conversation; a duplicate returns the existing one.
+
+        ``submitted_by`` is the id of the API key that posted it (None for the other intakes)."""
         ...
 
     def load_ticket(self, ticket_id: TicketId) -> Ticket:

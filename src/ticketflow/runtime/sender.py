@@ -264,6 +264,7 @@ class Sender(DBOSConfiguredInstance):
             external_id=ticket.message.external_id,
             subject=ticket.message.subject,
             reply_to=chain or (),
+            origin=ticket.submitted_by,
         )
         channel = self._channels[out.channel]
         if row.attempts > 1 and isinstance(channel, Recalls):

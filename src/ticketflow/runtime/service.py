@@ -190,9 +190,12 @@ class Runtime:
         """Enqueue the workflow of a ticket already accepted (idempotent by workflow id)."""
         self._enqueue(ticket)
 
-    def submit(self, message: InboundMessage) -> tuple[TicketId, bool]:
-        """Store and enqueue ``message``; a duplicate returns the existing ticket id and False."""
-        accepted = self.tickets.accept(message)
+    def submit(self, message: InboundMessage, *, submitted_by: str | None = None) -> tuple[TicketId, bool]:
+        """Store and enqueue ``message``; a duplicate returns the existing ticket id and False.
+
+        ``submitted_by`` is the API key that posted it, whose webhook (if any) receives the replies.
+        """
+        accepted = self.tickets.accept(message, submitted_by=submitted_by)
         self._enqueue(Unfinished(accepted.ticket_id, accepted.workflow_id, accepted.conversation_id))
         return accepted.ticket_id, accepted.created
 

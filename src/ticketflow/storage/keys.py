@@ -16,7 +16,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from ticketflow.domain.access import ApiKey, Principal, Scope
+from ticketflow.domain.access import ApiKey, Principal, Scope, WebhookTarget, check_webhook_url
 from ticketflow.storage.tables import api_keys
 
 PREFIX = "tfk_"
@@ -35,11 +35,16 @@ def _key(row: Any) -> ApiKey:
         scopes=frozenset(Scope(s) for s in row[2]),
         created_at=created if created.tzinfo else created.replace(tzinfo=UTC),
         revoked_at=revoked if revoked is None or revoked.tzinfo else revoked.replace(tzinfo=UTC),
+        webhook=bool(row[5]),
     )
 
 
 class SqlApiKeys:
-    """Implements ``ports.access.ApiKeys`` over the ``api_keys`` table."""
+    """Implements ``ports.access.ApiKeys`` and ``KeyWebhooks`` over the ``api_keys`` table.
+
+    A key's webhook signing secret is stored in clear (``webhook_secret``): signing needs it back. It is
+    returned once by :meth:`set_webhook` and never listed, printed again or logged.
+    """
 
     def __init__(self, engine: sa.Engine) -> None:
         self._engine = engine
@@ -66,7 +71,9 @@ class SqlApiKeys:
     def list(self) -> list[ApiKey]:
         """Every key, newest first."""
         columns = (api_keys.c.id, api_keys.c.name, api_keys.c.scopes, api_keys.c.created_at)
-        query = sa.select(*columns, api_keys.c.revoked_at).order_by(api_keys.c.created_at.desc())
+        query = sa.select(*columns, api_keys.c.revoked_at, api_keys.c.webhook_url.is_not(None)).order_by(
+            api_keys.c.created_at.desc()
+        )
         with self._engine.connect() as conn:
             return [_key(row) for row in conn.execute(query)]
 
@@ -94,3 +101,27 @@ class SqlApiKeys:
         if row is None or not hmac.compare_digest(row[2], _digest(secret)):
             return None
         return Principal("key", key_id, row[0], frozenset(Scope(s) for s in row[1]))
+
+    def set_webhook(self, key_id: str, url: str) -> str:
+        """Point the key's webhook at ``url`` with a new signing secret, returned once (else KeyError)."""
+        secret = secrets.token_urlsafe(32)
+        with self._engine.begin() as conn:
+            done = conn.execute(
+                api_keys.update()
+                .where(api_keys.c.id == key_id)
+                .values(webhook_url=check_webhook_url(url), webhook_secret=secret)
+            )
+        if done.rowcount != 1:
+            raise KeyError(key_id)
+        return secret
+
+    def webhook(self, key_id: str) -> WebhookTarget | None:
+        """The active key's webhook URL and signing secret, or None."""
+        query = sa.select(api_keys.c.webhook_url, api_keys.c.webhook_secret).where(
+            api_keys.c.id == key_id, api_keys.c.revoked_at.is_(None)
+        )
+        with self._engine.connect() as conn:
+            row = conn.execute(query).first()
+        if row is None or row[0] is None or row[1] is None:
+            return None
+        return WebhookTarget(row[0], row[1])

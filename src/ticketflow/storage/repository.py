@@ -23,6 +23,7 @@ from ticketflow.ports.store import Accepted, Unfinished
 from ticketflow.storage.attempts import SqlAttempts
 from ticketflow.storage.audit import SqlAuditLog
 from ticketflow.storage.batch_items import SqlBatchClaims
+from ticketflow.storage.conversation_events import SqlConversationEvents
 from ticketflow.storage.conversations import SqlConversations
 from ticketflow.storage.cursors import SqlCursors
 from ticketflow.storage.db import create_engine, migrate
@@ -58,6 +59,8 @@ class SqlStore:
         """The attempt journal (``ports.attempts.AttemptLog``): providers write each model attempt here."""
         self.deliveries = SqlDeliveries(engine)
         """What the durable sender sent, per ticket and kind (``ports.store.Deliveries``)."""
+        self.events = SqlConversationEvents(engine, self.deliveries)
+        """A conversation's events for the SSE stream (``GET /v1/conversations/{id}/events``)."""
         self.mail = SqlMailThreads(engine)
         """Message-IDs of mail conversations, for threading (``ports.store.MailThreads``)."""
         self.cursors = SqlCursors(engine)
@@ -76,8 +79,8 @@ class SqlStore:
 
     # -- TicketStore ---------------------------------------------------------------------------------------
 
-    def accept(self, message: InboundMessage) -> Accepted:
-        return self.tickets.accept(message)
+    def accept(self, message: InboundMessage, *, submitted_by: str | None = None) -> Accepted:
+        return self.tickets.accept(message, submitted_by=submitted_by)
 
     def load_ticket(self, ticket_id: TicketId) -> Ticket:
         return self.tickets.load_ticket(ticket_id)

@@ -59,6 +59,7 @@ tickets = sa.Table(
     sa.Column("outcome_reason", sa.String(255)),
     sa.Column("timings", sa.JSON),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("submitted_by", sa.String(32)),
     sa.Index("uq_tickets_channel_external_id", "channel", "external_id", unique=True),
 )
 """One row per accepted message; its id is random (revision 0005), its key ``(channel, external_id)``."""
@@ -181,8 +182,11 @@ api_keys = sa.Table(
     sa.Column("secret_sha256", sa.String(64), nullable=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("revoked_at", sa.DateTime(timezone=True)),
+    sa.Column("webhook_url", sa.String(2000)),
+    sa.Column("webhook_secret", sa.String(64)),
 )
-"""API keys, hashed: a key is ``tfk_<id>_<secret>``; only the secret's SHA-256 is kept."""
+"""API keys, hashed: a key is ``tfk_<id>_<secret>``; only the secret's SHA-256 is kept. ``webhook_secret``
+signs the key's outbound webhook, so it is kept as is (it must be recoverable to sign)."""
 
 deliveries = sa.Table(
     "deliveries",

@@ -76,7 +76,7 @@ class SqlTickets:
         self.deliveries: SqlDeliveries | None = None
         """Set by ``SqlStore``: the view shows each outgoing message's status."""
 
-    def accept(self, message: InboundMessage) -> Accepted:
+    def accept(self, message: InboundMessage, *, submitted_by: str | None = None) -> Accepted:
         """Store an inbound message as a queued ticket; a duplicate returns the existing one (not created).
 
         Safe under concurrency: messages opening the same new conversation share it, and of identical
@@ -119,6 +119,7 @@ class SqlTickets:
                     received_at=received,
                     status=TicketStatus.QUEUED.value,
                     updated_at=now,
+                    submitted_by=submitted_by,
                 )
                 .returning(tickets.c.id)
             ).first()
@@ -159,7 +160,12 @@ class SqlTickets:
             conversation_ref=conv,
             received_at=aware(row["received_at"]),
         )
-        return Ticket(TicketId(row["id"]), ConversationId(row["conversation_id"]), message)
+        return Ticket(
+            TicketId(row["id"]),
+            ConversationId(row["conversation_id"]),
+            message,
+            submitted_by=row["submitted_by"],
+        )
 
     def unfinished(self) -> list[Unfinished]:
         with self.engine.connect() as conn:

@@ -246,7 +246,7 @@ class MemoryTickets:
         self._t = tables
         self._ledger = ledger
 
-    def accept(self, message: InboundMessage) -> Accepted:
+    def accept(self, message: InboundMessage, *, submitted_by: str | None = None) -> Accepted:
         found = problems(message)
         if found:
             first = found[0]
@@ -267,7 +267,9 @@ class MemoryTickets:
             stored = dataclasses.replace(
                 message, conversation_ref=self._t.conversations[conversation_id], received_at=received
             )
-            self._t.tickets[ticket_id] = _Ticket(Ticket(ticket_id, conversation_id, stored), workflow_id)
+            self._t.tickets[ticket_id] = _Ticket(
+                Ticket(ticket_id, conversation_id, stored, submitted_by=submitted_by), workflow_id
+            )
             self._t.add_turn(conversation_id, "customer", message.text, received, ticket_id)
             self._t.append(
                 ticket_id, "accepted", {"channel": message.channel, "external_id": message.external_id}

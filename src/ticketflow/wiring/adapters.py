@@ -20,6 +20,7 @@ from ticketflow.checks.length import LengthCompleteness
 from ticketflow.checks.pii import PiiLeak
 from ticketflow.checks.policy import PolicyPromises
 from ticketflow.checks.tone import ToneBrand
+from ticketflow.domain.access import WebhookTarget
 from ticketflow.errors import ConfigError
 from ticketflow.knowledge.customers.cache import TieredCustomers
 from ticketflow.knowledge.customers.sources import HttpCustomers, SqlCustomers
@@ -136,12 +137,17 @@ def customer_source(settings: Settings, workspace: Workspace) -> CustomerSource:
     return TieredCustomers(live, ttl_s=c.ttl_s, volatile=c.volatile)
 
 
-def channels(settings: Settings, mail: MailThreads | None = None) -> Mapping[str, Channel]:
+def channels(
+    settings: Settings,
+    mail: MailThreads | None = None,
+    webhooks: Callable[[str], WebhookTarget | None] | None = None,
+) -> Mapping[str, Channel]:
     """The channels messages arrive on and replies leave by, by name: the HTTP API's own, each configured
     helpdesk (``[channels.zendesk|intercom|freshdesk]``, secrets from the environment), and email when
-    ``[channels.email]`` is set (``mail``: the store's Message-IDs, which thread new mail into conversations).
+    ``[channels.email]`` is set (``mail``: the store's Message-IDs, which thread new mail into conversations;
+    ``webhooks``: each API key's webhook, where the API channel posts replies).
     """
-    found: dict[str, Channel] = {"api": ApiChannel()}
+    found: dict[str, Channel] = {"api": ApiChannel(webhooks)}
     found.update(desks.helpdesks(settings.channels))
     if settings.channels.email is not None:
         from ticketflow.channels.email.channel import EmailChannel

@@ -65,7 +65,11 @@ class Engine:
             store.attempts if store is not None else None,
         )
         self._closers: list[Callable[[], None]] = []
-        self.channels = adapters.channels(settings, store.mail if store is not None else None)
+        self.channels = adapters.channels(
+            settings,
+            store.mail if store is not None else None,
+            store.keys.webhook if store is not None else None,
+        )
         self.pii_detector: PiiDetector = PresidioPatterns(nlp_dir=models_dir(settings) / "spacy-blank-en")
         self.pipeline = self.build_pipeline(models)
 

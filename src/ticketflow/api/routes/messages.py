@@ -93,18 +93,18 @@ def router(runtime: Runtime, guard: Guard) -> APIRouter:
         openapi_extra={"requestBody": body},
         responses=REJECTIONS,
     )
-    async def submit(request: Request, _: Principal = Depends(admitted)) -> Accepted:
+    async def submit(request: Request, caller: Principal = Depends(admitted)) -> Accepted:
         inbound = ChannelRequest.of(await request.body(), request.headers.items())
         channel.verify(inbound)
         parsed = channel.parse(inbound)
         # DBOS's synchronous API refuses to run on the event loop's thread
-        return await run_in_threadpool(accept, parsed)
+        return await run_in_threadpool(accept, parsed, caller.id if caller.kind == "key" else None)
 
-    def accept(parsed: Parsed) -> Accepted:
+    def accept(parsed: Parsed, key_id: str | None) -> Accepted:
         if len(parsed.messages) != 1:
             held = len(parsed.messages)
             raise InputError(f"POST /v1/messages takes one message; this payload holds {held}")
-        ticket_id, created = runtime.submit(parsed.messages[0])
+        ticket_id, created = runtime.submit(parsed.messages[0], submitted_by=key_id)
         view = runtime.tickets.view(TicketId(ticket_id))
         status = view.status.value if view is not None else "queued"
         return Accepted(ticket_id=ticket_id, status=status, duplicate=not created)
