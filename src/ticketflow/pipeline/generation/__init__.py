@@ -123,8 +123,8 @@ def _published_blocks(prompt: str, context: ContextPack) -> list[tuple[int, int]
     Any verbatim copy of a published text holds only what the company published, wherever it stands.
     """
     found: list[tuple[int, int]] = []
-    for text in {t for t in (*(p.text for p in context.policies), *(p.text for p in context.passages))}:
-        text = text.strip()
+    quoted = {p.text.strip() for p in context.policies} | {p.text.strip() for p in context.passages}
+    for text in sorted(quoted):
         if len(text) < _MIN_BLOCK:
             continue
         at = prompt.find(text)
