@@ -3,8 +3,9 @@
 Presidio's default analyzer loads a trained spaCy model (a download) and fails offline. A *blank* English
 pipeline (``spacy.blank("en")``, tokenizer only) saved to disk backs its ``NlpEngine`` instead: the pattern
 recognizers (email, credit card with Luhn, IBAN, US SSN, IP address; phones by our own shapes) and the
-context words that lift their scores all work; named-entity recognition does not. Names and street addresses therefore come from
-cue rules (``recognizers.py``) and from the values already on file for the customer (``known``).
+context words that lift their scores all work; named-entity recognition does not. Names and street
+addresses therefore come from cue rules (``recognizers.py``) and from the values already on file for the
+customer (``known``).
 
 Importing spaCy and Presidio and assembling the analyzer take about a second, so they happen on the first
 :meth:`PresidioPatterns.find`, not when the engine is built: ``serve`` answers sooner, and the spans found
