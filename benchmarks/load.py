@@ -42,6 +42,7 @@ from benchmarks._servers import (
     common_options,
     done_times,
     headers,
+    ensure_api_key,
     make_backend,
     message,
     ms,
@@ -210,6 +211,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     )
     run = uuid.uuid4().hex[:8]
     procs: list[Proc] = []
+    args.api_key = ensure_api_key(backend, args.api_key)
     try:
         procs = start_cluster(backend, env, args.workers, args.api_key)
         base = procs[0].url
