@@ -72,7 +72,7 @@ class Runtime:
         }
         if s.runtime.executor_id:
             config["executor_id"] = s.runtime.executor_id
-        if not config["system_database_url"].startswith("sqlite"):
+        if not s.resolved_system_database_url.startswith("sqlite"):
             # DBOS pings every connection it checks out: a round trip before each of a step's two
             # transactions. It retries any statement that fails on a lost connection (until the database
             # answers again), so the ping buys nothing but latency.
