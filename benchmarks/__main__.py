@@ -1,4 +1,5 @@
-"""Print stage latencies and throughput of the in-process pipeline on the sample workspace, then start-up.
+"""Print stage latencies and throughput of the in-process pipeline on the sample workspace, the engine's own
+(non-model) time per drafted ticket in-process and durable on SQLite, then start-up.
 
 Figures are wall-clock on this machine, one process, one thread; run twice and compare, do not assert.
 """
@@ -10,7 +11,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from benchmarks import context, startup, validation
+from benchmarks import context, overhead, startup, validation
 from ticketflow.domain.decision import Route
 from ticketflow.evals.metrics import percentile
 from ticketflow.evals.records import read_records, ticket_from_record
@@ -60,6 +61,8 @@ def main() -> None:
     context.naive_ratio(engine, [c for _, _, c in contexts])
     context.bench_retrieval()
     context.bench_build()
+    print()
+    overhead.main([])
     print()
     startup.main()
 

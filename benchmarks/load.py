@@ -12,6 +12,11 @@ each post ``--burst`` distinct, valid messages back to back, pause ``--pause`` s
 for every accepted ticket to be ``done``. End-to-end latency is the server's own accept time
 (``received_at``) to its finish time (``updated_at``), read from the database.
 
+``--prefill N`` measures the engine alone, without the HTTP intake sharing its process: N messages are
+stored as queued tickets before any server starts (as if accepted and then the process died), so the
+runtime finds the whole backlog at start; ``drain_per_s`` is then N over the time from the first ticket
+done to the last. Use it with ``--duration 0 --skip-races``.
+
 The two races, after the load has drained:
 
 (a) ``--race-size`` (20) parallel *different* messages that open the same new conversation, x ``--rounds``;
@@ -41,6 +46,7 @@ from benchmarks._servers import (
     Proc,
     common_options,
     done_times,
+    ensure_api_key,
     headers,
     make_backend,
     message,
@@ -179,6 +185,32 @@ def races(base: str, backend: Backend, args: argparse.Namespace, run: str) -> di
     return {"same_conversation": same_conv, "identical": identical}
 
 
+def prefill(backend: Backend, n: int, run: str) -> set[str]:
+    """Store ``n`` distinct messages as queued tickets (no server running yet); their ticket ids."""
+    if n <= 0:
+        return set()
+    from ticketflow.domain.message import CustomerRef, InboundMessage
+    from ticketflow.storage.repository import SqlStore
+
+    store = SqlStore.open(backend.app_url)
+    samples = sample_messages()
+    try:
+        ids = set()
+        for k in range(n):
+            body = message(samples, k, f"prefill-{run}-{k}")
+            customer = CustomerRef(email=body["customer"].get("email"), id=body["customer"].get("id"))
+            ids.add(
+                str(
+                    store.accept(
+                        InboundMessage("chat", body["external_id"], customer, body["text"])
+                    ).ticket_id
+                )
+            )
+    finally:
+        store.close()
+    return ids
+
+
 def fivexx(statuses: Counter[str]) -> int:
     return sum(n for s, n in statuses.items() if s.isdigit() and int(s) >= 500)
 
@@ -198,24 +230,38 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--race-size", type=int, default=20, help="messages opening one conversation")
     parser.add_argument("--identical", type=int, default=50, help="copies of one message in a race")
     parser.add_argument("--skip-races", action="store_true")
+    parser.add_argument("--prefill", type=int, default=0, help="tickets stored before the servers start")
+    parser.add_argument(
+        "--rate-limit",
+        type=int,
+        default=None,
+        help="the API's per-key requests per minute (TICKETFLOW_API__RATE_LIMIT_PER_MINUTE); the default "
+        "600 answers 429 past about 12 accepts/s, which then bounds every figure",
+    )
     args = parser.parse_args(argv)
 
     backend = make_backend(args.backend, args.database_url, "load")
     env = server_env(
         backend, TICKETFLOW_PROVIDER="offline", TICKETFLOW_OFFLINE_LATENCY_MS=f"{args.model_latency_ms:g}"
     )
+    if args.rate_limit is not None:
+        env["TICKETFLOW_API__RATE_LIMIT_PER_MINUTE"] = str(args.rate_limit)
     run = uuid.uuid4().hex[:8]
     procs: list[Proc] = []
+    args.api_key = ensure_api_key(backend, args.api_key)
+    prefilled = prefill(backend, args.prefill, run)
     try:
         procs = start_cluster(backend, env, args.workers, args.api_key)
         base = procs[0].url
         tally, load_s = steady_load(base, args, run)
-        ids = set(tally.accepted)
+        ids = set(tally.accepted) | prefilled
         drain_s = drain(backend, ids, args.drain_timeout)
         times = done_times(backend)
         finished = [times[i] for i in ids if i in times]
         e2e = [max(0.0, end - start) for start, end in finished]
         span = (max(e for _, e in finished) - min(s for s, _ in finished)) if finished else 0.0
+        ends = sorted(e for _, e in finished)
+        drain_span = ends[-1] - ends[0] if len(ends) > 1 else 0.0
         report: dict[str, Any] = {
             "backend": args.backend,
             "clients": args.clients,
@@ -231,6 +277,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             "fivexx": fivexx(tally.statuses),
             "accept_per_s": round(len(ids) / load_s, 2) if load_s else 0.0,
             "finish_per_s": round(len(finished) / span, 2) if span else 0.0,
+            "prefilled": len(prefilled),
+            "drain_per_s": round((len(ends) - 1) / drain_span, 2) if drain_span else 0.0,
             "accept_p50_ms": ms(tally.latencies, 50),
             "accept_p95_ms": ms(tally.latencies, 95),
             "e2e_p50_ms": ms(e2e, 50),
@@ -272,6 +320,7 @@ def _print(r: dict[str, Any], as_json: bool) -> None:
         ("unfinished after drain", f"{r['unfinished_after_drain']} (drain waited {r['drain_s']} s)"),
         ("accept throughput", f"{r['accept_per_s']} tickets/s"),
         ("finish throughput", f"{r['finish_per_s']} tickets/s"),
+        ("prefilled backlog / drained at", f"{r['prefilled']} / {r['drain_per_s']} tickets/s"),
         ("accept latency p50 / p95", f"{r['accept_p50_ms']} / {r['accept_p95_ms']} ms"),
         ("end-to-end p50 / p95", f"{r['e2e_p50_ms']} / {r['e2e_p95_ms']} ms"),
     ]

@@ -1,8 +1,10 @@
 """The pipeline: the six stages strung together once, for in-process runs and durable workflows alike.
 
 ``Pipeline.process(ticket, step)`` calls every stage through ``step(name, fn, *args)``. In-process the step
-just calls ``fn``; the durable runtime passes a step that checkpoints the result, so after a crash a
-completed stage (a paid model call, a recorded delivery) is replayed from its checkpoint, never re-run.
+just calls ``fn``. The durable runtime calls ``Pipeline.process_stored``, whose steps are checkpoints: they
+group the stages so that each paid model call and the delivery end a step of their own, and after a crash
+a completed step (a paid model call, a recorded delivery) is replayed from its checkpoint, never re-run.
+Routing's ``on_routed`` hooks run once the ticket's context is built (they see routing's decision).
 """
 
 from __future__ import annotations
@@ -51,6 +53,25 @@ def _timed(fn: Callable[..., T]) -> Callable[..., tuple[T, float]]:
     return run
 
 
+def _grouped(
+    fn: Callable[..., T],
+) -> Callable[..., tuple[T, tuple[tuple[str, float], ...]]]:
+    """``fn(stage, *args)`` with a ``stage`` that calls and times each stage in place: several stages in
+    one step, each one's time measured inside the step and returned with the result (so it is replayed)."""
+
+    def run(*args: Any) -> tuple[T, tuple[tuple[str, float], ...]]:
+        spent: list[tuple[str, float]] = []
+
+        def stage(name: str, inner: Callable[..., Any], *inner_args: Any) -> Any:
+            result, elapsed = _timed(inner)(*inner_args)
+            spent.append((name, elapsed))
+            return result
+
+        return fn(stage, *args), tuple(spent)
+
+    return run
+
+
 @dataclass
 class Hooks:
     """Named points where plugins and metrics attach; each receives the result so far."""
@@ -71,25 +92,60 @@ class Pipeline:
     hooks: Hooks = field(default_factory=Hooks)
 
     def process(self, ticket: Ticket, step: Step = direct, defer: Defer | None = None) -> TicketResult:
+        """Run every stage over ``ticket``, each through a ``step`` of its own."""
+        return self._run(lambda: ticket, step, defer, record=None)
+
+    def process_stored(
+        self,
+        load: Callable[[], Ticket],
+        record: Callable[[TicketResult], object],
+        step: Step,
+        defer: Defer | None = None,
+    ) -> TicketResult:
+        """Load a stored ticket, run the stages and record the result, in as few ``step`` calls as keep
+        every guarantee, for a runtime whose steps are checkpoints (each costs database writes).
+
+        A step may re-run after a crash if its checkpoint was not written, so a step ends with at most one
+        effect that must not repeat, and only idempotent work may follow it inside the step:
+
+        - ``triage``: ``load``, intake, routing, context (deterministic reads; re-running is harmless);
+        - ``generation``: one per attempt (the paid model call, alone);
+        - ``validation``: one per round (the model judge may be paid);
+        - ``delivery``: delivery, then ``record`` (both keyed by the ticket, so a repeat does nothing).
+
+        The result and ``timings_ms`` (per stage, measured inside the steps) are those of :meth:`process`.
+        """
+        return self._run(load, step, defer, record=record)
+
+    def _run(
+        self,
+        load: Callable[[], Ticket],
+        step: Step,
+        defer: Defer | None,
+        record: Callable[[TicketResult], object] | None,
+    ) -> TicketResult:
+        grouped = record is not None
         timings: dict[str, float] = {}
+
+        def add(spent: tuple[tuple[str, float], ...]) -> None:
+            for name, elapsed in spent:
+                timings[name] = round(timings.get(name, 0.0) + elapsed, 3)
 
         def stage(name: str, fn: Callable[..., T], *args: Any) -> T:
             result, elapsed = step(name, _timed(fn), *args)
-            timings[name] = round(timings.get(name, 0.0) + elapsed, 3)
+            add(((name, elapsed),))
             return result  # type: ignore[no-any-return]
 
-        ticket = stage("intake", self.intake.run, ticket)
-        decision = stage("routing", self.router.run, ticket)
+        if grouped:
+            (ticket, routed, decision, context), spent = step("triage", _grouped(self._triage), load)
+            add(spent)
+        else:
+            ticket, routed, decision, context = self._triage(stage, load)
         for hook in self.hooks.on_routed:
-            hook(ticket, decision)
-        context = draft = None
+            hook(ticket, routed)
+        draft = None
         checks: tuple[Any, ...] = ()
         judged: tuple[Usage, ...] = ()
-        if decision.route is Route.AUTO:
-            context = stage("context", self.context.run, ticket, decision)
-            if context.handoff:  # the reply needs a fact that could not be fetched live
-                reasons = (context.handoff, *decision.reasons)
-                decision = dataclasses.replace(decision, route=Route.ESCALATE, reasons=reasons)
         if decision.route is Route.AUTO and context is not None:
             draft = self._generate(stage, defer, ticket, decision, context, (), 1)
             checks = stage("validation", self.validator.run, ticket, decision, context, draft)
@@ -102,20 +158,56 @@ class Pipeline:
                 )
                 checks = stage("validation", self.validator.run, ticket, decision, context, draft)
                 judged += _calls_of(checks)
-        delivered = stage("delivery", self.delivery.run, ticket, decision, context, draft, checks)
-        result = TicketResult(
-            ticket=ticket,
-            decision=decision,
-            delivery=delivered,
-            context=context,
-            draft=draft,
-            checks=checks,
-            timings_ms=tuple(timings.items()),
-            validation_calls=judged,
-        )
+
+        def deliver() -> TicketResult:
+            delivered, elapsed = _timed(self.delivery.run)(ticket, decision, context, draft, checks)
+            spent = {**timings, "delivery": round(timings.get("delivery", 0.0) + elapsed, 3)}
+            result = TicketResult(
+                ticket=ticket,
+                decision=decision,
+                delivery=delivered,
+                context=context,
+                draft=draft,
+                checks=checks,
+                timings_ms=tuple(spent.items()),
+                validation_calls=judged,
+            )
+            if record is not None:
+                record(result)
+            return result
+
+        if grouped:
+            result: TicketResult = step("delivery", deliver)
+        else:
+            delivered = stage("delivery", self.delivery.run, ticket, decision, context, draft, checks)
+            result = TicketResult(
+                ticket=ticket,
+                decision=decision,
+                delivery=delivered,
+                context=context,
+                draft=draft,
+                checks=checks,
+                timings_ms=tuple(timings.items()),
+                validation_calls=judged,
+            )
         for done in self.hooks.on_delivered:
             done(result)
         return result
+
+    def _triage(
+        self, stage: Step, load: Callable[[], Ticket]
+    ) -> tuple[Ticket, Decision, Decision, ContextPack | None]:
+        """Intake, routing and (for ``auto``) context: (ticket, routing's decision, the decision after
+        context, which may have escalated it, context)."""
+        ticket = stage("intake", self.intake.run, load())
+        decision = routed = stage("routing", self.router.run, ticket)
+        context = None
+        if decision.route is Route.AUTO:
+            context = stage("context", self.context.run, ticket, decision)
+            if context.handoff:  # the reply needs a fact that could not be fetched live
+                reasons = (context.handoff, *decision.reasons)
+                decision = dataclasses.replace(decision, route=Route.ESCALATE, reasons=reasons)
+        return ticket, routed, decision, context
 
     def _generate(
         self,

@@ -43,7 +43,10 @@ class AttemptJournal(Protocol):
 class AttemptLog(AttemptJournal, Protocol):
     """The journal as the ledger reads it back."""
 
-    def unledgered(self, ticket_id: TicketId, known: Iterable[str]) -> tuple[Usage, ...]:
+    def unledgered(
+        self, ticket_id: TicketId, known: Iterable[str], *, ledgered_too: bool = False
+    ) -> tuple[Usage, ...]:
         """The ticket's journaled attempts not yet in the ledger whose ids are not in ``known`` (the result's
-        own calls), in the order they began: settled ones at their usage, the rest ``in_doubt``."""
+        own calls), in the order they began: settled ones at their usage, the rest ``in_doubt``.
+        ``ledgered_too``: also those recording the result has just ledgered (for metrics read after it)."""
         ...

@@ -1,7 +1,8 @@
 """Pattern recognizers added to Presidio's own, for the formats its defaults miss.
 
-Presidio's phone recognizer accepts only numbers that ``phonenumbers`` considers valid, its card recognizer
-only known issuer prefixes, and its IBAN recognizer only upper case. Customers write "my iban is
+Presidio's phone recognizer accepts only numbers that ``phonenumbers`` considers valid in the regions it is
+given (and costs a pass per region), its card recognizer only known issuer prefixes, and its IBAN
+recognizer only upper case. Customers write "my iban is
 gb42nawi…", 19-digit cards and office numbers like "(37) 788-063"; these recognizers take them, each with a
 checksum or a shape test that keeps precision. Names and street addresses get rules for the common cues
 ("my name is …", "Mr …", "12 Harbour Road"), since a blank spaCy pipeline has no NER.

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
+from typing import Protocol
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
@@ -11,8 +12,13 @@ from ticketflow.domain.draft import Usage
 from ticketflow.domain.ids import TicketId
 from ticketflow.domain.result import TicketResult
 
-Unledgered = Callable[[TicketId, Sequence[str]], Sequence[Usage]]
-"""The attempt journal's ``unledgered(ticket_id, known_attempt_ids)``: what recording the result will add."""
+
+class Unledgered(Protocol):
+    """The attempt journal's ``unledgered``: the ticket's journaled attempts the result does not carry."""
+
+    def __call__(
+        self, ticket_id: TicketId, known: Sequence[str], *, ledgered_too: bool = False
+    ) -> Sequence[Usage]: ...
 
 
 def fetch_result(fetch: CustomerFetch) -> str:
@@ -105,4 +111,5 @@ class TicketMetrics:
         if self._unledgered is None:
             return calls
         known = [u.attempt_id for u in calls if u.attempt_id]
-        return (*calls, *self._unledgered(result.ticket.id, known))
+        # the hook may run after the result is recorded (and the lost attempts ledgered with it)
+        return (*calls, *self._unledgered(result.ticket.id, known, ledgered_too=True))

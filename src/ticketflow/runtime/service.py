@@ -85,6 +85,11 @@ class Runtime:
         }
         if s.runtime.executor_id:
             config["executor_id"] = s.runtime.executor_id
+        if not s.resolved_system_database_url.startswith("sqlite"):
+            # DBOS pings every connection it checks out: a round trip before each of a step's two
+            # transactions. It retries any statement that fails on a lost connection (until the database
+            # answers again), so the ping buys nothing but latency.
+            config["db_engine_kwargs"] = {"pool_pre_ping": False}
         if self.engine.batch is not None or self._pollers:
             # the batch and polling schedules are applied after launch: let the scheduler see them without
             # a 30 s delay

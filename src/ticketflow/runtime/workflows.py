@@ -1,4 +1,9 @@
-"""DBOS workflows: one per inbound message, one checkpointed step per stage.
+"""DBOS workflows: one per inbound message, a checkpointed step per effect that must not repeat.
+
+Each step costs the system database a read and a write, so the stages share steps where re-running them
+after a crash is harmless (``Pipeline.process_stored``): ``triage`` (mark the ticket processing, load it,
+intake, routing, context), ``generation`` (each paid call), ``validation`` (the judge may be paid) and
+``delivery`` (delivery and the record of the result, both keyed by the ticket).
 
 The workflow id is the message's idempotency key (``msg:{channel}:{external_id}``), so a duplicate webhook
 attaches to the existing workflow instead of starting another. The ``tickets`` queue is partitioned by
@@ -13,6 +18,7 @@ from typing import Any, TypeVar
 from dbos import DBOS, DBOSConfiguredInstance
 
 from ticketflow.domain.ids import TicketId
+from ticketflow.domain.message import Ticket
 from ticketflow.domain.result import TicketResult
 from ticketflow.domain.views import TicketStatus
 from ticketflow.pipeline.runner import Pipeline
@@ -56,12 +62,14 @@ class TicketWorkflows(DBOSConfiguredInstance):
     def process_ticket(self, ticket_id: str, batch: bool = False) -> TicketResult:
         """``batch``: the ticket was accepted off-peak on a channel that may wait (``runtime.batching``)."""
         tickets = self._tickets
-        DBOS.run_step({"name": "start"}, tickets.mark, TicketId(ticket_id), TicketStatus.PROCESSING)
-        ticket = DBOS.run_step({"name": "load"}, tickets.load_ticket, TicketId(ticket_id))
         waits = batch and DBOS.run_step({"name": "batch?"}, self._may_batch)
         defer = self._batches.wait_for_batch if waits and self._batches is not None else None
-        result = self._pipeline.process(ticket, step=durable_step, defer=defer)
-        DBOS.run_step({"name": "record"}, tickets.finish, result)
+
+        def load() -> Ticket:
+            tickets.mark(TicketId(ticket_id), TicketStatus.PROCESSING)
+            return tickets.load_ticket(TicketId(ticket_id))
+
+        result = self._pipeline.process_stored(load, tickets.finish, step=durable_step, defer=defer)
         if self._sender is not None:  # the durable sender (runtime.sender): a child workflow per ticket
             self._sender.start(ticket_id, result.ticket.conversation_id)
         return result

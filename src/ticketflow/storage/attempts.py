@@ -58,7 +58,9 @@ def _usage(row: Any, number: int) -> Usage:
     )
 
 
-def unledgered(conn: sa.Connection, ticket_id: TicketId, known: Iterable[str]) -> tuple[Usage, ...]:
+def unledgered(
+    conn: sa.Connection, ticket_id: TicketId, known: Iterable[str], *, ledgered_too: bool = False
+) -> tuple[Usage, ...]:
     """The ticket's journaled attempts not yet ledgered and not among ``known`` attempt ids, oldest first.
 
     ``attempt`` counts the ticket's journaled attempts from 1, in the order they began."""
@@ -70,7 +72,7 @@ def unledgered(conn: sa.Connection, ticket_id: TicketId, known: Iterable[str]) -
     return tuple(
         _usage(row, number)
         for number, row in enumerate(rows, start=1)
-        if row.ledgered_at is None and row.attempt_id not in skip
+        if (ledgered_too or row.ledgered_at is None) and row.attempt_id not in skip
     )
 
 
@@ -135,6 +137,8 @@ class SqlAttempts:
                 .values(state=FAILED, cost_usd=0.0, status=status, request_id=request_id, settled_at=utcnow())
             )
 
-    def unledgered(self, ticket_id: TicketId, known: Iterable[str]) -> tuple[Usage, ...]:
+    def unledgered(
+        self, ticket_id: TicketId, known: Iterable[str], *, ledgered_too: bool = False
+    ) -> tuple[Usage, ...]:
         with self.engine.connect() as conn:
-            return unledgered(conn, ticket_id, known)
+            return unledgered(conn, ticket_id, known, ledgered_too=ledgered_too)

@@ -49,13 +49,15 @@ class MemoryAttempts:
         entry = self.entries[attempt_id]
         entry.state, entry.status, entry.request_id = "failed", status, request_id
 
-    def unledgered(self, ticket_id: TicketId, known: Iterable[str]) -> tuple[Usage, ...]:
+    def unledgered(
+        self, ticket_id: TicketId, known: Iterable[str], *, ledgered_too: bool = False
+    ) -> tuple[Usage, ...]:
         skip = set(known)
         mine = [(aid, e) for aid, e in self.entries.items() if e.ticket_id == ticket_id]
         return tuple(
             _usage(aid, e, number)
             for number, (aid, e) in enumerate(mine, start=1)
-            if not e.ledgered and aid not in skip
+            if (ledgered_too or not e.ledgered) and aid not in skip
         )
 
 

@@ -157,3 +157,38 @@ def test_hooks_see_the_decision_and_the_result() -> None:
         "validation",
         "delivery",
     ]
+
+
+def test_a_stored_ticket_runs_in_steps_that_each_end_with_at_most_one_effect() -> None:
+    provider = _provider("Refunds take 37 days.", "Refunds are paid within 14 days.")
+    names: list[str] = []
+    recorded: list[tuple[str, Outcome]] = []
+
+    def step(name: str, fn: Callable[..., Any], *args: Any) -> Any:
+        names.append(name)
+        return fn(*args)
+
+    def record(result: Any) -> None:
+        recorded.append((names[-1], result.delivery.outcome))
+
+    result = _pipeline(provider).process_stored(_ticket, record, step)
+
+    assert names == ["triage", "generation", "validation", "generation", "validation", "delivery"]
+    assert recorded == [("delivery", Outcome.SENT)], "recorded once, inside the delivery step"
+    assert [name for name, _ in result.timings_ms] == [
+        "intake",
+        "routing",
+        "context",
+        "generation",
+        "validation",
+        "delivery",
+    ]
+    alone = _pipeline(_provider("Refunds take 37 days.", "Refunds are paid within 14 days.")).process(
+        _ticket()
+    )
+    assert (result.decision, result.draft, result.checks, result.delivery) == (
+        alone.decision,
+        alone.draft,
+        alone.checks,
+        alone.delivery,
+    ), "grouping the steps changes no result"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -43,6 +44,28 @@ def test_the_blank_pipeline_is_written_once_to_disk(tmp_path: Path) -> None:
 )
 def test_each_kind_is_found(detector: PresidioPatterns, text: str, expected: tuple[str, str]) -> None:
     assert expected in _found(detector, text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "reach me at 020 7946 0958 tonight",
+        "i am on 06 12 34 56 78 all day",
+        "try 030 1234567 after six",
+        "it's 555-123-4567",
+        "text 0612345678 pls",
+        "ring 087 123 4567",
+        "my cell 347 123 4567",
+        "reach me on 0151 23456789",
+    ],
+)
+def test_national_phone_formats_are_found_without_a_region_list(
+    detector: PresidioPatterns, text: str
+) -> None:
+    """The numbers Presidio's region-based phone recognizer was there for (GB, FR, DE, IE, US formats)."""
+    number = re.search(r"[\d(][\d ()-]+\d", text)
+    assert number is not None
+    assert ("PHONE_NUMBER", number.group()) in _found(detector, text)
 
 
 @pytest.mark.parametrize(

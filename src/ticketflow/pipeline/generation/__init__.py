@@ -49,7 +49,7 @@ class Generator:
     ) -> Prepared:
         """The provider request for a ticket (personal data masked), and how to undo the masking."""
         prompt = build_user_prompt(context, feedback)
-        masked = self.masker.mask(prompt, _known(context)) if self.masker else None
+        masked = mask_customer_text(self.masker, prompt, context) if self.masker else None
         if masked is not None:
             prompt = masked.text
         request = GenerationRequest(
@@ -81,6 +81,65 @@ class Generator:
         prepared = self.prepare(ticket, decision, context, feedback, attempt)
         log.info("model call ticket=%s attempt=%d provider=%s", ticket.id, attempt, self._provider.name)
         return self.finish(prepared, self._provider.generate(prepared.request))
+
+
+_MARK = "\ue000"
+"""Stands in for a published block while the rest is masked: a private-use character, which no recognizer
+reads as part of a value (it is neither a word character nor a digit, space or punctuation they accept)."""
+_MIN_BLOCK = 40
+
+
+def mask_customer_text(masker: PiiMasker, prompt: str, context: ContextPack) -> MaskedText:
+    """``prompt`` masked, except the company's own policies and articles quoted in it.
+
+    Those are ours and published, and they are most of the prompt: searching them cost most of the time
+    masking took, and could only find our own contact details (which stay readable anyway). Each one is
+    replaced by a mark, the rest (the customer's message, subject, history, account and earlier tickets,
+    the section labels) is masked in one call, so a value gets one placeholder throughout, and the quoted
+    text is put back. If the marks did not survive masking intact, the whole prompt is masked instead.
+    """
+    blocks = _published_blocks(prompt, context)
+    if not blocks or _MARK in prompt:
+        return masker.mask(prompt, _known(context))
+    parts: list[str] = []
+    cursor = 0
+    for start, end in blocks:
+        parts.append(prompt[cursor:start])
+        cursor = end
+    parts.append(prompt[cursor:])
+    masked = masker.mask(_MARK.join(parts), _known(context))
+    pieces = masked.text.split(_MARK)
+    if len(pieces) != len(blocks) + 1:
+        return masker.mask(prompt, _known(context))
+    out = [pieces[0]]
+    for (start, end), piece in zip(blocks, pieces[1:], strict=True):
+        out += [prompt[start:end], piece]
+    return MaskedText("".join(out), masked.placeholders)
+
+
+def _published_blocks(prompt: str, context: ContextPack) -> list[tuple[int, int]]:
+    """Where the quoted policy and passage texts are in ``prompt``: whole lines, in order, not overlapping.
+
+    Any verbatim copy of a published text holds only what the company published, wherever it stands.
+    """
+    found: list[tuple[int, int]] = []
+    quoted = {p.text.strip() for p in context.policies} | {p.text.strip() for p in context.passages}
+    for text in sorted(quoted):
+        if len(text) < _MIN_BLOCK:
+            continue
+        at = prompt.find(text)
+        while at >= 0:
+            end = at + len(text)
+            if (at == 0 or prompt[at - 1] == "\n") and (end == len(prompt) or prompt[end] == "\n"):
+                found.append((at, end))
+                break
+            at = prompt.find(text, at + 1)
+    found.sort()
+    kept: list[tuple[int, int]] = []
+    for start, end in found:
+        if not kept or start >= kept[-1][1]:
+            kept.append((start, end))
+    return kept
 
 
 def _known(context: ContextPack) -> tuple[str, ...]:
