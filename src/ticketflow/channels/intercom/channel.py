@@ -232,7 +232,7 @@ class IntercomChannel:
         for part in reversed(parts if isinstance(parts, list) else []):
             if not isinstance(part, dict) or part.get("part_type") != part_type:
                 continue
-            author = part.get("author") if isinstance(part.get("author"), dict) else {}
+            author: dict[str, Any] = part["author"] if isinstance(part.get("author"), dict) else {}
             if author.get("type") != "admin" or str(author.get("id")) != self.settings.admin_id:
                 continue
             body = part.get("body")
