@@ -3,6 +3,13 @@ runtime with the shared token; tickets are created once, tokenless posts refused
 
 from __future__ import annotations
 
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
@@ -12,9 +19,11 @@ from urllib.parse import urlencode
 
 import httpx
 import pytest
+from dbos import DBOSClient
 from desk_support import NEEDS_SENDER, Served, desk_settings, sender_available, served
+from fastapi import Request, Response
 
-from support import wait_until
+from support import READY_CEILING_S, STORE, WORKER_READY, wait_for_line, wait_healthy, wait_until
 from ticketflow.channels.freshdesk.webhook import BODY_TEMPLATE
 from ticketflow.testing.fake_freshdesk import FakeFreshdesk
 from ticketflow.testing.server import LoopbackServer, serve
@@ -162,3 +171,82 @@ def test_a_429_is_retried_after_retry_after_and_one_conversation_lands(app: Serv
     app.processed(accepted["ticket_id"])
     wait_until(lambda: ticket.replies or ticket.notes, "the delivery after the 429")
     assert len(ticket.replies) + len(ticket.notes) == 1
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not sender_available, reason=NEEDS_SENDER)
+@pytest.mark.skipif(sys.platform == "win32", reason="needs SIGKILL")
+def test_a_sigkill_during_delivery_leaves_exactly_one_conversation(
+    tmp_path: Path, database_url: str, system_database_url: str, fd: Desk
+) -> None:
+    """The reply (or a handoff's note) lands on Freshdesk but its answer never reaches the server, which is
+    killed then; the restarted worker must recall it instead of posting it again (no idempotency key)."""
+    fake, server = fd
+    landed, release = threading.Event(), threading.Event()
+
+    @fake.app.middleware("http")
+    async def withhold_the_first_answer(request: Request, call_next: Any) -> Response:
+        response: Response = await call_next(request)
+        posted = request.url.path.endswith(("/reply", "/notes"))
+        if request.method == "POST" and posted and not landed.is_set():
+            landed.set()
+            await asyncio.to_thread(release.wait, READY_CEILING_S)
+        return response
+
+    env = {
+        **os.environ,
+        "TICKETFLOW_DATA_DIR": str(tmp_path / "var"),
+        "TICKETFLOW_DATABASE_URL": database_url,
+        "TICKETFLOW_SYSTEM_DATABASE_URL": system_database_url,
+        "TICKETFLOW_CHANNELS__FRESHDESK__BASE_URL": server.url,
+        "TICKETFLOW_CHANNELS__FRESHDESK__AGENT_USER_ID": str(fake.api_agent_id),
+        "TICKETFLOW_CHANNELS__FRESHDESK__API_KEY": fake.api_key,
+        "TICKETFLOW_CHANNELS__FRESHDESK__WEBHOOK_SECRET": SECRET,
+    }
+    env.pop("TICKETFLOW_TEST_DATABASE_URL", None)
+    log = tmp_path / "runs.log"
+
+    def start(*args: str) -> subprocess.Popen[bytes]:
+        with log.open("ab") as handle:
+            command = [sys.executable, "-m", "ticketflow.cli", *args, "--workspace", str(STORE)]
+            return subprocess.Popen(command, env=env, stdout=handle, stderr=subprocess.STDOUT)
+
+    def ours() -> list[int]:
+        return [c.id for c in ticket.conversations if c.user_id == fake.api_agent_id]
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    ticket = fake.create_ticket(description=QUESTION)
+    served_process = start("serve", "--port", str(port))
+    try:
+        base = f"http://127.0.0.1:{port}"
+        wait_healthy(base, served_process, log=log)
+        body = fake.render(BODY_TEMPLATE, ticket.id)
+        assert fake.send_webhook(f"{base}/webhooks/freshdesk", body, token=SECRET).status_code == 202
+        wait_until(landed.is_set, "the delivery to reach Freshdesk", process=served_process, log=log)
+    finally:
+        served_process.send_signal(signal.SIGKILL)
+        served_process.wait(timeout=30)
+        release.set()
+    first = ours()
+    assert len(first) == 1  # it landed before the kill
+
+    started_at = log.stat().st_size
+    worker = start("worker")
+    try:
+        wait_for_line(log, WORKER_READY, worker, after=started_at)
+        client = DBOSClient(system_database_url=system_database_url)
+        try:
+            wait_until(
+                lambda: not client.list_workflows(status=["PENDING", "ENQUEUED"]),
+                "the restarted worker to settle every workflow",
+                process=worker,
+                log=log,
+            )
+        finally:
+            client.destroy()
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(timeout=60)
+    assert ours() == first

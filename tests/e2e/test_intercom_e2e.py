@@ -3,15 +3,24 @@ over a started runtime; conversations become tickets once, unsigned ones are ref
 
 from __future__ import annotations
 
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
 import pytest
+from dbos import DBOSClient
 from desk_support import NEEDS_SENDER, Served, desk_settings, sender_available, served
+from fastapi import Request, Response
 
-from support import wait_until
+from support import READY_CEILING_S, STORE, WORKER_READY, wait_for_line, wait_healthy, wait_until
 from ticketflow.testing.fake_helpdesk import deliver_webhook
 from ticketflow.testing.fake_intercom import FakeIntercom
 from ticketflow.testing.server import LoopbackServer, serve
@@ -168,3 +177,85 @@ def test_a_429_is_waited_out_and_one_part_lands(app: Served, ic: Desk) -> None:
     wait_until(ours, "the delivery after the 429")
     assert len(ours()) == 1
     assert len([r for r in fake.requests if r.path.startswith(f"/conversations/{conversation}/")]) >= 2
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not sender_available, reason=NEEDS_SENDER)
+@pytest.mark.skipif(sys.platform == "win32", reason="needs SIGKILL")
+def test_a_sigkill_during_delivery_leaves_exactly_one_part(
+    tmp_path: Path, database_url: str, system_database_url: str, ic: Desk
+) -> None:
+    """The reply lands on Intercom but its answer never reaches the server, which is killed then; the
+    restarted worker must recall it instead of posting it again (Intercom replies take no idempotency key)."""
+    fake, server = ic
+    landed, release = threading.Event(), threading.Event()
+
+    @fake.app.middleware("http")
+    async def withhold_the_first_answer(request: Request, call_next: Any) -> Response:
+        response: Response = await call_next(request)
+        if request.method == "POST" and request.url.path.endswith("/reply") and not landed.is_set():
+            landed.set()
+            await asyncio.to_thread(release.wait, READY_CEILING_S)
+        return response
+
+    env = {
+        **os.environ,
+        "TICKETFLOW_DATA_DIR": str(tmp_path / "var"),
+        "TICKETFLOW_DATABASE_URL": database_url,
+        "TICKETFLOW_SYSTEM_DATABASE_URL": system_database_url,
+        "TICKETFLOW_CHANNELS__INTERCOM__BASE_URL": server.url,
+        "TICKETFLOW_CHANNELS__INTERCOM__ADMIN_ID": ADMIN,
+        "TICKETFLOW_CHANNELS__INTERCOM__ACCESS_TOKEN": fake.token,
+        "TICKETFLOW_CHANNELS__INTERCOM__WEBHOOK_SECRET": fake.signing_key,
+    }
+    env.pop("TICKETFLOW_TEST_DATABASE_URL", None)
+    log = tmp_path / "runs.log"
+
+    def start(*args: str) -> subprocess.Popen[bytes]:
+        with log.open("ab") as handle:
+            command = [sys.executable, "-m", "ticketflow.cli", *args, "--workspace", str(STORE)]
+            return subprocess.Popen(command, env=env, stdout=handle, stderr=subprocess.STDOUT)
+
+    def ours() -> list[str]:
+        return [
+            p["id"]
+            for p in fake.parts(conversation)
+            if p["author"]["id"] == ADMIN and p["part_type"] in {"comment", "note"}
+        ]
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    conversation = _conversation(fake)
+    served_process = start("serve", "--port", str(port))
+    try:
+        base = f"http://127.0.0.1:{port}"
+        wait_healthy(base, served_process, log=log)
+        body, headers = fake.signed(fake.notification("conversation.user.created", conversation))
+        assert deliver_webhook(f"{base}/webhooks/intercom", body, headers).status_code == 202
+        wait_until(landed.is_set, "the delivery to reach Intercom", process=served_process, log=log)
+    finally:
+        served_process.send_signal(signal.SIGKILL)
+        served_process.wait(timeout=30)
+        release.set()
+    first = ours()
+    assert len(first) == 1  # it landed before the kill
+
+    started_at = log.stat().st_size
+    worker = start("worker")
+    try:
+        wait_for_line(log, WORKER_READY, worker, after=started_at)
+        client = DBOSClient(system_database_url=system_database_url)
+        try:
+            wait_until(
+                lambda: not client.list_workflows(status=["PENDING", "ENQUEUED"]),
+                "the restarted worker to settle every workflow",
+                process=worker,
+                log=log,
+            )
+        finally:
+            client.destroy()
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(timeout=60)
+    assert ours() == first

@@ -35,6 +35,7 @@ import httpx
 from fastapi import Request, Response
 from fastapi.responses import JSONResponse
 
+from ticketflow.channels.freshdesk.text import html_to_text
 from ticketflow.testing.fake_helpdesk import FakeHelpdesk, deliver_webhook
 
 STATUS_NAMES = {2: "Open", 3: "Pending", 4: "Resolved", 5: "Closed"}
@@ -78,7 +79,7 @@ class FakeConversation:
         return {
             "id": self.id,
             "body": self.body,
-            "body_text": self.body,  # close enough: the channel reads ``body`` (HTML)
+            "body_text": html_to_text(self.body),  # Freshdesk's plain-text rendering of ``body``
             "incoming": self.incoming,
             "private": self.private,
             "source": self.source,

@@ -32,8 +32,14 @@ import httpx
 from ticketflow.channels.freshdesk.client import JSON, FreshdeskClient, parse_timestamp
 from ticketflow.channels.freshdesk.poll import PollCursor, PollResult, poll_once
 from ticketflow.channels.freshdesk.settings_model import FreshdeskSecrets, FreshdeskSettings
-from ticketflow.channels.freshdesk.text import handoff_html, text_to_html
-from ticketflow.channels.freshdesk.thread import CHANNEL, Authorship, Requester, read_thread
+from ticketflow.channels.freshdesk.text import handoff_html, html_to_text, text_to_html
+from ticketflow.channels.freshdesk.thread import (
+    CHANNEL,
+    Authorship,
+    Requester,
+    conversation_id,
+    read_thread,
+)
 from ticketflow.channels.freshdesk.webhook import WebhookBody, read_body, verify_token
 from ticketflow.domain.outcome import Handoff
 from ticketflow.errors import ChannelError, ConfigError, DeliveryRefused
@@ -196,6 +202,45 @@ class FreshdeskChannel:
             fields = {"responder_id": _resolve(assignee.id, self.settings.agents, "agent", "agents")}
         return self._updated(idempotency_key, ticket_id, self._client.update(ticket_id, fields))
 
+    def recall(
+        self, thread: Thread, *, reply: str | None = None, handoff: Handoff | None = None
+    ) -> Receipt | None:
+        """Our conversation with exactly this text (a public reply, or a private note for a handoff's package)
+        if the ticket already has it: how a send cut off by a crash is recognised instead of posted twice.
+
+        Freshdesk replies and notes take no idempotency key, so the sender asks this before it sends again
+        an attempt it finds already begun. Ours means not incoming, by ``agent_user_id`` when it is set; the
+        text compared is ``body_text`` or the HTML body read as text, whitespace-normalised.
+        """
+        if handoff is not None:
+            sent_html, private = handoff_html(handoff), True
+        elif reply is not None:
+            sent_html, private = text_to_html(reply), False
+        else:
+            return None
+        ticket_id = _ticket_id(thread)
+        wanted = _normalised(html_to_text(sent_html))
+        if not wanted:
+            return None
+        agent = self.settings.agent_user_id
+        for row in reversed(self._client.conversations(ticket_id)):
+            if row.get("incoming") is not False or bool(row.get("private")) != private:
+                continue
+            if agent is not None and row.get("user_id") != agent:
+                continue
+            texts = [
+                row.get("body_text"),
+                html_to_text(row["body"]) if isinstance(row.get("body"), str) else None,
+            ]
+            if any(isinstance(t, str) and _normalised(t) == wanted for t in texts):
+                found = row.get("id")
+                if isinstance(found, int):
+                    self._ours[found] = None
+                    _trim(self._ours)
+                at = parse_timestamp(row.get("created_at")) or self._clock()
+                return Receipt(message_id=conversation_id(ticket_id, str(found)), at=at)
+        return None
+
     def _update(self, ticket_id: int, fields: Mapping[str, Any], add_tags: Iterable[str]) -> JSON:
         """``PUT`` the fields, with the ticket's tags plus ``add_tags`` (read first: see the module doc)."""
         wanted = [t for t in add_tags if t]
@@ -230,6 +275,10 @@ class FreshdeskChannel:
         self._receipts[key] = receipt
         _trim(self._receipts)
         return receipt
+
+
+def _normalised(text: str) -> str:
+    return " ".join(text.split())
 
 
 def _ticket_id(thread: Thread) -> int:

@@ -29,7 +29,7 @@ import httpx
 from ticketflow.channels.intercom import webhook
 from ticketflow.channels.intercom.bodies import handoff_html, text_to_html
 from ticketflow.channels.intercom.client import IntercomClient, created_part
-from ticketflow.channels.intercom.conversation import Reader
+from ticketflow.channels.intercom.conversation import Reader, html_to_text
 from ticketflow.channels.intercom.poll import PollCursor, PollResult, poll_once
 from ticketflow.channels.intercom.settings_model import IntercomSettings, slug
 from ticketflow.domain.outcome import Handoff
@@ -206,6 +206,42 @@ class IntercomChannel:
         conversation = _conversation(thread)
         return self._once(idempotency_key, lambda: self._assign(conversation, assignee))
 
+    def recall(
+        self, thread: Thread, *, reply: str | None = None, handoff: Handoff | None = None
+    ) -> Receipt | None:
+        """Our part with exactly this text (a ``comment`` for a reply, a ``note`` for a handoff's package) if
+        the conversation already has it: how a send cut off by a crash is recognised instead of posted twice.
+
+        Intercom's writes take no idempotency key, so the sender asks this before it sends again an attempt
+        it finds already begun. Both sides are compared as the text the HTML body reads as (the way
+        :meth:`parse` reads parts), whitespace-normalised; only parts authored by our ``admin_id`` count.
+        """
+        if handoff is not None:
+            sent_html, part_type = handoff_html(handoff), "note"
+        elif reply is not None:
+            sent_html, part_type = text_to_html(reply), "comment"
+        else:
+            return None
+        conversation = _conversation(thread)
+        wanted = _normalised(html_to_text(sent_html))
+        if not wanted:
+            return None
+        found = self._client.conversation(conversation)
+        listing = found.get("conversation_parts") if isinstance(found, dict) else None
+        parts = listing.get("conversation_parts") if isinstance(listing, dict) else None
+        for part in reversed(parts if isinstance(parts, list) else []):
+            if not isinstance(part, dict) or part.get("part_type") != part_type:
+                continue
+            author: dict[str, Any] = part["author"] if isinstance(part.get("author"), dict) else {}
+            if author.get("type") != "admin" or str(author.get("id")) != self.settings.admin_id:
+                continue
+            body = part.get("body")
+            if isinstance(body, str) and _normalised(html_to_text(body)) == wanted:
+                created = part.get("created_at")
+                at = datetime.fromtimestamp(created, UTC) if isinstance(created, int) else self._clock()
+                return Receipt(message_id=f"ic:{conversation}:p:{part.get('id')}", at=at)
+        return None
+
     # steps
 
     def _once(self, key: str, action: Callable[[], Receipt]) -> Receipt:
@@ -254,6 +290,10 @@ class IntercomChannel:
                 self._emails.clear()  # bounded, and an address changed meanwhile is read afresh
             self._emails[contact_id] = self._client.contact_email(contact_id)
         return self._emails[contact_id]
+
+
+def _normalised(text: str) -> str:
+    return " ".join(text.split())
 
 
 def _conversation(thread: Thread) -> str:
