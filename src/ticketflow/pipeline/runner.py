@@ -38,6 +38,7 @@ that submits it to an off-peak batch and waits for the result."""
 
 
 def direct(name: str, fn: Callable[..., T], *args: Any) -> T:
+    """The in-process step: call the stage at once (no checkpoint)."""
     return fn(*args)
 
 
@@ -82,6 +83,8 @@ class Hooks:
 
 @dataclass
 class Pipeline:
+    """The six stages strung together once, for in-process runs and durable workflows alike."""
+
     intake: Intake
     router: Router
     context: ContextBuilder

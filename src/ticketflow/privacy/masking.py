@@ -23,6 +23,8 @@ _KNOWN_TYPE = "PERSON"
 
 
 class PlaceholderMasker:
+    """Reversible masking over a ``PiiDetector``: each personal value becomes a numbered placeholder."""
+
     def __init__(self, detector: PiiDetector, allowed: Iterable[str] = ()) -> None:
         """``allowed`` is read on the first :meth:`mask` (it may be :func:`published_values`, found then)."""
         self._detector = detector

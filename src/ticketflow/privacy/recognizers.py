@@ -16,6 +16,7 @@ from presidio_analyzer import Pattern, PatternRecognizer
 
 
 def luhn_ok(digits: str) -> bool:
+    """Whether a card number's digits pass the Luhn checksum (what tells a card from any 16 digits)."""
     total = 0
     for i, ch in enumerate(reversed(digits)):
         n = int(ch)
@@ -26,6 +27,7 @@ def luhn_ok(digits: str) -> bool:
 
 
 def iban_ok(value: str) -> bool:
+    """Whether an IBAN's length, country and mod-97 checksum are right."""
     compact = re.sub(r"\s", "", value).upper()
     if not 15 <= len(compact) <= 34 or not compact[:2].isalpha() or not compact[2:4].isdigit():
         return False

@@ -96,6 +96,7 @@ def business_hours(settings: BatchSettings, workspace: BusinessHours | None = No
 
 
 def in_business_hours(settings: BatchSettings, now: datetime, workspace: BusinessHours | None = None) -> bool:
+    """Whether ``now`` falls in the business hours batching uses (its own settings, else the workspace's)."""
     return business_hours(settings, workspace).is_open(now)
 
 

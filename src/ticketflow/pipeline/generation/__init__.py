@@ -26,6 +26,9 @@ class Prepared:
 
 
 class Generator:
+    """The generation stage: the prompt (personal data masked where the customer wrote), one provider
+    call, the placeholders put back."""
+
     def __init__(
         self,
         provider: Provider,

@@ -64,6 +64,8 @@ def _policy_set(policies: Sequence[PolicyQuote]) -> str:
 
 
 def build_user_prompt(context: ContextPack, feedback: tuple[str, ...] = ()) -> str:
+    """The variable part of the prompt: the rendered context, then any validation failures to fix as
+    feedback."""
     prompt = context.rendered
     if feedback:
         notes = "\n".join(f"- {f}" for f in feedback)
