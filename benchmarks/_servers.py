@@ -78,24 +78,6 @@ def headers(api_key: str | None) -> dict[str, str]:
     return {"Authorization": f"Bearer {api_key}"} if api_key else {}
 
 
-def ensure_api_key(backend: Backend, api_key: str | None) -> str:
-    """``api_key``, or a new ingest+read key made in the backend's (migrated) database before any server
-    starts: nothing but /healthz answers without one."""
-    if api_key:
-        return api_key
-    from ticketflow.domain.access import Scope
-    from ticketflow.storage.db import create_engine, migrate
-    from ticketflow.storage.keys import SqlApiKeys
-
-    engine = create_engine(backend.app_url)
-    try:
-        migrate(engine)
-        _, token = SqlApiKeys(engine).create("bench", frozenset({Scope.INGEST, Scope.READ}))
-    finally:
-        engine.dispose()
-    return token
-
-
 # -- databases ------------------------------------------------------------------------------------------
 
 

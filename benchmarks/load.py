@@ -46,12 +46,12 @@ from benchmarks._servers import (
     Proc,
     common_options,
     done_times,
-    ensure_api_key,
     headers,
     make_backend,
     message,
     ms,
     print_report,
+    provision_api_key,
     sample_messages,
     server_env,
     start_cluster,
@@ -248,7 +248,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         env["TICKETFLOW_API__RATE_LIMIT_PER_MINUTE"] = str(args.rate_limit)
     run = uuid.uuid4().hex[:8]
     procs: list[Proc] = []
-    args.api_key = ensure_api_key(backend, args.api_key)
+    args.api_key = provision_api_key(backend, args.api_key)
     prefilled = prefill(backend, args.prefill, run)
     try:
         procs = start_cluster(backend, env, args.workers, args.api_key)
