@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import time
 from collections.abc import Callable
@@ -136,3 +137,16 @@ def reset_postgres(url: str) -> None:
         conn.execute(sa.text("DROP SCHEMA IF EXISTS public CASCADE"))
         conn.execute(sa.text("CREATE SCHEMA public"))
     engine.dispose()
+
+
+def stop_process(process: subprocess.Popen[bytes]) -> None:
+    """End a test's ``serve``/``worker`` child: SIGTERM, then SIGKILL if it has not stopped within the
+    readiness ceiling (a loaded machine shuts down slowly; cleanup must not fail the test for it)."""
+    if process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=READY_CEILING_S)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=30)

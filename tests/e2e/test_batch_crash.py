@@ -25,7 +25,15 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from support import STORE, WORKER_READY, api_key_headers, wait_for_line, wait_healthy, wait_until
+from support import (
+    STORE,
+    WORKER_READY,
+    api_key_headers,
+    stop_process,
+    wait_for_line,
+    wait_healthy,
+    wait_until,
+)
 from ticketflow.testing.fake_anthropic import FakeAnthropic, support_responder
 from ticketflow.testing.server import serve
 
@@ -149,8 +157,7 @@ def test_sigkill_while_submitting_a_batch_never_pays_twice(tmp_path: Path) -> No
                 log=log,
             )
         finally:
-            worker.send_signal(signal.SIGTERM)
-            worker.wait(timeout=30)
+            stop_process(worker)
 
     creates = [r for r in fake.requests if r.path == "/v1/messages/batches" and "requests" in r.body]
     submitted = Counter(entry["custom_id"] for r in creates for entry in r.body["requests"])

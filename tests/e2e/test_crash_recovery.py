@@ -22,7 +22,15 @@ import pytest
 import sqlalchemy as sa
 from dbos import DBOSClient
 
-from support import STORE, WORKER_READY, api_key_headers, wait_for_line, wait_healthy, wait_until
+from support import (
+    STORE,
+    WORKER_READY,
+    api_key_headers,
+    stop_process,
+    wait_for_line,
+    wait_healthy,
+    wait_until,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -127,8 +135,7 @@ def test_sigkill_mid_run_loses_nothing_and_repeats_nothing(tmp_path: Path) -> No
             log=log,
         )
     finally:
-        worker.send_signal(signal.SIGTERM)
-        worker.wait(timeout=30)
+        stop_process(worker)
 
     with db.connect() as conn:
         tickets = conn.execute(sa.text("SELECT id, outcome FROM tickets")).all()

@@ -23,7 +23,15 @@ from dbos import DBOSClient
 from desk_support import NEEDS_SENDER, Served, desk_settings, sender_available, served
 from fastapi import Request, Response
 
-from support import READY_CEILING_S, STORE, WORKER_READY, wait_for_line, wait_healthy, wait_until
+from support import (
+    READY_CEILING_S,
+    STORE,
+    WORKER_READY,
+    stop_process,
+    wait_for_line,
+    wait_healthy,
+    wait_until,
+)
 from ticketflow.channels.freshdesk.webhook import BODY_TEMPLATE
 from ticketflow.testing.fake_freshdesk import FakeFreshdesk
 from ticketflow.testing.server import LoopbackServer, serve
@@ -247,6 +255,5 @@ def test_a_sigkill_during_delivery_leaves_exactly_one_conversation(
         finally:
             client.destroy()
     finally:
-        worker.send_signal(signal.SIGTERM)
-        worker.wait(timeout=60)
+        stop_process(worker)
     assert ours() == first

@@ -24,7 +24,7 @@ import pytest
 import sqlalchemy as sa
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-from support import STORE, WORKER_READY, wait_for_line, wait_healthy, wait_until
+from support import STORE, WORKER_READY, stop_process, wait_for_line, wait_healthy, wait_until
 from ticketflow.testing.mail import MailReceiver
 
 pytestmark = pytest.mark.slow
@@ -136,8 +136,7 @@ def test_sigkill_while_replies_are_sent_delivers_each_reply_once(tmp_path: Path)
                 log=log,
             )
         finally:
-            worker.send_signal(signal.SIGTERM)
-            worker.wait(timeout=30)
+            stop_process(worker)
         received = list(receiver.messages)
 
     rows = _deliveries(db)

@@ -19,7 +19,15 @@ from dbos import DBOSClient
 from desk_support import NEEDS_SENDER, Served, desk_settings, sender_available, served
 from fastapi import Request, Response
 
-from support import READY_CEILING_S, STORE, WORKER_READY, wait_for_line, wait_healthy, wait_until
+from support import (
+    READY_CEILING_S,
+    STORE,
+    WORKER_READY,
+    stop_process,
+    wait_for_line,
+    wait_healthy,
+    wait_until,
+)
 from ticketflow.testing.fake_helpdesk import deliver_webhook
 from ticketflow.testing.fake_zendesk import FakeZendesk
 from ticketflow.testing.server import LoopbackServer, serve
@@ -294,6 +302,5 @@ def test_a_sigkill_during_delivery_leaves_exactly_one_comment(
         finally:
             client.destroy()
     finally:
-        worker.send_signal(signal.SIGTERM)
-        worker.wait(timeout=60)
+        stop_process(worker)
     assert [c.id for c in fake.tickets[ticket].comments if c.author_id == fake.agent] == [ours[0].id]
