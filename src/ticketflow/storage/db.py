@@ -36,6 +36,10 @@ def create_engine(url: str) -> sa.Engine:
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
     else:
         kwargs["pool_pre_ping"] = True
+        # sized for a worker's concurrent workflows: 30 connections at most per process, beside DBOS's own
+        # 20, keeps two processes under PostgreSQL's default of 100
+        kwargs["pool_size"] = 10
+        kwargs["max_overflow"] = 20
     engine = sa.create_engine(url, **kwargs)
     if parsed.get_backend_name() == "sqlite":
 
