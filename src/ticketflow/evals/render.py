@@ -143,3 +143,49 @@ def render_eval(report: dict[str, Any], console: Console) -> None:
         for reason, s in report["escalation"]["by_reason"].items():
             table.add_row(reason, f"{s['precision']:.3f}", f"{s['recall']:.3f}", str(s["support"]))
         console.print(table)
+
+
+def render_ask(explained: dict[str, Any], console: Console) -> None:
+    """Print ``ticketflow ask``'s explanation: decision and reasons, context, draft, checks, outcome, cost."""
+    from rich.markup import escape
+
+    decision = explained["decision"]
+    console.rule("[bold]decision")
+    console.print(
+        f"route [bold]{decision['route']}[/]  intent {decision.get('intent') or '—'}  "
+        f"confidence {decision['confidence']:.2f}  tone {decision.get('tone', 0.0):.2f}"
+    )
+    for reason in decision.get("reasons") or ():
+        console.print(f"  • {escape(str(reason))}")
+    for trigger in decision.get("triggers") or ():
+        console.print(f"  ! {trigger['id']}: {escape(trigger['reason'])} ({escape(trigger['evidence'])!r})")
+    context = explained["context"]
+    if context is not None:
+        console.rule(f"[bold]context[/] ({context['tokens']} tokens)")
+        for passage in context["passages"]:
+            console.print(
+                f"  {passage['score']:.3f}  {escape(passage['source'])}  {escape(passage['title'])}"
+            )
+        if context["policies"]:
+            console.print("  policies: " + ", ".join(escape(p) for p in context["policies"]))
+        if context["dropped"]:
+            console.print("  dropped for the budget: " + ", ".join(escape(d) for d in context["dropped"]))
+    draft = explained["draft"]
+    if draft is not None:
+        console.rule(f"[bold]draft[/] ({draft['action']})")
+        console.print(escape(draft["reply"] or f"(no reply: {draft.get('escalation_reason')})"))
+    if explained["checks"]:
+        console.rule("[bold]checks")
+        for check in explained["checks"]:
+            evidence = "; ".join(check.get("evidence") or ())
+            console.print(f"  {check['verdict']:<5} {check['name']:<12} {escape(evidence)}")
+    delivery, cost = explained["delivery"], explained["cost"]
+    console.rule("[bold]outcome")
+    reason = f" ({escape(delivery['reason'])})" if delivery.get("reason") else ""
+    console.print(f"[bold]{delivery['outcome']}[/]{reason}")
+    if delivery.get("body") and (draft is None or delivery["body"] != draft["reply"]):
+        console.print(escape(delivery["body"]))
+    projected = ", ".join(f"{model} ${usd:.5f}" for model, usd in cost["projected"].items())
+    console.print(
+        f"cost ${cost['charged_usd']:.5f}" + (f"; on Claude it would be {projected}" if projected else "")
+    )
