@@ -138,12 +138,17 @@ def worker(workspace: WorkspaceOpt = Path("examples/store")) -> None:
 def train(
     file: Annotated[Path, typer.Argument(help="ticket-eval JSONL with labels.intent (and labels.sentiment)")],
     workspace: WorkspaceOpt = Path("examples/store"),
+    as_json: Annotated[bool, typer.Option("--json", help="print what training measured as JSON")] = False,
 ) -> None:
-    """Train the workspace's intent model (and tone model) and store them under var/models/.
+    """Train the workspace's intent model (and tone model), store them under var/models/, and report
+    cross-validated accuracy, the unsure threshold and what it trades, the weakest intents, and whether
+    there are enough examples.
 
     The workspace's intents.yaml phrasings are added to FILE's labelled intents.
     """
+    from ticketflow.domain.serialize import jsonable
     from ticketflow.evals.records import read_records
+    from ticketflow.evals.render import render_training
     from ticketflow.settings import Settings
     from ticketflow.wiring.models import save_models, train_for_workspace
 
@@ -156,6 +161,16 @@ def train(
             _err().print(f"saved {path}")
     except TicketflowError as exc:
         raise _fail(exc) from exc
+    report = models.intent.report if models.intent is not None else None
+    measured: dict[str, Any] | None = None
+    if report is not None:
+        measured = {**jsonable(report), "weak": jsonable(report.weak)}
+    if as_json:
+        sys.stdout.write(json.dumps({"intent": measured}, indent=2) + "\n")
+    elif measured is not None:
+        render_training(measured, Console())
+    elif models.intent is not None:
+        _err().print("this routing backend does not report its training figures yet")
 
 
 @app.command()

@@ -129,3 +129,16 @@ def test_ask_explains_one_message_without_storing_or_sending_it(workspace: Path)
 def test_ask_refuses_an_empty_message(workspace: Path) -> None:
     result = runner.invoke(app, ["ask", "   ", "-w", str(workspace)])
     assert result.exit_code == 2 and "empty" in result.output
+
+
+def test_train_reports_what_it_measured(workspace: Path) -> None:
+    examples = workspace / "examples.jsonl"
+    result = runner.invoke(app, ["train", str(examples), "-w", str(workspace), "--json"])
+    assert result.exit_code == 0, result.output
+    measured = json.loads(result.stdout)["intent"]
+    assert measured["examples"] > 0 and measured["labels"] >= 2
+    assert {"accuracy", "unsure_threshold", "automated_share", "per_label", "weak", "warnings"} <= set(
+        measured
+    )
+    shown = runner.invoke(app, ["train", str(examples), "-w", str(workspace)])
+    assert shown.exit_code == 0 and "intent model" in shown.stdout

@@ -189,3 +189,29 @@ def render_ask(explained: dict[str, Any], console: Console) -> None:
     console.print(
         f"cost ${cost['charged_usd']:.5f}" + (f"; on Claude it would be {projected}" if projected else "")
     )
+
+
+def render_training(report: dict[str, Any], console: Console) -> None:
+    """Print what ``ticketflow train`` measured of the intent model (out-of-fold figures)."""
+    from rich.markup import escape
+
+    console.rule(f"[bold]intent model[/] — {report['examples']} examples, {report['labels']} intents")
+    if report["cross_validated"]:
+        console.print(f"cross-validated accuracy {_pct(report['accuracy'])}")
+        automated = report["automated_accuracy"]
+        accuracy = _pct(automated) if automated is not None else "—"
+        console.print(
+            f"unsure threshold {report['unsure_threshold']:.3f}: {_pct(report['automated_share'])} of "
+            f"held-out tickets clear it and are routed with {accuracy} accuracy; the rest go to a person"
+        )
+    weak = report.get("weak") or []
+    if weak:
+        table = Table(title="weakest intents (held-out F1 below 0.8)", title_justify="left")
+        for column in ("intent", "examples", "precision", "recall", "most often taken for"):
+            table.add_column(column)
+        for s in weak[:10]:
+            row = (s["label"], str(s["examples"]), f"{s['precision']:.2f}", f"{s['recall']:.2f}")
+            table.add_row(*row, s["confused_with"] or "—")
+        console.print(table)
+    for warning in report["warnings"]:
+        console.print(f"[yellow]warning:[/] {escape(warning)}")
