@@ -78,6 +78,12 @@ class CustomerSettings(_Section):
     columns: dict[str, str] = Field(default_factory=dict, description="our field -> their column or key")
     order_columns: dict[str, str] = Field(default_factory=dict)
     facts: list[str] = Field(default_factory=list, description="extra columns shown as account facts")
+    currency: str = Field(
+        "",
+        pattern=r"^([A-Za-z]{3})?$",
+        description="ISO 4217 code shown with order totals whose source names none (a `currency` column "
+        "or a `total_<code>` column does)",
+    )
     auth_header: str = "Authorization"
     auth_env: str | None = Field(None, description="environment variable holding the auth header's value")
     timeout_s: float = Field(2.0, gt=0.0)
