@@ -50,7 +50,7 @@ def _desk(engine: Engine) -> ReviewDesk:
 
 def _seed(engine: Engine, count: int, prefix: str = "bench") -> list[str]:
     assert engine.store is not None
-    ids = []
+    ids: list[str] = []
     for n in range(count):
         message = InboundMessage(
             "zendesk", f"{prefix}-{n}", CustomerRef(email=f"c{n}@example.com"), "The blender arrived broken."

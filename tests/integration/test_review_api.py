@@ -98,6 +98,7 @@ def test_scopes_are_enforced_and_unknown_tickets_are_404(engine: Engine, client:
     ("query", "where"),
     [
         ("min_age=four+hours", "query.min_age"),
+        ("max_age=99999999999999", "query.max_age"),
         ("due_before=tomorrow", "query.due_before"),
         ("status=pending", "query.status"),
         ("limit=0", "query.limit"),
