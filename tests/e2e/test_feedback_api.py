@@ -155,6 +155,7 @@ def test_unusable_tokens_and_bad_ratings_get_a_clear_4xx(client: TestClient) -> 
     assert _rate(client, token=nobody, rating="good") == (404, "this ticket no longer exists")
     assert _rate(client, token=token, rating="great")[0] == 422
     assert _rate(client, token=token, rating=7)[0] == 422
+    assert _rate(client, token=token, rating=True)[0] == 422
     assert _rate(client, token=token, rating="good", comment="nul \x00 here")[0] == 422
     assert _rate(client, token=token, rating="good", comment="x" * 2001)[0] == 422
     assert _rate(client, token=token, rating="good", extra=1)[0] == 422

@@ -21,7 +21,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 
 from ticketflow.api.security import Guard
 from ticketflow.api.throttle import RateLimit, retry_after
@@ -54,7 +54,7 @@ class FeedbackIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     token: str = Field(max_length=MAX_TOKEN)
-    rating: str | int
+    rating: StrictStr | StrictInt
     comment: str | None = Field(None, max_length=MAX_COMMENT)
 
 
