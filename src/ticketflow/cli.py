@@ -347,6 +347,12 @@ def _print_setup(setup: Any) -> None:
     typer.echo("")
 
 
+from ticketflow.cli_reports import report_app, review_app  # noqa: E402  (a sub-app per module)
+
+app.add_typer(report_app, name="report")
+app.add_typer(review_app, name="review")
+
+
 def main() -> None:
     """The console script's entry point (``ticketflow``)."""
     app()
