@@ -49,6 +49,8 @@ class Series:
     unit: str
     current: tuple[float | None, ...]
     previous: tuple[float | None, ...]
+    days: tuple[str, ...] = field(default=())
+    """The current period's days (``Mon 23``), for the x axis; the previous period is drawn day for day."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +99,7 @@ class _Periods:
             unit,
             tuple(value(day) for day in _days(self.now, self.cur)),
             tuple(value(day) for day in _days(self.before, self.prev)),
+            tuple(f"{self.now.since + timedelta(days=d):%a %d}" for d in range(max(self.now.days, 1))),
         )
 
     def trend(self, value: Callable[[Facts], float | None]) -> Trend:

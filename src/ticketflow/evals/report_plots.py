@@ -54,7 +54,11 @@ def _daily(axes: Axes, series: Series) -> None:
         *points(series.current), color=CURRENT, linewidth=2, marker="o", markersize=3, label="this period"
     )
     axes.set_title(series.label, fontsize=10)
-    axes.set_xlabel("day of the period")
+    if series.days:
+        step = max(1, len(series.days) // 8)
+        ticks = list(range(1, len(series.days) + 1, step))
+        axes.set_xticks(ticks, [series.days[t - 1] for t in ticks], fontsize=8)
+    axes.set_xlabel("day (previous period drawn day for day)")
     axes.set_ylabel(_axis_label(series.unit))
     axes.set_ylim(bottom=0)
     axes.grid(axis="y", alpha=0.3)
@@ -63,7 +67,7 @@ def _daily(axes: Axes, series: Series) -> None:
 
 def _legend(axes: Axes) -> None:
     """Below the plot, so it never hides a bar or a point."""
-    axes.legend(fontsize=8, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2)
+    axes.legend(fontsize=8, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.17), ncol=2)
 
 
 def _bars(axes: Axes, rows: Sequence[Row], title: str) -> None:
