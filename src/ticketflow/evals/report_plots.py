@@ -60,7 +60,9 @@ def _daily(axes: Axes, series: Series) -> None:
         axes.set_xticks(ticks, [series.days[t - 1] for t in ticks], fontsize=8)
     axes.set_xlabel("day (previous period drawn day for day)")
     axes.set_ylabel(_axis_label(series.unit))
-    axes.set_ylim(bottom=0)
+    drawn = [*points(series.previous)[1], *points(series.current)[1]]
+    floor = 5.0 if series.unit == "rate" else 1.0  # an all-zero line sits on the axis, not mid-air
+    axes.set_ylim(0, max([*drawn, 0.0]) * 1.15 or floor)
     axes.grid(axis="y", alpha=0.3)
     _legend(axes)
 

@@ -152,7 +152,7 @@ body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;max-width:1040px;
 h1{font-size:1.5em} h2{font-size:1.15em;margin-top:2em;border-bottom:1px solid #dde3e9;padding-bottom:.2em}
 table{border-collapse:collapse;width:100%;font-size:.9em}
 th,td{padding:.3em .6em;border-bottom:1px solid #eef1f4}
-th{text-align:left;background:#f5f7f9}
+th{text-align:left;background:#f5f7f9} th.n{text-align:right}
 td.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 .note{color:#56606b;font-size:.9em} img{max-width:100%;margin-top:.8em}
 </style></head><body>
@@ -162,7 +162,8 @@ td.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 {% for section in sections %}
 <section id="{{ section.id }}"><h2>{{ section.title }}</h2>
 {% if section.note %}<p class="note">{{ section.note }}</p>{% endif %}
-<table><tr><th>figure</th><th>this period</th><th>previous</th><th>change</th><th>note</th></tr>
+<table><tr><th>figure</th><th class="n">this period</th><th class="n">previous</th><th class="n">change</th>
+<th>note</th></tr>
 {% for row in section.rows %}<tr><td>{{ row.label }}</td><td class="n">{{ row.current }}</td>
 <td class="n">{{ row.previous }}</td><td class="n">{{ row.change }}</td>
 <td class="note">{{ row.note }}</td></tr>

@@ -33,7 +33,7 @@ def graded(*rows: dict[str, str]) -> str:
     writer = csv.DictWriter(buffer, fieldnames=COLUMNS)
     writer.writeheader()
     for row in rows:
-        writer.writerow({c: "" for c in COLUMNS} | row)
+        writer.writerow(dict.fromkeys(COLUMNS, "") | row)
     return buffer.getvalue()
 
 
