@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
 from ticketflow.domain.ids import TicketId
 from ticketflow.domain.reports import Grade, GradeKind, ResolutionFigures, StoredGrade, TicketFacts
+from ticketflow.errors import ConfigError
 from ticketflow.evals.periods import period_ending
 from ticketflow.evals.report import Report, Row, build_report, reason_group
-from ticketflow.evals.report_render import fmt_change, to_json, to_markdown
+from ticketflow.evals.report_render import fmt_change, to_json, to_markdown, write_report
 from ticketflow.wiring.reports import ReportStores, figures_from_summary, resolution_source
 
 UNTIL = datetime(2026, 11, 30, tzinfo=UTC)
@@ -183,3 +186,15 @@ def test_validation_failures_are_grouped_as_one_reason() -> None:
     assert reason_group("validation:grounding,tone") == "validation"
     assert reason_group(None) == "unstated"
     assert reason_group("refund") == "refund"
+
+
+def test_without_matplotlib_a_plotted_report_names_the_extra_and_json_still_works(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    for name in [m for m in sys.modules if m == "matplotlib" or m.startswith("matplotlib.")] + ["matplotlib"]:
+        monkeypatch.setitem(sys.modules, name, None)
+    report = build([fact(1, 0)])
+
+    with pytest.raises(ConfigError, match=r"pip install 'ticketflow\[reports\]'"):
+        write_report(report, "html", tmp_path / "r.html")
+    assert write_report(report, "json", None) is not None
