@@ -347,9 +347,9 @@ def _print_setup(setup: Any) -> None:
     typer.echo("")
 
 
-from ticketflow.cli_reports import report_app, review_app  # noqa: E402  (a sub-app per module)
+from ticketflow.cli_reports import report, review_app  # noqa: E402  (commands kept in their own module)
 
-app.add_typer(report_app, name="report")
+app.command(name="report")(report)
 app.add_typer(review_app, name="review")
 
 

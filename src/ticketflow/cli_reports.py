@@ -34,10 +34,6 @@ UntilOpt = Annotated[
     ),
 ]
 
-report_app = typer.Typer(
-    invoke_without_command=True,
-    help="The operations report of a week or month against the one before, with a plot per section.",
-)
 review_app = typer.Typer(
     no_args_is_help=True, help="The monthly review: sample tickets to grade, store grades"
 )
@@ -56,7 +52,6 @@ def _period(kind: str, until: str | None) -> Period:
     return period_ending(kind, parse_until(until))
 
 
-@report_app.callback()
 def report(
     period: PeriodOpt = "week",
     fmt: Annotated[str, typer.Option("--format", help="html | md | json")] = "html",
@@ -66,8 +61,9 @@ def report(
     until: UntilOpt = None,
     workspace: WorkspaceOpt = Path("examples/store"),
 ) -> None:
-    """Volumes, automation, escalation by reason, cost and tokens, latency by stage, validation failures and
-    the review's graded rates, each against the previous period."""
+    """The operations report of a week or month against the one before, with a plot per section: volumes,
+    automation, escalation by reason, cost and tokens, latency by stage, validation failures and the
+    review's graded rates."""
     from ticketflow.evals.report import build_report
     from ticketflow.evals.report_render import write_report
     from ticketflow.settings import Settings
