@@ -31,7 +31,7 @@ from ticketflow.evals.review import SHOULD_ESCALATE, draw_sample, parse_grading_
 from ticketflow.evals.seeding import seed_period
 from ticketflow.settings import Settings
 from ticketflow.wiring.engine import Engine
-from ticketflow.wiring.reports import ReportStores, resolution_source
+from ticketflow.wiring.reports import ReportStores, stores_of
 
 ROOT = Path(__file__).resolve().parents[1]
 WORKSPACE = ROOT / "examples" / "store"
@@ -83,7 +83,7 @@ def main() -> None:
     for tag, start, count in (("w47", UNTIL - 2 * week, COUNTS[0]), ("w48", UNTIL - week, COUNTS[1])):
         seed_period(engine, engine.workspace.examples, start=start, days=7, count=count, rng=rng, tag=tag)
     seeded = time.perf_counter() - started
-    stores = ReportStores(engine.store.report, engine.store.grades, resolution_source(engine.store))
+    stores = stores_of(engine.store)
     graded = grade_from_labels(engine, stores, UNTIL, scratch)
     report = build_report(stores, period_ending("week", UNTIL), now=UNTIL)
     args.out.mkdir(parents=True, exist_ok=True)

@@ -24,7 +24,7 @@ from ticketflow.evals.report_render import write_report
 from ticketflow.evals.review import ANSWER_RIGHT, SHOULD_ESCALATE
 from ticketflow.evals.seeding import seed_period
 from ticketflow.wiring.engine import Engine
-from ticketflow.wiring.reports import ReportStores, resolution_source
+from ticketflow.wiring.reports import ReportStores, stores_of
 
 UNTIL = datetime(2026, 11, 30, tzinfo=UTC)
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -41,7 +41,7 @@ def seed(engine: Engine, counts: tuple[int, int] = (12, 18)) -> None:
 
 def stores(engine: Engine) -> ReportStores:
     assert engine.store is not None
-    return ReportStores(engine.store.report, engine.store.grades, resolution_source(engine.store))
+    return stores_of(engine.store)
 
 
 def test_a_seeded_week_renders_html_md_and_json_with_a_plot_per_section(
@@ -70,9 +70,9 @@ def test_a_seeded_week_renders_html_md_and_json_with_a_plot_per_section(
 def test_grades_replace_earlier_ones_and_an_unknown_ticket_stores_nothing(engine: Engine) -> None:
     assert engine.store is not None
     seed(engine, (0, 3))
-    sent = engine.store.report.review_candidates(UNTIL - timedelta(days=7), UNTIL)
+    sent = stores(engine).facts.review_candidates(UNTIL - timedelta(days=7), UNTIL)
     ticket = next(iter(t for ids in sent.values() for t in ids))
-    grades = engine.store.grades
+    grades = stores(engine).grades
 
     grades.record_grades([Grade(ticket, GradeKind.ANSWERED, True, False)], at=UNTIL)
     grades.record_grades([Grade(ticket, GradeKind.ANSWERED, False, True, "ana")], at=UNTIL)

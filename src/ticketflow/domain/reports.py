@@ -97,4 +97,4 @@ class ResolutionFigures:
 
     verified: int
     eligible: int
-    """Answered tickets old enough to tell (the denominator)."""
+    """Answered tickets whose outcome is decided (the denominator; those still in their window are not)."""

@@ -164,7 +164,7 @@ def automation(p: _Periods, resolution: tuple[ResolutionFigures | None, Resoluti
             ratio(now.verified, now.eligible) if now else None,
             ratio(before.verified, before.eligible) if before else None,
         )
-        n = f"{now.verified} of {now.eligible} answered tickets" if now else "not measured"
+        n = f"{now.verified} resolved of {now.eligible} decided answers" if now else "not measured"
         rows.append(Row("verified resolution", "rate", rate, note=n))
     return Section(
         "automation",

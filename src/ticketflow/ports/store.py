@@ -13,7 +13,6 @@ from typing import Any, Protocol
 from ticketflow.domain.ids import ConversationId, TicketId
 from ticketflow.domain.message import InboundMessage, Ticket, Turn
 from ticketflow.domain.outcome import Handoff
-from ticketflow.domain.reports import Grade, ReviewItem, StoredGrade, TicketFacts
 from ticketflow.domain.result import TicketResult
 from ticketflow.domain.views import AuditEntry, DeliveryLine, FetchLine, LedgerLine, TicketStatus, TicketView
 
@@ -201,34 +200,4 @@ class Cursors(Protocol):
 
     def put(self, name: str, value: Any) -> None:
         """Store ``value`` under ``name``, replacing what was there."""
-        ...
-
-
-class ReportSource(Protocol):
-    """The read model reports are built from: finished tickets by when they arrived (``[since, until)``)."""
-
-    def ticket_facts(self, since: datetime, until: datetime) -> list[TicketFacts]:
-        """One row per finished ticket received in ``[since, until)``, oldest first."""
-        ...
-
-    def review_candidates(self, since: datetime, until: datetime) -> dict[str, list[TicketId]]:
-        """The ids of the finished tickets received in ``[since, until)`` by outcome (``sent``, ``review``,
-        ``escalated``), oldest first: what the monthly review samples from."""
-        ...
-
-    def review_items(self, sampled: dict[TicketId, str]) -> list[ReviewItem]:
-        """The sampled tickets (id to ``answered``/``escalated``) as a grader sees them, in that order."""
-        ...
-
-
-class ReviewGrades(Protocol):
-    """The monthly review's grades, one per ticket (a ticket graded again keeps the latest grade)."""
-
-    def record_grades(self, grades: list[Grade], *, at: datetime) -> int:
-        """Store ``grades`` in one transaction, replacing earlier grades of the same tickets; how many.
-        ``KeyError`` names the first ticket that does not exist (nothing is stored then)."""
-        ...
-
-    def grades(self, since: datetime, until: datetime) -> list[StoredGrade]:
-        """The grades of the tickets received in ``[since, until)``."""
         ...

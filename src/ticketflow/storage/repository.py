@@ -28,12 +28,10 @@ from ticketflow.storage.conversations import SqlConversations
 from ticketflow.storage.cursors import SqlCursors
 from ticketflow.storage.db import create_engine, migrate
 from ticketflow.storage.deliveries import SqlDeliveries
-from ticketflow.storage.grades import SqlGrades
 from ticketflow.storage.keys import SqlApiKeys
 from ticketflow.storage.ledger import SqlLedger
 from ticketflow.storage.mail_ids import SqlMailThreads
 from ticketflow.storage.outbox import SqlOutbox
-from ticketflow.storage.report_facts import SqlReportSource
 from ticketflow.storage.reviews import SqlReviewQueue
 from ticketflow.storage.tables import fetches, ledger, outbox, reviews, tickets
 from ticketflow.storage.tickets import DONE, SqlTickets
@@ -68,10 +66,6 @@ class SqlStore:
         self.cursors = SqlCursors(engine)
         """Pollers' checkpoints (``ports.store.Cursors``)."""
         self.tickets.deliveries = self.deliveries
-        self.report = SqlReportSource(engine)
-        """Finished tickets' facts by period, for reports and review samples (``ReportSource``)."""
-        self.grades = SqlGrades(engine)
-        """The monthly review's grades (``ports.store.ReviewGrades``), from a file or the console."""
 
     @classmethod
     def open(cls, url: str, *, migrate_schema: bool = True) -> SqlStore:

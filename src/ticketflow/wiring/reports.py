@@ -14,8 +14,10 @@ from datetime import datetime
 from typing import Any
 
 from ticketflow.domain.reports import ResolutionFigures
-from ticketflow.ports.store import ReportSource, ReviewGrades
+from ticketflow.ports.reports import ReportSource, ReviewGrades
 from ticketflow.settings import Settings
+from ticketflow.storage.grades import SqlGrades
+from ticketflow.storage.report_facts import SqlReportSource
 from ticketflow.storage.repository import SqlStore
 
 ResolutionSource = Callable[[datetime, datetime, datetime], ResolutionFigures | None]
@@ -40,10 +42,13 @@ def _field(summary: Any, *names: str) -> Any:
 
 
 def figures_from_summary(summary: Any) -> ResolutionFigures | None:
-    """The feedback store's summary (a mapping or an object) as the report's figures: ``verified`` tickets
-    out of ``eligible`` (or ``answered``/``total``); None when it holds no such counts."""
+    """The feedback store's summary as the report's figures: ``ResolutionSummary``'s ``resolved`` of the
+    answers decided (``sent - pending``), or a mapping's ``verified`` of ``eligible``; None without counts."""
     if summary is None:
         return None
+    sent, pending, resolved = (_field(summary, name) for name in ("sent", "pending", "resolved"))
+    if sent is not None and pending is not None and resolved is not None:
+        return ResolutionFigures(verified=int(resolved), eligible=int(sent) - int(pending))
     verified = _field(summary, "verified", "verified_resolved")
     eligible = _field(summary, "eligible", "answered", "total")
     if verified is None or eligible is None:
@@ -63,11 +68,21 @@ def resolution_source(store: object) -> ResolutionSource | None:
     return lambda since, until, now: figures_from_summary(call(since, until, now))
 
 
+def review_grades(store: SqlStore) -> ReviewGrades:
+    """The monthly review's grades on ``store``'s database (the console stores grades through this)."""
+    return SqlGrades(store.engine)
+
+
+def stores_of(store: SqlStore) -> ReportStores:
+    """What a report reads, on an open store (an engine's, or the console's)."""
+    return ReportStores(SqlReportSource(store.engine), review_grades(store), resolution_source(store))
+
+
 @contextmanager
 def report_stores(settings: Settings) -> Iterator[ReportStores]:
     """The workspace database's read model and grades (migrating the schema first), closed on exit."""
     store = SqlStore.open(settings.resolved_database_url)
     try:
-        yield ReportStores(store.report, store.grades, resolution_source(store))
+        yield stores_of(store)
     finally:
         store.close()

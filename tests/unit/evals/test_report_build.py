@@ -154,10 +154,18 @@ def test_verified_resolution_is_not_measured_until_the_store_offers_it() -> None
     assert source is not None
     verified = rows(build([fact(1, 0)], resolution=source), "automation")["verified resolution"]
     assert (verified.trend.current, verified.trend.previous) == (0.75, None)
-    assert verified.note == "3 of 4 answered tickets"
+    assert verified.note == "3 resolved of 4 decided answers"
     assert resolution_source(object()) is None
     assert figures_from_summary({"rate": 0.5}) is None
     assert figures_from_summary(ResolutionFigures(1, 2)) == ResolutionFigures(1, 2)
+
+    @dataclass
+    class Summary:  # the feedback store's ResolutionSummary: judged on the answers no longer pending
+        sent: int
+        resolved: int
+        pending: int
+
+    assert figures_from_summary(Summary(sent=10, resolved=6, pending=2)) == ResolutionFigures(6, 8)
 
 
 def test_the_review_shows_the_graded_rates_of_the_periods_tickets_with_their_intervals() -> None:
