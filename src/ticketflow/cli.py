@@ -21,6 +21,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from ticketflow.audit_cli import audit_app
 from ticketflow.errors import TicketflowError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
@@ -345,6 +346,9 @@ def _print_setup(setup: Any) -> None:
         for line in text.splitlines():
             typer.echo(f"    {line}")
     typer.echo("")
+
+
+app.add_typer(audit_app, name="audit")
 
 
 def main() -> None:

@@ -192,11 +192,6 @@ class SqlTickets:
         now = utcnow()
         with self.engine.begin() as conn:
             first = not audit.recorded(conn, ticket_id, "decided")
-            if first:
-                audit.append(conn, ticket_id, "decided", _decided(result))
-                known = (u.attempt_id for u in result.model_calls if u.attempt_id)
-                ledger.record(conn, result, now, attempts.unledgered(conn, ticket_id, known))
-                attempts.mark_ledgered(conn, ticket_id, now)
             conn.execute(
                 tickets.update()
                 .where(tickets.c.id == ticket_id)
@@ -213,6 +208,11 @@ class SqlTickets:
                     updated_at=now,
                 )
             )
+            if first:  # last: the chains' lock (``storage.chain``) is held for the rest of the transaction
+                audit.append(conn, ticket_id, "decided", _decided(result))
+                known = (u.attempt_id for u in result.model_calls if u.attempt_id)
+                ledger.record(conn, result, now, attempts.unledgered(conn, ticket_id, known))
+                attempts.mark_ledgered(conn, ticket_id, now)
         return first
 
     def view(self, ticket_id: TicketId) -> TicketView | None:
