@@ -3,6 +3,9 @@ and ``ticketflow audit verify`` names the first row that an attacker with DDL al
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import json
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,8 +16,11 @@ from typer.testing import CliRunner
 
 from store_contract import message, result_for
 from ticketflow.cli import app
+from ticketflow.domain.draft import Draft
+from ticketflow.pipeline.generation import Generator, Prepared
 from ticketflow.storage import chain
 from ticketflow.storage.repository import SqlStore
+from ticketflow.testing.privacy import ListedMasker
 
 
 @pytest.fixture
@@ -165,3 +171,42 @@ def test_the_command_exits_1_naming_the_row_and_0_with_counts(tmp_path: Path, da
         store.close()
     assert bad.exit_code == 1
     assert "BROKEN: ledger id=" in bad.stderr and "seq=2" in bad.stderr
+
+
+def test_the_decided_entry_says_what_reached_which_model_without_any_text(store: SqlStore) -> None:
+    accepted = store.tickets.accept(message("m-rec", "I am Ana, ana@example.com"))
+    result = result_for(store.tickets.load_ticket(accepted.ticket_id))
+    assert result.draft is not None
+    masked = dataclasses.replace(result.draft, masked=("<PERSON_1>", "<EMAIL_ADDRESS_1>"))
+    store.tickets.finish(dataclasses.replace(result, draft=masked))
+
+    entries = store.audit.trail(accepted.ticket_id)
+    detail = next(e.detail for e in entries if e.event == "decided")
+
+    assert detail is not None
+    assert detail["calls"][0] == {
+        "purpose": "generation",
+        "model": "claude-sonnet-5-5",
+        "request_id": "req_1",
+        "attempt_id": None,
+        "projected": False,
+    }
+    assert [c["purpose"] for c in detail["calls"]] == ["generation", "generation", "judge"]
+    assert detail["masked"] == {
+        "placeholders": ["<PERSON_1>", "<EMAIL_ADDRESS_1>"],
+        "kinds": {"EMAIL_ADDRESS": 1, "PERSON": 1},
+    }
+    assert detail["output_sha256"] == hashlib.sha256(b"It ships Monday.").hexdigest()
+    assert detail["checks"] == {"length": "pass", "judge": "warn"}
+    everything = json.dumps([e.detail for e in entries])
+    assert "ana@example.com" not in everything and "Ana" not in everything and "Monday" not in everything
+
+
+def test_generation_hands_the_placeholders_not_the_values_to_the_record() -> None:
+    masker = ListedMasker({"ana@example.com": "EMAIL_ADDRESS"})
+    prepared = Prepared(request=None, masked=masker.mask("write to ana@example.com"))  # type: ignore[arg-type]
+    generator = Generator(provider=None, system_prompt="", masker=masker)  # type: ignore[arg-type]
+
+    draft = generator.finish(prepared, Draft("Sent to <EMAIL_ADDRESS_1>."))
+
+    assert draft.reply == "Sent to ana@example.com." and draft.masked == ("<EMAIL_ADDRESS_1>",)
