@@ -21,7 +21,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from ticketflow.audit_cli import audit_app
+from ticketflow.audit_cli import audit_app, erase, retention_app
 from ticketflow.errors import TicketflowError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
@@ -349,6 +349,8 @@ def _print_setup(setup: Any) -> None:
 
 
 app.add_typer(audit_app, name="audit")
+app.add_typer(retention_app, name="retention")
+app.command("erase")(erase)
 
 
 def main() -> None:
