@@ -66,7 +66,7 @@ def main() -> None:
         swept = sweep(settings)
         after = _rows(system_url, needles)
         rows_after = _all_rows(system_db)
-    print(f"{tickets} tickets; {swept.workflows_pruned} ticket workflows pruned by the sweep")
+    print(f"{tickets} tickets; {swept.workflows_pruned} finished workflows pruned by the sweep")
     print(f"{'table':<22}{'rows with raw data before':>28}{'after':>8}")
     for table in sorted(set(before) | set(after)):
         print(f"{table:<22}{before.get(table, 0):>28}{after.get(table, 0):>8}")

@@ -46,7 +46,7 @@ def retention_apply(workspace: WorkspaceOpt = Path("examples/store")) -> None:
 
     swept = sweep(Settings.load(workspace))
     sys.stdout.write(
-        f"checkpoints: {swept.workflows_pruned} ticket workflows pruned\n"
+        f"checkpoints: {swept.workflows_pruned} finished workflows pruned\n"
         f"messages: {swept.tickets_redacted} tickets redacted\n"
     )
 

@@ -5,7 +5,8 @@ scheduled ``ticketflow.retention_sweep``) and erasing a person (``ticketflow era
 The durable runtime's checkpoints (DBOS's ``workflow_status``, ``workflow_input``, ``workflow_output`` and
 ``operation_outputs`` rows) hold a ticket's raw text, its context's account block and the reply. Once the
 ticket's workflow has succeeded and every workflow it started (its delivery) has ended, they serve nothing
-but a replay that will never come, so the sweep deletes them after ``[retention] checkpoints``.
+but a replay that will never come, so the sweep deletes them after ``[retention] checkpoints``; the same for
+every other finished workflow (the mail and desk polls' carry raw messages too).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -28,7 +29,6 @@ from ticketflow.storage.db import create_engine, migrate
 
 log = logging.getLogger("ticketflow.retention")
 
-TICKET_WORKFLOW = "ticketflow.process_ticket"
 _ENDED = frozenset({"SUCCESS", "ERROR", "CANCELLED", "MAX_RECOVERY_ATTEMPTS_EXCEEDED"})
 _BATCH = 200
 
@@ -60,10 +60,11 @@ class Checkpoints:
         self._client.destroy()
 
     def prunable(self, before: datetime) -> list[str]:
-        """Ticket workflows that succeeded before ``before`` and whose every child workflow has ended."""
+        """Workflows (tickets', and the mail and desk polls' that carried raw messages) that succeeded
+        before ``before``, started by no other, and whose every child workflow (a delivery) has ended."""
         done = self._client.list_workflows(
-            name=TICKET_WORKFLOW,
             status="SUCCESS",
+            has_parent=False,
             completed_before=before.isoformat(),
             limit=_BATCH,
             load_input=False,
@@ -93,20 +94,23 @@ class Checkpoints:
 
 @dataclass(frozen=True, slots=True)
 class Swept:
-    """One retention sweep: ticket workflows whose checkpoints went, tickets whose texts were redacted."""
+    """One retention sweep: finished workflows whose checkpoints went, tickets whose texts were redacted."""
 
     workflows_pruned: int
     tickets_redacted: int
 
 
-def sweep(settings: Settings, now: datetime | None = None) -> Swept:
-    """Apply ``[retention]`` once: prune finished tickets' checkpoints, redact expired tickets' texts."""
+def sweep(settings: Settings, now: datetime | None = None, grace: timedelta = timedelta(0)) -> Swept:
+    """Apply ``[retention]`` once: prune finished workflows' checkpoints, redact expired tickets' texts.
+
+    ``grace``: checkpoints are kept at least that long whatever ``checkpoints`` says (the scheduled sweep
+    keeps a ticket's result readable for a while by whoever waits for it, ``Runtime.result``)."""
     now = now or datetime.now(UTC)
     retention = settings.retention
     checkpoints = Checkpoints(settings.resolved_system_database_url)
     pruned = redacted = 0
     try:
-        while batch := checkpoints.prunable(now - retention.period("checkpoints")):
+        while batch := checkpoints.prunable(now - max(retention.period("checkpoints"), grace)):
             checkpoints.delete(batch)
             pruned += len(batch)
             if len(batch) < _BATCH:
