@@ -14,7 +14,7 @@ from dbos import DBOS
 from support import STORE, wait_until
 from ticketflow.domain.message import CustomerRef, InboundMessage
 from ticketflow.runtime.service import Runtime
-from ticketflow.settings import Settings
+from ticketflow.settings import RetentionSettings, Settings
 from ticketflow.wiring.audit import checkpoints_holding, erase_customer, sweep, verify_chains
 from ticketflow.wiring.engine import Engine
 
@@ -75,17 +75,28 @@ def test_the_sweep_removes_every_checkpoint_holding_customer_data(ran: Settings)
     assert verify_chains(ran)[1] is None
 
 
-def test_a_second_sweep_finds_nothing_and_unexpired_messages_stay(ran: Settings) -> None:
+def test_a_second_sweep_finds_nothing_and_messages_go_at_the_end_of_their_period(ran: Settings) -> None:
     sweep(ran)
 
     again = sweep(ran)
 
     assert again.tickets_redacted == 0 and again.workflows_pruned <= 1  # a scheduled sweep's own, if one ran
-    engine = sa.create_engine(ran.resolved_database_url)
+    kept = _texts(ran, "SELECT text FROM tickets")
+    assert all(MAYA["name"] in t or JONAS["name"] in t for t in kept), "messages = 365d keeps them"
+
+    expired = sweep(ran.model_copy(update={"retention": RetentionSettings(messages="0d")}))
+
+    assert expired.tickets_redacted == 4
+    assert set(_texts(ran, "SELECT text FROM tickets UNION ALL SELECT text FROM messages")) == {"[erased]"}
+    assert verify_chains(ran)[1] is None
+
+
+def _texts(settings: Settings, query: str) -> list[str]:
+    engine = sa.create_engine(settings.resolved_database_url)
     with engine.connect() as conn:
-        texts = conn.execute(sa.text("SELECT text FROM tickets")).scalars().all()
+        found = list(conn.execute(sa.text(query)).scalars())
     engine.dispose()
-    assert all(MAYA["name"] in t or JONAS["name"] in t for t in texts), "messages = 365d keeps them"
+    return found
 
 
 def _sqlite_files(url: str) -> list[Path]:

@@ -90,6 +90,14 @@ def expired_tickets(conn: sa.Connection, before: datetime, limit: int = 500) -> 
     return list(conn.execute(query).scalars())
 
 
+def expire_turns(conn: sa.Connection, before: datetime) -> int:
+    """Redact every conversation turn written before ``before`` (the agent's replies carry no ticket id, so
+    the tickets' redaction does not reach them); the number redacted."""
+    m = messages.c
+    done = conn.execute(messages.update().where(m.at < before, m.text != ERASED).values(text=ERASED))
+    return int(done.rowcount or 0)
+
+
 def redact(
     conn: sa.Connection,
     ticket_ids: Sequence[str],

@@ -126,6 +126,8 @@ def sweep(settings: Settings, now: datetime | None = None, grace: timedelta = ti
             redacted += len(expired)
             if len(expired) < _BATCH:
                 break
+        with engine.begin() as conn:
+            erasure.expire_turns(conn, now - retention.period("messages"))
     if pruned or redacted:
         log.info("retention: %d ticket workflows pruned, %d tickets redacted", pruned, redacted)
     return Swept(pruned, redacted)
