@@ -152,7 +152,7 @@ def _redact_tickets(conn: sa.Connection, ticket_ids: Sequence[str]) -> None:
             outcome_reason=None,
         )
     )
-    rows = conn.execute(sa.select(t.id, t.external_id).where(t.id.in_(ticket_ids))).all()
+    rows = conn.execute(sa.select(t.id, t.external_id, t.workflow_id).where(t.id.in_(ticket_ids))).all()
     sent = conn.execute(
         sa.select(deliveries.c.message_id).where(
             deliveries.c.ticket_id.in_(ticket_ids), deliveries.c.message_id.is_not(None)
@@ -162,11 +162,10 @@ def _redact_tickets(conn: sa.Connection, ticket_ids: Sequence[str]) -> None:
     conn.execute(
         mail_ids.delete().where(sa.or_(mail_ids.c.message_id.in_(ids), mail_ids.c.conversation_ref.in_(ids)))
     )
-    for ticket_id, external_id in rows:
-        if not external_id.startswith("erased:"):
-            conn.execute(
-                tickets.update().where(t.id == ticket_id).values(external_id=_pseudonym(external_id))
-            )
+    for ticket_id, external_id, workflow_id in rows:
+        if not external_id.startswith("erased:"):  # both keys name the message, e.g. by its Message-ID
+            keys = {"external_id": _pseudonym(external_id), "workflow_id": _pseudonym(workflow_id)}
+            conn.execute(tickets.update().where(t.id == ticket_id).values(**keys))
     conn.execute(messages.update().where(messages.c.ticket_id.in_(ticket_ids)).values(text=ERASED))
     conn.execute(outbox.update().where(outbox.c.ticket_id.in_(ticket_ids)).values(body=ERASED))
     conn.execute(
