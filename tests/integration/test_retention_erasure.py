@@ -10,11 +10,14 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from dbos import DBOS
+from typer.testing import CliRunner
 
 from support import STORE, wait_until
+from ticketflow.cli import app
 from ticketflow.domain.message import CustomerRef, InboundMessage
 from ticketflow.runtime.service import Runtime
 from ticketflow.settings import RetentionSettings, Settings
+from ticketflow.storage.repository import SqlStore
 from ticketflow.wiring.audit import checkpoints_holding, erase_customer, sweep, verify_chains
 from ticketflow.wiring.engine import Engine
 
@@ -150,3 +153,28 @@ def test_erase_leaves_no_trace_of_the_person_and_the_chains_verify(ran: Settings
     intact, broken = verify_chains(ran)
     assert broken is None, str(broken)
     assert {v.table: v.erased > 0 for v in intact}["audit_log"]
+
+
+def test_the_commands_print_what_they_did(tmp_path: Path, settings: Settings) -> None:
+    workspace = tmp_path / "ws"
+    workspace.mkdir()
+    (workspace / "ticketflow.toml").write_text(
+        f'database_url = "{settings.resolved_database_url}"\n'
+        f'system_database_url = "{settings.resolved_system_database_url}"\n'
+        f'data_dir = "{tmp_path / "ws-var"}"\n',
+        encoding="utf-8",
+    )
+    store = SqlStore.open(settings.resolved_database_url)
+    store.tickets.accept(
+        InboundMessage("chat", "cli-1", CustomerRef(email=MAYA["email"], id=MAYA["id"]), "Hi", None, "t-cli")
+    )
+    store.close()
+    runner = CliRunner()
+
+    erased = runner.invoke(app, ["erase", "--customer", MAYA["id"], "--workspace", str(workspace)])
+    applied = runner.invoke(app, ["retention", "apply", "--workspace", str(workspace)])
+
+    assert erased.exit_code == 0, erased.output
+    assert erased.stdout.startswith("erased: 1 tickets, 1 conversations, 1 audit details")
+    assert applied.exit_code == 0, applied.output
+    assert "messages: 0 tickets redacted" in applied.stdout

@@ -49,6 +49,16 @@ def _database(settings: Settings) -> Iterator[sa.Engine]:
         engine.dispose()
 
 
+def _has_checkpoints(system_database_url: str) -> bool:
+    """Whether the runtime ever ran on this system database (DBOS creates its tables at launch)."""
+    engine = create_engine(system_database_url)
+    try:
+        schema = "dbos" if engine.dialect.name == "postgresql" else None
+        return sa.inspect(engine).has_table("workflow_status", schema=schema)
+    finally:
+        engine.dispose()
+
+
 class Checkpoints:
     """The ticket workflows' checkpoints in the DBOS system database (through ``DBOSClient``)."""
 
@@ -107,16 +117,17 @@ def sweep(settings: Settings, now: datetime | None = None, grace: timedelta = ti
     keeps a ticket's result readable for a while by whoever waits for it, ``Runtime.result``)."""
     now = now or datetime.now(UTC)
     retention = settings.retention
-    checkpoints = Checkpoints(settings.resolved_system_database_url)
     pruned = redacted = 0
-    try:
-        while batch := checkpoints.prunable(now - max(retention.period("checkpoints"), grace)):
-            checkpoints.delete(batch)
-            pruned += len(batch)
-            if len(batch) < _BATCH:
-                break
-    finally:
-        checkpoints.close()
+    if _has_checkpoints(settings.resolved_system_database_url):
+        checkpoints = Checkpoints(settings.resolved_system_database_url)
+        try:
+            while batch := checkpoints.prunable(now - max(retention.period("checkpoints"), grace)):
+                checkpoints.delete(batch)
+                pruned += len(batch)
+                if len(batch) < _BATCH:
+                    break
+        finally:
+            checkpoints.close()
     with _database(settings) as engine:
         while True:
             with engine.begin() as conn:
@@ -154,18 +165,20 @@ def erase_customer(settings: Settings, who: str, values: Sequence[str] = ()) -> 
             done = erasure.redact(conn, ticket_ids, conversation_ids, erase_audit=True, why="erasure request")
         erasure.compact(engine)
     needles = [v.encode("utf-8") for v in {who, who.lower(), *values} if v]
-    holding = checkpoints_holding(settings.resolved_system_database_url, needles)
-    checkpoints = Checkpoints(settings.resolved_system_database_url)
-    try:
-        workflows = checkpoints.ended(sorted(set(done.workflow_ids).union(*holding.values())))
-        checkpoints.delete(workflows)
-    finally:
-        checkpoints.close()
-    system = create_engine(settings.resolved_system_database_url)
-    try:
-        erasure.compact(system)
-    finally:
-        system.dispose()
+    workflows: list[str] = []
+    if _has_checkpoints(settings.resolved_system_database_url):
+        holding = checkpoints_holding(settings.resolved_system_database_url, needles)
+        checkpoints = Checkpoints(settings.resolved_system_database_url)
+        try:
+            workflows = checkpoints.ended(sorted(set(done.workflow_ids).union(*holding.values())))
+            checkpoints.delete(workflows)
+        finally:
+            checkpoints.close()
+        system = create_engine(settings.resolved_system_database_url)
+        try:
+            erasure.compact(system)
+        finally:
+            system.dispose()
     return Erasure(
         len(done.ticket_ids),
         done.conversations,
