@@ -21,6 +21,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from ticketflow.audit_cli import audit_app, erase, retention_app
 from ticketflow.errors import TicketflowError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
@@ -399,6 +400,9 @@ from ticketflow.cli_reports import report, review_app  # noqa: E402  (commands k
 
 app.command(name="report")(report)
 app.add_typer(review_app, name="review")
+app.add_typer(audit_app, name="audit")
+app.add_typer(retention_app, name="retention")
+app.command("erase")(erase)
 
 
 def main() -> None:

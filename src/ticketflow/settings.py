@@ -10,11 +10,11 @@ import os
 import re
 import tomllib
 from contextvars import ContextVar
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from pydantic.functional_validators import field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from ticketflow.channels.email.settings_model import EmailSettings
@@ -334,6 +334,40 @@ class ChannelsSettings(_Section):
     freshdesk: FreshdeskSettings | None = None
 
 
+_PERIOD = re.compile(r"^\s*(\d+)\s*([hdwy])\s*$")
+_PERIOD_HOURS = {"h": 1, "d": 24, "w": 24 * 7, "y": 24 * 365}
+
+
+def parse_period(value: str) -> timedelta:
+    """A retention period: a whole number and a unit, ``h`` hours, ``d`` days, ``w`` weeks, ``y`` years of
+    365 days (``"0d"``, ``"365d"``, ``"7y"``)."""
+    found = _PERIOD.match(value)
+    if found is None:
+        raise ValueError(f"{value!r} is not a period such as '0d', '12h', '365d' or '7y'")
+    return timedelta(hours=int(found.group(1)) * _PERIOD_HOURS[found.group(2)])
+
+
+class RetentionSettings(_Section):
+    """How long each kind of data is kept (``[retention]``, ``docs/audit.md``): periods like ``"30d"``."""
+
+    checkpoints: str = Field(
+        "0d", description="the durable runtime's checkpoints of a ticket, after its delivery is final"
+    )
+    messages: str = Field("365d", description="customers' messages and the replies, after the ticket's end")
+    ledger: str = Field("7y", description="the ledger and audit trail: kept at least this long, never pruned")
+    sweep_schedule: str = Field("*/10 * * * *", description="cron of the scheduled retention sweep")
+
+    def period(self, kind: Literal["checkpoints", "messages", "ledger"]) -> timedelta:
+        """The period configured for ``kind``."""
+        return parse_period(getattr(self, kind))
+
+    @field_validator("checkpoints", "messages", "ledger")
+    @classmethod
+    def _is_a_period(cls, value: str) -> str:
+        parse_period(value)
+        return value
+
+
 class Settings(BaseSettings):
     """Everything configurable. Build with :meth:`Settings.load`, which reads the workspace's toml."""
 
@@ -366,6 +400,7 @@ class Settings(BaseSettings):
     openai_compatible: OpenAICompatibleSettings = OpenAICompatibleSettings()
     judge: JudgeSettings = JudgeSettings()
     reviews: ReviewSettings = ReviewSettings()
+    retention: RetentionSettings = RetentionSettings()
 
     @classmethod
     def settings_customise_sources(

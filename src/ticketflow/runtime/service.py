@@ -12,6 +12,7 @@ from dbos import DBOS, DBOSConfig, DBOSConfiguredInstance, SetEnqueueOptions, Se
 from ticketflow.domain.ids import TicketId
 from ticketflow.domain.message import InboundMessage
 from ticketflow.domain.result import TicketResult
+from ticketflow.domain.views import TicketStatus
 from ticketflow.ports.store import TicketStore, Unfinished
 from ticketflow.runtime import batching
 from ticketflow.runtime.batching import BatchWorkflows
@@ -21,6 +22,7 @@ from ticketflow.runtime.metrics import TicketMetrics
 from ticketflow.runtime.polling_desks import DeskPolling
 from ticketflow.runtime.polling_email import MailPolling
 from ticketflow.runtime.resolution_metrics import ResolutionCollector
+from ticketflow.runtime.retention import Retention
 from ticketflow.runtime.reviews import ReviewDesk
 from ticketflow.runtime.sender import Sender
 from ticketflow.runtime.workflows import TICKETS_QUEUE, TicketWorkflows
@@ -79,6 +81,7 @@ class Runtime:
         self._batches: BatchWorkflows | None = None
         self._pollers = pollers(engine.settings.channels, engine.channels)
         self._desk_polling: DeskPolling | None = None
+        self._retention: Retention | None = None
         self._started = False
         self.reviews = ReviewDesk(
             engine.store.review_desk,
@@ -132,6 +135,8 @@ class Runtime:
             self._polling.schedule()
         if self._desk_polling is not None:
             self._desk_polling.schedule()
+        if self._retention is not None:
+            self._retention.schedule()
         self._started = True
         reviewed = self.reviews.resume()
         if reviewed:
@@ -173,6 +178,8 @@ class Runtime:
         if email is not None and email.imap is not None:
             self._polling = MailPolling(self)
         self._desk_polling = DeskPolling(self._pollers, store.cursors, self.submit)
+        if engine.settings.retention.sweep_schedule:
+            self._retention = Retention(engine.settings)
 
     def stop(self) -> None:
         if self._started:
@@ -184,7 +191,10 @@ class Runtime:
             for instance in (self._workflows, self._batches, self._sender, self._polling, self._desk_polling):
                 if instance is not None:
                     _unregister(instance)
+            if self._retention is not None:
+                _unregister(self._retention)
             self._workflows = self._batches = self._sender = self._polling = self._desk_polling = None
+            self._retention = None
             self._started = False
 
     def __enter__(self) -> Runtime:
@@ -224,8 +234,15 @@ class Runtime:
         ``submitted_by`` is the API key that posted it, whose webhook (if any) receives the replies.
         """
         accepted = self.tickets.accept(message, submitted_by=submitted_by)
+        if not accepted.created and self._finished(accepted.ticket_id):
+            # its workflow may be pruned already ([retention] checkpoints): enqueueing would run it again
+            return accepted.ticket_id, False
         self._enqueue(Unfinished(accepted.ticket_id, accepted.workflow_id, accepted.conversation_id))
         return accepted.ticket_id, accepted.created
+
+    def _finished(self, ticket_id: TicketId) -> bool:
+        view = self.tickets.view(ticket_id)
+        return view is not None and view.status is TicketStatus.DONE
 
     def resubmit_unfinished(self) -> int:
         pending = self.tickets.unfinished()

@@ -85,9 +85,15 @@ ledger = sa.Table(
     sa.Column("at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("attempt_id", sa.String(64)),
     sa.Column("in_doubt", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("chain_seq", sa.Integer),
+    sa.Column("prev_hash", sa.String(64)),
+    sa.Column("hash", sa.String(64)),
     sa.UniqueConstraint("ticket_id", "seq", name="uq_ledger_ticket_seq"),
+    sa.Index("uq_ledger_chain_seq", "chain_seq", unique=True),
 )
-"""``in_doubt``: an attempt journaled but never seen answered (its process died); its cost is the estimate."""
+"""``in_doubt``: an attempt journaled but never seen answered (its process died); its cost is the estimate.
+``chain_seq``/``prev_hash``/``hash``: the row's link in the ledger's hash chain (``storage.chain``; revision
+0012); rows written before it are unchained. Triggers refuse UPDATE and DELETE (revision 0012)."""
 
 attempts = sa.Table(
     "attempts",
@@ -192,7 +198,25 @@ audit_log = sa.Table(
     sa.Column("event", sa.String(64), nullable=False),
     sa.Column("detail", sa.JSON),
     sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("detail_sha256", sa.String(64)),
+    sa.Column("chain_seq", sa.Integer),
+    sa.Column("prev_hash", sa.String(64)),
+    sa.Column("hash", sa.String(64)),
+    sa.Index("uq_audit_log_chain_seq", "chain_seq", unique=True),
 )
+"""Append-only (triggers, revision 0012): the one UPDATE allowed sets ``detail`` to NULL (erasure), and the
+chain covers ``detail_sha256``, not ``detail``, so it still verifies after it (``storage.chain``)."""
+
+chain_heads = sa.Table(
+    "chain_heads",
+    metadata,
+    sa.Column("chain", sa.String(32), primary_key=True),
+    sa.Column("seq", sa.Integer, nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+"""The newest link of each hash chain (``audit_log``, ``ledger``): what an append builds on, and what tells
+``audit verify`` that entries were cut off the end."""
 
 batch_items = sa.Table(
     "batch_items",
