@@ -14,6 +14,7 @@ from ticketflow.domain.message import InboundMessage
 from ticketflow.domain.result import TicketResult
 from ticketflow.ports.store import TicketStore, Unfinished
 from ticketflow.runtime import batching
+from ticketflow.runtime.alerts import AlertChecks, AlertCollector
 from ticketflow.runtime.batching import BatchWorkflows
 from ticketflow.runtime.delivery_metrics import DeliveryCollector
 from ticketflow.runtime.mail_intake import MailIntake
@@ -22,6 +23,7 @@ from ticketflow.runtime.polling_desks import DeskPolling
 from ticketflow.runtime.polling_email import MailPolling
 from ticketflow.runtime.sender import Sender
 from ticketflow.runtime.workflows import TICKETS_QUEUE, TicketWorkflows
+from ticketflow.wiring import alerts as alert_wiring
 from ticketflow.wiring.desks import pollers
 from ticketflow.wiring.engine import Engine
 
@@ -74,6 +76,10 @@ class Runtime:
         self._batches: BatchWorkflows | None = None
         self._pollers = pollers(engine.settings.channels, engine.channels)
         self._desk_polling: DeskPolling | None = None
+        self.alert_rules = alert_wiring.rules(engine.settings.alerts)
+        self._notifiers = alert_wiring.notifiers(engine.settings) if engine.settings.alerts.enabled else ()
+        self.metrics.registry.register(AlertCollector(self.alert_rules, engine.store.alerts))
+        self.alerts: AlertChecks | None = None
         self._started = False
 
     def start(self) -> None:
@@ -90,7 +96,7 @@ class Runtime:
             # transactions. It retries any statement that fails on a lost connection (until the database
             # answers again), so the ping buys nothing but latency.
             config["db_engine_kwargs"] = {"pool_pre_ping": False}
-        if self.engine.batch is not None or self._pollers:
+        if self.engine.batch is not None or self._pollers or s.alerts.enabled:
             # the batch and polling schedules are applied after launch: let the scheduler see them without
             # a 30 s delay
             config["scheduler_polling_interval_sec"] = 1.0
@@ -118,6 +124,10 @@ class Runtime:
             self._polling.schedule()
         if self._desk_polling is not None:
             self._desk_polling.schedule()
+        if self.alerts is not None:
+            self.alerts.schedule()
+        else:
+            AlertChecks.unschedule()
         self._started = True
         if self._mail is not None:
             self._mail.start()
@@ -155,6 +165,18 @@ class Runtime:
         if email is not None and email.imap is not None:
             self._polling = MailPolling(self)
         self._desk_polling = DeskPolling(self._pollers, store.cursors, self.submit)
+        alerts = engine.settings.alerts
+        if alerts.enabled:
+            self.alerts = AlertChecks(
+                self.alert_rules,
+                store.figures,
+                store.alerts,
+                self._notifiers,
+                daily_budget=engine.settings.anthropic.daily_budget_usd,
+                every_s=alerts.every_s,
+                max_attempts=alerts.max_attempts,
+                backoff_s=alerts.backoff_s,
+            )
 
     def stop(self) -> None:
         if self._started:
@@ -163,10 +185,19 @@ class Runtime:
             if self._sender is not None:
                 self._sender.drain(timeout=5.0)
             DBOS.destroy(workflow_completion_timeout_sec=0)
-            for instance in (self._workflows, self._batches, self._sender, self._polling, self._desk_polling):
+            instances = (
+                self._workflows,
+                self._batches,
+                self._sender,
+                self._polling,
+                self._desk_polling,
+                self.alerts,
+            )
+            for instance in instances:
                 if instance is not None:
                     _unregister(instance)
             self._workflows = self._batches = self._sender = self._polling = self._desk_polling = None
+            self.alerts = None
             self._started = False
 
     def __enter__(self) -> Runtime:
