@@ -89,12 +89,12 @@ class AlertChecks(DBOSConfiguredInstance):
         self._every = every_s
         self._max_attempts = max_attempts
         self._backoff = backoff_s
-        self._clock = clock
+        self.clock = clock
         super().__init__(name)
 
     def evaluate(self) -> list[AlertEvent]:
         """Measure every rule now and move its state; the events this evaluation made."""
-        now = self._clock()
+        now = self.clock()
         states = self._store.states()
         tickets: dict[float, TicketFigures] = {}
         models: dict[float, ModelFigures] = {}
