@@ -347,6 +347,11 @@ def _print_setup(setup: Any) -> None:
     typer.echo("")
 
 
+from ticketflow.cli_alerts import alerts_app  # noqa: E402  (a sub-app of its own module)
+
+app.add_typer(alerts_app, name="alerts")
+
+
 def main() -> None:
     """The console script's entry point (``ticketflow``)."""
     app()

@@ -161,6 +161,33 @@ def test_a_crossed_threshold_pages_slack_once_resolves_and_refires_only_after_th
         in scraped
     )
     assert 'ticketflow_alert_firings{rule="escalations"} 2.0' in scraped
+    _check_api_and_cli(runtime)
+
+
+def _check_api_and_cli(runtime: Runtime) -> None:
+    """The same state through ``GET /v1/alerts`` (metrics scope) and ``ticketflow alerts list --json``."""
+    from fastapi.testclient import TestClient
+    from typer.testing import CliRunner
+
+    from ticketflow.api.app import create_app
+    from ticketflow.cli import app
+    from ticketflow.domain.access import Scope
+
+    keys = runtime.engine.api_keys
+    _, metrics = keys.create("scraper", frozenset({Scope.METRICS}))
+    _, ingest = keys.create("intake", frozenset({Scope.INGEST}))
+    with TestClient(create_app(runtime, manage_runtime=False)) as client:
+        body = client.get("/v1/alerts", headers={"Authorization": f"Bearer {metrics}"}).json()
+        assert client.get("/v1/alerts", headers={"Authorization": f"Bearer {ingest}"}).status_code == 403
+        assert client.get("/v1/alerts").status_code == 401
+    (rule,) = body["rules"]
+    assert (rule["rule"], rule["status"], rule["firings"]) == ("escalations", "firing", 2)
+    assert [(e["kind"], e["seq"], e["notified"]) for e in body["events"]][0] == ("fired", 2, "slack: sent")
+    settings = runtime.engine.settings
+    env = {"TICKETFLOW_DATABASE_URL": settings.resolved_database_url}
+    listed = CliRunner().invoke(app, ["alerts", "list", "-w", str(settings.workspace), "--json"], env=env)
+    assert listed.exit_code == 0, listed.output
+    assert json.loads(listed.stdout)["rules"][0]["status"] == "firing"
 
 
 def _snapshot(runtime: Runtime) -> list[dict[str, object]]:

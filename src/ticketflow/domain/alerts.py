@@ -44,6 +44,8 @@ class Metric(StrEnum):
     """Age of the oldest unfinished ticket, seconds; no window."""
 
 
+_UNWINDOWED = {Metric.BUDGET_SPENT: "today", Metric.BACKLOG_DEPTH: "now", Metric.BACKLOG_AGE_S: "now"}
+
 Severity = Literal["info", "warning", "critical"]
 
 
@@ -64,7 +66,8 @@ class AlertRule:
     def describe(self) -> str:
         """The rule as a person reads it: ``escalation_rate > 0.4 over 1h``."""
         scope = f"[{self.check}]" if self.check else ""
-        return f"{self.metric.value}{scope} > {self.threshold:g} over {span(self.window_s)}"
+        when = _UNWINDOWED.get(self.metric, f"over {span(self.window_s)}")
+        return f"{self.metric.value}{scope} > {self.threshold:g} {when}"
 
 
 def span(seconds: float) -> str:

@@ -8,6 +8,8 @@ Secrets come from the environment only: the Slack webhook URL from ``[alerts.sla
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from ticketflow.channels.email.outbound import Credentials, SmtpSender, SmtpTarget
 from ticketflow.channels.notifiers.mail import EmailNotifier
@@ -15,8 +17,10 @@ from ticketflow.channels.notifiers.slack import SlackNotifier
 from ticketflow.channels.notifiers.webhook import WebhookNotifier
 from ticketflow.domain.alerts import DEFAULT_RULES, AlertRule, Metric
 from ticketflow.errors import ConfigError
-from ticketflow.ports.alerts import Notifier
+from ticketflow.ports.alerts import AlertStore, Notifier
 from ticketflow.settings import AlertsSettings, Settings, seconds
+from ticketflow.storage.alerts import SqlAlertStore
+from ticketflow.storage.db import create_engine, migrate
 
 
 def rules(alerts: AlertsSettings) -> tuple[AlertRule, ...]:
@@ -80,3 +84,15 @@ def _email(settings: Settings) -> EmailNotifier:
         )
     target = SmtpTarget.parse(outbound, timeout=mail.timeout_s)
     return EmailNotifier(SmtpSender(target, credentials), from_address=sender, to=mail.to)
+
+
+@contextmanager
+def alert_store(settings: Settings) -> Iterator[AlertStore]:
+    """The workspace database's alert states (migrating the schema first), closed on exit: for
+    ``ticketflow alerts list``, which needs no engine."""
+    engine = create_engine(settings.resolved_database_url)
+    try:
+        migrate(engine)
+        yield SqlAlertStore(engine)
+    finally:
+        engine.dispose()
