@@ -182,7 +182,8 @@ def _check_api_and_cli(runtime: Runtime) -> None:
         assert client.get("/v1/alerts").status_code == 401
     (rule,) = body["rules"]
     assert (rule["rule"], rule["status"], rule["firings"]) == ("escalations", "firing", 2)
-    assert [(e["kind"], e["seq"], e["notified"]) for e in body["events"]][0] == ("fired", 2, "slack: sent")
+    latest = body["events"][0]
+    assert (latest["kind"], latest["seq"], latest["notified"]) == ("fired", 2, "slack: sent")
     settings = runtime.engine.settings
     env = {"TICKETFLOW_DATABASE_URL": settings.resolved_database_url}
     listed = CliRunner().invoke(app, ["alerts", "list", "-w", str(settings.workspace), "--json"], env=env)

@@ -1,4 +1,4 @@
-"""Alert rules: measured from a window's figures; fired once, resolved when clear, re-fired after cool-down."""
+"""Alert rules: measured from window figures; fired once, resolved when clear, re-fired after cool-down."""
 
 from __future__ import annotations
 
