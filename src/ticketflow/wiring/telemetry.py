@@ -45,7 +45,9 @@ def tracer(settings: Settings) -> tuple[Tracer | None, Callable[[], None] | None
         from opentelemetry.sdk.trace import TracerProvider
         from opentelemetry.sdk.trace.export import BatchSpanProcessor
     except ImportError as exc:
-        raise ConfigError(f"OTLP tracing is configured but the OpenTelemetry SDK is missing: {EXTRA}") from exc
+        raise ConfigError(
+            f"OTLP tracing is configured but the OpenTelemetry SDK is missing: {EXTRA}"
+        ) from exc
     provider = TracerProvider(
         resource=Resource.create({"service.name": settings.telemetry.service_name}), shutdown_on_exit=True
     )
