@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -76,14 +77,23 @@ def alerting(
     slack: FakeSlack,
     monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[Runtime]:
+    monkeypatch.setenv("TICKETFLOW_ALERTS_SLACK_WEBHOOK_URL", slack.url)
+    with _runtime(tmp_path, database_url, system_database_url, store_models, TOML) as runtime:
+        yield runtime
+
+
+@contextmanager
+def _runtime(
+    tmp_path: Path, database_url: str, system_database_url: str, store_models: TrainedModels, toml: str
+) -> Iterator[Runtime]:
+    """A started runtime on a copy of the sample workspace whose ticketflow.toml ends with ``toml``."""
     workspace = tmp_path / "ws"
     workspace.mkdir()
     for item in STORE.iterdir():
         if item.name != "var":
             (workspace / item.name).symlink_to(item)
     (workspace / "ticketflow.toml").unlink()
-    (workspace / "ticketflow.toml").write_text((STORE / "ticketflow.toml").read_text() + TOML)
-    monkeypatch.setenv("TICKETFLOW_ALERTS_SLACK_WEBHOOK_URL", slack.url)
+    (workspace / "ticketflow.toml").write_text((STORE / "ticketflow.toml").read_text() + toml)
     settings = Settings.load(
         workspace,
         data_dir=tmp_path / "var",
@@ -217,6 +227,31 @@ def test_a_transient_slack_failure_is_retried_and_the_event_sent_once(
     _pass(runtime)  # the next pass finds the event notified: nothing is sent again
     assert slack.requests == 3 and len(slack.messages) == 1
     assert DBOS.retrieve_workflow("alert:escalations:1:fired").get_result() == "slack: sent"
+
+
+@pytest.mark.slow
+def test_the_schedule_evaluates_on_its_own_and_pages_once(
+    tmp_path: Path,
+    database_url: str,
+    system_database_url: str,
+    store_models: TrainedModels,
+    slack: FakeSlack,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TICKETFLOW_ALERTS_SLACK_WEBHOOK_URL", slack.url)
+    toml = TOML.replace("every_s = 3600", "every_s = 1")
+    with _runtime(tmp_path, database_url, system_database_url, store_models, toml) as runtime:
+        _tickets(runtime, [ESCALATES, ESCALATES], "s")
+        wait_until(lambda: slack.messages, "the scheduled pass to page Slack")
+
+        def passes() -> int:
+            return len(
+                DBOS.list_workflows(name="ticketflow.alerts_pass", status="SUCCESS", load_output=False)
+            )
+
+        paged_after = passes()
+        wait_until(lambda: passes() >= paged_after + 2, "two more scheduled passes")
+    assert len(slack.messages) == 1, "later passes find the rule firing already: no second page"
 
 
 def _event() -> AlertEvent:

@@ -96,7 +96,7 @@ class Runtime:
             # transactions. It retries any statement that fails on a lost connection (until the database
             # answers again), so the ping buys nothing but latency.
             config["db_engine_kwargs"] = {"pool_pre_ping": False}
-        if self.engine.batch is not None or self._pollers or s.alerts.enabled:
+        if self.engine.batch is not None or self._pollers or (s.alerts.enabled and s.alerts.every_s < 60):
             # the batch and polling schedules are applied after launch: let the scheduler see them without
             # a 30 s delay
             config["scheduler_polling_interval_sec"] = 1.0
