@@ -145,6 +145,7 @@ class Engine:
                 previous=s.context.previous_tickets,
                 on_stale=s.customers.on_stale,
                 live_intents=frozenset(s.customers.live_intents),
+                currency=s.customers.currency.upper(),
                 rankers=adapters.document_rankers(s, ws),
             ),
             generator=Generator(self.provider, system_prompt, masker=PlaceholderMasker(detector, published)),

@@ -1,7 +1,7 @@
 """alert_states, alert_events: alert rules' states and their fired/resolved events
 
 Revision ID: 0013
-Revises: 0008
+Revises: 0010
 Create Date: 2026-12-01 15:00:00
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0013"
-down_revision = "0008"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
