@@ -106,6 +106,34 @@ def _figures(samples: list[float], cpu: list[float]) -> dict[str, float]:
     }
 
 
+def span_cost(tickets: int = 2000) -> dict[str, float]:
+    """CPU microseconds per ticket of the spans alone (one ticket, six stages, one model call), on the SDK
+    tracer ``--tracing sdk`` uses: the part of the figures above that tracing adds, without their noise."""
+    from ticketflow.domain.draft import Usage
+    from ticketflow.pipeline.tracing import TicketTrace
+
+    tracer = _sdk_tracer()
+    draft = Draft(reply="", usage=(Usage("claude-sonnet-5-5", 500, 120, 0.0015, latency_ms=900.0),))
+    stages = ("intake", "routing", "context", "generation", "validation", "delivery")
+    results = {name: (draft if name == "generation" else None) for name in stages}
+
+    def one() -> None:
+        trace = TicketTrace(tracer)
+        with trace.ticket():
+            for name in stages:
+                trace.stage(name, results.get)(name)
+
+    for _ in range(200):
+        one()
+    started = time.process_time()
+    for _ in range(tickets):
+        one()
+    return {
+        "tickets": tickets,
+        "cpu_us_per_ticket": round((time.process_time() - started) / tickets * 1e6, 1),
+    }
+
+
 def in_process(limit: int) -> tuple[dict[str, float], dict[str, float]]:
     """Non-model ms per drafted ticket in-process; and the mean per-stage ms over those tickets."""
     folder = Path(tempfile.mkdtemp(prefix="tf-overhead-"))
@@ -195,6 +223,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "in_process": figures,
         "in_process_stage_mean_ms": stages,
     }
+    if args.tracing == "sdk":
+        report["span_cost"] = span_cost()
     if not args.skip_durable:
         report[f"durable_{args.backend}"] = durable(args.backend, args.database_url, args.durable_tickets)
     if args.json:
