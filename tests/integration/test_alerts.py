@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from dbos import DBOS
+from dbos import DBOS, SetWorkflowID
 
 from support import STORE, wait_until
 from ticketflow.channels.api_webhook import verify_webhook
@@ -227,6 +227,10 @@ def test_a_transient_slack_failure_is_retried_and_the_event_sent_once(
     _pass(runtime)  # the next pass finds the event notified: nothing is sent again
     assert slack.requests == 3 and len(slack.messages) == 1
     assert DBOS.retrieve_workflow("alert:escalations:1:fired").get_result() == "slack: sent"
+    (event, _), *_ = runtime.store.alerts.events()
+    with SetWorkflowID(event.key):  # the event's notification started again: it attaches to the first
+        assert DBOS.start_workflow(runtime.alerts.notify, event).get_result() == "slack: sent"
+    assert slack.requests == 3, "a notification is never sent twice for one event"
 
 
 @pytest.mark.slow
