@@ -67,12 +67,15 @@ def test_demo_reports_every_ticket_as_json_with_a_ledger(workspace: Path) -> Non
     line = json.loads(ledger[0])
     assert {"decision", "outcome", "checks", "tokens", "projected_cost_usd", "stage_ms"} <= set(line)
     assert report["rule_answers"] >= 1, "the scaffold's password question has a canned answer"
+    verified = report["verified_resolution"]  # measured from the demo's store: nobody has written back
+    assert verified["sent"] == report["outcomes"]["sent"] == verified["pending"]
+    assert verified["resolved"] == verified["reopened"] == 0 and verified["verified_resolution_rate"] is None
 
 
 def test_demo_renders_tables_for_people(workspace: Path) -> None:
     result = runner.invoke(app, ["demo", "--workspace", str(workspace)])
     assert result.exit_code == 0, result.output
-    for heading in ("Outcomes", "Escalations by reason", "Stage latency", "ledger"):
+    for heading in ("Outcomes", "Verified resolution", "Escalations by reason", "Stage latency", "ledger"):
         assert heading in result.stdout
 
 

@@ -43,6 +43,10 @@ def render_demo(report: dict[str, Any], console: Console) -> None:
             ],
         )
     )
+    verified = report.get("verified_resolution")
+    if verified:
+        console.print(_kv("Verified resolution (beside sent)", resolution_rows(verified)))
+        console.print(f"[dim]{verified['note']}[/]")
     reasons = Table(title="Escalations by reason", title_justify="left")
     reasons.add_column("reason")
     reasons.add_column("tickets", justify="right")
@@ -135,6 +139,13 @@ def render_eval(report: dict[str, Any], console: Console) -> None:
             f"{report['tokens']['input_p50']:.0f} / {report['tokens']['input_p95']:.0f}",
         )
     )
+    if "verified_resolution" in report:
+        v = report["verified_resolution"]
+        rows.append(("automation rate (labelled records)", _pct(v["automation_rate"])))
+        rows.append(("verified resolution rate (same records)", _pct(v["verified_resolution_rate"])))
+        rows.append(("resolved ÷ sent", _pct(v["resolved_share_of_sent"]) if v["sent"] else "—"))
+        if v.get("follow_up_agreement") is not None:
+            rows.append(("follow-up judged as labelled", _pct(v["follow_up_agreement"])))
     console.print(_kv("Scores", rows))
     if "escalation" in report and report["escalation"]["by_reason"]:
         table = Table(title="Escalation by reason", title_justify="left")
@@ -215,3 +226,17 @@ def render_training(report: dict[str, Any], console: Console) -> None:
         console.print(table)
     for warning in report["warnings"]:
         console.print(f"[yellow]warning:[/] {escape(warning)}")
+
+
+def resolution_rows(verified: dict[str, Any]) -> list[tuple[str, str]]:
+    """Sent, then how many of those answers are verified resolved, reopened or still pending, and rated."""
+    rate = verified.get("verified_resolution_rate")
+    shown = _pct(rate) if rate is not None else "not yet known"
+    return [
+        ("automated answers sent", f"{verified['sent']}"),
+        ("verified resolved", f"{verified['resolved']}"),
+        ("reopened (came back, or rated bad)", f"{verified['reopened']}"),
+        ("pending (window still open)", f"{verified['pending']}"),
+        ("rated good / bad", f"{verified['rated_good']} / {verified['rated_bad']}"),
+        ("verified resolution rate (resolved ÷ decided)", shown),
+    ]

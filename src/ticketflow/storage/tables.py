@@ -285,3 +285,16 @@ alert_events = sa.Table(
     sa.UniqueConstraint("rule", "seq", "kind", name="uq_alert_events_rule_seq_kind"),
 )
 """Every move of an alert rule (``fired``/``resolved``), once per firing; ``notified_at`` once sent."""
+
+feedback = sa.Table(
+    "feedback",
+    metadata,
+    sa.Column("ticket_id", sa.String(MAX_ID), primary_key=True),
+    sa.Column("rating", sa.String(16), nullable=False),
+    sa.Column("score", sa.Integer),
+    sa.Column("comment", sa.Text),
+    sa.Column("source", sa.String(32), nullable=False),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+)
+"""The customer's rating of a ticket's answer (``good``/``bad``/``neutral``, a 1–5 score when given), one per
+ticket: a second rating replaces the first (each is an audit event ``rated``)."""

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ticketflow.domain.context import PolicyQuote
+from ticketflow.domain.feedback import FeedbackLinks
 from ticketflow.domain.message import InboundMessage, Ticket
 from ticketflow.domain.result import TicketResult
 from ticketflow.errors import ConfigError
@@ -35,6 +36,7 @@ from ticketflow.settings import Settings
 from ticketflow.storage.past_tickets import SqlPastTickets
 from ticketflow.storage.repository import SqlStore
 from ticketflow.wiring import adapters, telemetry
+from ticketflow.wiring.feedback import feedback_links
 from ticketflow.wiring.models import TrainedModels, models_dir, workspace_models
 
 
@@ -75,6 +77,8 @@ class Engine:
         if stop_tracing is not None:
             self._closers.append(stop_tracing)
         self.pipeline = self.build_pipeline(models)
+        self.feedback_links: FeedbackLinks | None = feedback_links(settings.feedback)
+        """The signed rating link appended to replies (``[feedback]``), or None when it is off."""
 
     @classmethod
     def from_workspace(
