@@ -403,6 +403,9 @@ app.add_typer(review_app, name="review")
 app.add_typer(audit_app, name="audit")
 app.add_typer(retention_app, name="retention")
 app.command("erase")(erase)
+from ticketflow.cli_alerts import alerts_app  # noqa: E402  (a sub-app of its own module)
+
+app.add_typer(alerts_app, name="alerts")
 
 
 def main() -> None:

@@ -239,6 +239,114 @@ class DeliverySettings(_Section):
     max_backoff_s: float = Field(600.0, gt=0.0, description="longest wait between two attempts")
 
 
+_ENV_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
+_SPAN = r"^\d+(\.\d+)?\s*[smhd]?$"
+
+
+def seconds(value: str | float) -> float:
+    """``"15m"``, ``"1h"``, ``"2d"``, ``"90s"`` or a number of seconds, as seconds."""
+    if isinstance(value, int | float):
+        return float(value)
+    text = value.strip().lower()
+    factor = {"s": 1, "m": 60, "h": 3600, "d": 86400}.get(text[-1:])
+    return float(text[:-1]) * factor if factor else float(text)
+
+
+class AlertRuleSettings(_Section):
+    """One ``[[alerts.rules]]``: the metric, above what, over which sliding window, paged how often."""
+
+    name: str = Field(..., min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.-]+$")
+    metric: Literal[
+        "cost_per_ticket",
+        "escalation_rate",
+        "budget_spent",
+        "check_failure_rate",
+        "model_error_rate",
+        "model_latency_p95_ms",
+        "backlog_depth",
+        "backlog_age_s",
+    ]
+    threshold: float = Field(..., description="the rule breaches when the metric is above it")
+    window: str | float = Field("1h", description="sliding window: 90s, 15m, 1h, 1d or seconds")
+    cooldown: str | float = Field("30m", description="after a resolution, no new firing before this")
+    severity: Literal["info", "warning", "critical"] = "warning"
+    min_samples: int = Field(1, ge=1, description="fewer data points in the window: not measured")
+    check: str | None = Field(None, description="check_failure_rate: count this check only")
+
+    @field_validator("window", "cooldown")
+    @classmethod
+    def _span(cls, value: str | float) -> str | float:
+        if isinstance(value, str) and not re.match(_SPAN, value.strip().lower()):
+            raise ValueError(f"{value!r} is not a duration: write 90s, 15m, 1h, 1d or a number of seconds")
+        if seconds(value) < 0:
+            raise ValueError("a duration cannot be negative")
+        return value
+
+
+class SlackAlertSettings(_Section):
+    """``[alerts.slack]``: a Slack incoming webhook. Its URL is a secret: only ever in the environment."""
+
+    webhook_url_env: str = Field(
+        "TICKETFLOW_ALERTS_SLACK_WEBHOOK_URL", pattern=_ENV_NAME, description="the variable holding the URL"
+    )
+    timeout_s: float = Field(10.0, gt=0.0)
+
+
+class EmailAlertSettings(_Section):
+    """``[alerts.email]``: mail to the on-call addresses over SMTP (default: ``[channels.email]``'s)."""
+
+    to: list[str] = Field(..., min_length=1, description="recipients")
+    from_address: str | None = Field(None, description="default: [channels.email] from_address")
+    outbound: str | None = Field(None, description="smtp://host:port (default: [channels.email] outbound)")
+    username_env: str | None = Field(None, pattern=_ENV_NAME)
+    password_env: str | None = Field(None, pattern=_ENV_NAME)
+    timeout_s: float = Field(30.0, gt=0.0)
+
+
+class WebhookAlertSettings(_Section):
+    """``[alerts.webhook]``: a JSON POST signed with HMAC-SHA256 (the secret from the environment)."""
+
+    url: str = Field(..., pattern=r"^https?://", description="where events are POSTed")
+    secret_env: str = Field(
+        "TICKETFLOW_ALERTS_WEBHOOK_SECRET", pattern=_ENV_NAME, description="the variable holding the secret"
+    )
+    timeout_s: float = Field(10.0, gt=0.0)
+
+
+class AlertsSettings(_Section):
+    """``[alerts]``: rules evaluated by a scheduled durable workflow, and who is told when one moves."""
+
+    enabled: bool = Field(True, description="evaluate the rules in serve and worker")
+    every_s: int = Field(60, ge=1, le=86400, description="seconds between two evaluations")
+    rules: list[AlertRuleSettings] | None = Field(
+        None, description="the rules; unset: the defaults (docs/alerts.md); [] for none"
+    )
+    max_attempts: int = Field(6, ge=1, le=20, description="sends of one notification before giving up")
+    backoff_s: float = Field(2.0, gt=0.0, description="wait after a failed send, doubling")
+    slack: SlackAlertSettings | None = None
+    email: EmailAlertSettings | None = None
+    webhook: WebhookAlertSettings | None = None
+
+    @field_validator("rules")
+    @classmethod
+    def _unique(cls, value: list[AlertRuleSettings] | None) -> list[AlertRuleSettings] | None:
+        names = [rule.name for rule in value or ()]
+        twice = sorted({name for name in names if names.count(name) > 1})
+        if twice:
+            raise ValueError(f"rule names must be unique: {', '.join(twice)}")
+        return value
+
+
+class TelemetrySettings(_Section):
+    """``[telemetry]``: OpenTelemetry traces over OTLP/HTTP, off unless an endpoint is set (here or in
+    ``OTEL_EXPORTER_OTLP_ENDPOINT``)."""
+
+    otlp_endpoint: str | None = Field(
+        None, pattern=r"^https?://", description="e.g. http://127.0.0.1:4318 (traces go to /v1/traces)"
+    )
+    service_name: str = "ticketflow"
+
+
 _DURATION = re.compile(r"(?:(\d+(?:\.\d+)?)h)?\s*(?:(\d+(?:\.\d+)?)m)?\s*(?:(\d+(?:\.\d+)?)s)?")
 
 
@@ -399,6 +507,8 @@ class Settings(BaseSettings):
     anthropic: AnthropicSettings = AnthropicSettings()
     openai_compatible: OpenAICompatibleSettings = OpenAICompatibleSettings()
     judge: JudgeSettings = JudgeSettings()
+    alerts: AlertsSettings = AlertsSettings()
+    telemetry: TelemetrySettings = TelemetrySettings()
     reviews: ReviewSettings = ReviewSettings()
     retention: RetentionSettings = RetentionSettings()
 
@@ -463,8 +573,25 @@ SECRET_KEYS = frozenset({"api_token", "oauth_token", "webhook_secret", "access_t
 """Keys of a ``[channels.*]`` section that hold secrets: accepted from the environment only."""
 
 
+ALERT_SECRETS = {"slack": ("webhook_url", "url"), "webhook": ("secret",), "email": ("password",)}
+"""Keys of ``[alerts.*]`` that would hold secrets, refused in the file with the variable to use instead."""
+
+
+def _refuse_written_alert_secrets(data: dict[str, Any], path: Path) -> None:
+    alerts = data.get("alerts")
+    for name, keys in ALERT_SECRETS.items():
+        section = alerts.get(name) if isinstance(alerts, dict) else None
+        written = sorted(set(keys) & set(section)) if isinstance(section, dict) else []
+        if written:
+            raise ConfigError(
+                f"{path}: [alerts.{name}] {', '.join(written)}: secrets are read from the environment only; "
+                f"remove it and name the variable that holds it ({name}: see docs/alerts.md)"
+            )
+
+
 def _refuse_written_secrets(data: dict[str, Any], path: Path) -> None:
     """A secret written into ticketflow.toml is refused: files get copied, committed and shared."""
+    _refuse_written_alert_secrets(data, path)
     for name, section in (data.get("channels") or {}).items():
         written = sorted(SECRET_KEYS & set(section)) if isinstance(section, dict) else []
         if written:

@@ -15,6 +15,7 @@ from ticketflow.domain.result import TicketResult
 from ticketflow.domain.views import TicketStatus
 from ticketflow.ports.store import TicketStore, Unfinished
 from ticketflow.runtime import batching
+from ticketflow.runtime.alerts import AlertChecks, AlertCollector
 from ticketflow.runtime.batching import BatchWorkflows
 from ticketflow.runtime.delivery_metrics import DeliveryCollector
 from ticketflow.runtime.mail_intake import MailIntake
@@ -26,6 +27,7 @@ from ticketflow.runtime.retention import Retention
 from ticketflow.runtime.reviews import ReviewDesk
 from ticketflow.runtime.sender import Sender
 from ticketflow.runtime.workflows import TICKETS_QUEUE, TicketWorkflows
+from ticketflow.wiring import alerts as alert_wiring
 from ticketflow.wiring.desks import pollers
 from ticketflow.wiring.engine import Engine
 from ticketflow.wiring.feedback import window
@@ -82,6 +84,10 @@ class Runtime:
         self._pollers = pollers(engine.settings.channels, engine.channels)
         self._desk_polling: DeskPolling | None = None
         self._retention: Retention | None = None
+        self.alert_rules = alert_wiring.rules(engine.settings.alerts)
+        self._notifiers = alert_wiring.notifiers(engine.settings) if engine.settings.alerts.enabled else ()
+        self.metrics.registry.register(AlertCollector(self.alert_rules, engine.store.alerts))
+        self.alerts: AlertChecks | None = None
         self._started = False
         self.reviews = ReviewDesk(
             engine.store.review_desk,
@@ -107,7 +113,7 @@ class Runtime:
             # transactions. It retries any statement that fails on a lost connection (until the database
             # answers again), so the ping buys nothing but latency.
             config["db_engine_kwargs"] = {"pool_pre_ping": False}
-        if self.engine.batch is not None or self._pollers:
+        if self.engine.batch is not None or self._pollers or (s.alerts.enabled and s.alerts.every_s < 60):
             # the batch and polling schedules are applied after launch: let the scheduler see them without
             # a 30 s delay
             config["scheduler_polling_interval_sec"] = 1.0
@@ -137,6 +143,10 @@ class Runtime:
             self._desk_polling.schedule()
         if self._retention is not None:
             self._retention.schedule()
+        if self.alerts is not None:
+            self.alerts.schedule()
+        else:
+            AlertChecks.unschedule()
         self._started = True
         reviewed = self.reviews.resume()
         if reviewed:
@@ -180,6 +190,18 @@ class Runtime:
         self._desk_polling = DeskPolling(self._pollers, store.cursors, self.submit)
         if engine.settings.retention.sweep_schedule:
             self._retention = Retention(engine.settings)
+        alerts = engine.settings.alerts
+        if alerts.enabled:
+            self.alerts = AlertChecks(
+                self.alert_rules,
+                store.figures,
+                store.alerts,
+                self._notifiers,
+                daily_budget=engine.settings.anthropic.daily_budget_usd,
+                every_s=alerts.every_s,
+                max_attempts=alerts.max_attempts,
+                backoff_s=alerts.backoff_s,
+            )
 
     def stop(self) -> None:
         if self._started:
@@ -188,13 +210,22 @@ class Runtime:
             if self._sender is not None:
                 self._sender.drain(timeout=5.0)
             DBOS.destroy(workflow_completion_timeout_sec=0)
-            for instance in (self._workflows, self._batches, self._sender, self._polling, self._desk_polling):
+            instances = (
+                self._workflows,
+                self._batches,
+                self._sender,
+                self._polling,
+                self._desk_polling,
+                self.alerts,
+            )
+            for instance in instances:
                 if instance is not None:
                     _unregister(instance)
             if self._retention is not None:
                 _unregister(self._retention)
             self._workflows = self._batches = self._sender = self._polling = self._desk_polling = None
             self._retention = None
+            self.alerts = None
             self._started = False
 
     def __enter__(self) -> Runtime:

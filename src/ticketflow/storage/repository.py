@@ -20,6 +20,7 @@ from ticketflow.domain.result import TicketResult
 from ticketflow.domain.serialize import jsonable
 from ticketflow.domain.views import TicketStatus, TicketView
 from ticketflow.ports.store import Accepted, Unfinished
+from ticketflow.storage.alerts import SqlAlertStore, SqlOpsFigures
 from ticketflow.storage.attempts import SqlAttempts
 from ticketflow.storage.audit import SqlAuditLog
 from ticketflow.storage.batch_items import SqlBatchClaims
@@ -72,6 +73,10 @@ class SqlStore:
         self.feedback = SqlFeedback(engine)
         """Ratings and verified resolution (``ports.store.FeedbackStore``)."""
         self.tickets.deliveries = self.deliveries
+        self.alerts = SqlAlertStore(engine)
+        """Alert rules' states and events (``ports.alerts.AlertStore``)."""
+        self.figures = SqlOpsFigures(engine, self.ledger.spent_today)
+        """Windowed figures the alert rules are measured on (``ports.alerts.OpsFigures``)."""
 
     @classmethod
     def open(cls, url: str, *, migrate_schema: bool = True) -> SqlStore:

@@ -293,6 +293,40 @@ cursors = sa.Table(
 )
 """Where each poller resumes (an IMAP folder's ``(UIDVALIDITY, UID)``, a helpdesk's cursor), by name."""
 
+alert_states = sa.Table(
+    "alert_states",
+    metadata,
+    sa.Column("rule", sa.String(100), primary_key=True),
+    sa.Column("firing", sa.Boolean, nullable=False),
+    sa.Column("cooling", sa.Boolean, nullable=False),
+    sa.Column("seq", sa.Integer, nullable=False),
+    sa.Column("value", sa.Float),
+    sa.Column("since", sa.DateTime(timezone=True)),
+    sa.Column("last_fired_at", sa.DateTime(timezone=True)),
+    sa.Column("resolved_at", sa.DateTime(timezone=True)),
+    sa.Column("evaluated_at", sa.DateTime(timezone=True)),
+)
+"""Each alert rule's state (revision 0013): firing or not, and its firings' count (``seq``)."""
+
+alert_events = sa.Table(
+    "alert_events",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("rule", sa.String(100), nullable=False, index=True),
+    sa.Column("seq", sa.Integer, nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("metric", sa.String(64), nullable=False),
+    sa.Column("value", sa.Float),
+    sa.Column("threshold", sa.Float, nullable=False),
+    sa.Column("severity", sa.String(16), nullable=False),
+    sa.Column("summary", sa.Text, nullable=False),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("notified_at", sa.DateTime(timezone=True)),
+    sa.Column("outcome", sa.Text),
+    sa.UniqueConstraint("rule", "seq", "kind", name="uq_alert_events_rule_seq_kind"),
+)
+"""Every move of an alert rule (``fired``/``resolved``), once per firing; ``notified_at`` once sent."""
+
 feedback = sa.Table(
     "feedback",
     metadata,

@@ -35,7 +35,7 @@ from ticketflow.privacy.presidio import PresidioPatterns
 from ticketflow.settings import Settings
 from ticketflow.storage.past_tickets import SqlPastTickets
 from ticketflow.storage.repository import SqlStore
-from ticketflow.wiring import adapters
+from ticketflow.wiring import adapters, telemetry
 from ticketflow.wiring.feedback import feedback_links
 from ticketflow.wiring.models import TrainedModels, models_dir, workspace_models
 
@@ -73,6 +73,9 @@ class Engine:
             store.keys.webhook if store is not None else None,
         )
         self.pii_detector: PiiDetector = PresidioPatterns(nlp_dir=models_dir(settings) / "spacy-blank-en")
+        self.tracer, stop_tracing = telemetry.tracer(settings)
+        if stop_tracing is not None:
+            self._closers.append(stop_tracing)
         self.pipeline = self.build_pipeline(models)
         self.feedback_links: FeedbackLinks | None = feedback_links(settings.feedback)
         """The signed rating link appended to replies (``[feedback]``), or None when it is off."""
@@ -153,6 +156,7 @@ class Engine:
             validator=Validator([*adapters.checks(s, ws, detector), *judge], s.validation.policy),
             delivery=Deliverer(self.store),
             regenerate=s.validation.regenerate,
+            tracer=self.tracer,
         )
 
     @property
@@ -191,5 +195,7 @@ class Engine:
         if self._owns_providers:
             while self._providers.closers:
                 self._providers.closers.pop()()
+        while self._closers:
+            self._closers.pop()()
         if self.store is not None:
             self.store.close()
