@@ -135,9 +135,38 @@ def _found_in_database(url: str, needles: list[bytes]) -> set[bytes]:
     return found
 
 
+def _people_wrote_about(url: str, email: str, words: str) -> None:
+    """An agent's reply, a rejection, the customer's rating comment and a grader's note on one ticket."""
+    from datetime import UTC, datetime
+
+    from ticketflow.storage.tables import feedback, grades, review_actions, tickets
+
+    engine = sa.create_engine(url)
+    now = datetime.now(UTC)
+    with engine.begin() as conn:
+        ticket_id = conn.execute(sa.select(tickets.c.id).where(tickets.c.customer_email == email)).scalar()
+        conn.execute(
+            review_actions.insert().values(
+                ticket_id=ticket_id,
+                action="send",
+                actor="user:a",
+                at=now,
+                reason=words,
+                diff=words,
+                body=words,
+            )
+        )
+        conn.execute(
+            feedback.insert().values(ticket_id=ticket_id, rating="bad", comment=words, source="link", at=now)
+        )
+        conn.execute(grades.insert().values(ticket_id=ticket_id, kind="answered", note=words, graded_at=now))
+    engine.dispose()
+
+
 def test_erase_leaves_no_trace_of_the_person_and_the_chains_verify(ran: Settings) -> None:
     maya, jonas = _values(MAYA), _values(JONAS)
     databases = {ran.resolved_database_url, ran.resolved_system_database_url}
+    _people_wrote_about(ran.resolved_database_url, MAYA["email"], f"{MAYA['name']} on {MAYA['phone']}")
     before = set().union(*(_found_in_database(u, maya) for u in databases))
     assert before == set(maya), "the search finds what is there"
 

@@ -27,9 +27,12 @@ from ticketflow.storage.tables import (
     audit_log,
     conversations,
     deliveries,
+    feedback,
+    grades,
     mail_ids,
     messages,
     outbox,
+    review_actions,
     reviews,
     tickets,
 )
@@ -176,6 +179,15 @@ def _redact_tickets(conn: sa.Connection, ticket_ids: Sequence[str]) -> None:
         .where(reviews.c.ticket_id.in_(ticket_ids))
         .values(handoff={"erased": True}, reason=ERASED)
     )
+    # what people wrote about the ticket: an agent's reply and its diff, a rejection's reason, the
+    # customer's rating comment, a grader's note (the actions and ratings themselves stay, for the figures)
+    conn.execute(
+        review_actions.update()
+        .where(review_actions.c.ticket_id.in_(ticket_ids))
+        .values(body=None, diff=None, reason=None)
+    )
+    conn.execute(feedback.update().where(feedback.c.ticket_id.in_(ticket_ids)).values(comment=None))
+    conn.execute(grades.update().where(grades.c.ticket_id.in_(ticket_ids)).values(note=None))
 
 
 def _redact_conversations(conn: sa.Connection, conversation_ids: Sequence[str]) -> None:
