@@ -1,4 +1,4 @@
-"""The ``ticketflow`` command: init, demo, serve, worker, train, eval, keys, channels.
+"""The ``ticketflow`` command: init, demo, serve, worker, train, eval, keys, users, channels.
 
 Every option also reads an environment variable (shown in ``--help``); settings proper live in the
 workspace's ``ticketflow.toml`` and ``TICKETFLOW_*`` variables.
@@ -21,6 +21,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from ticketflow.console.users import app as users_app
 from ticketflow.errors import TicketflowError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
@@ -273,6 +274,9 @@ def keys_revoke(
     if not revoked:
         raise _fail(TicketflowError(f"no active key {key_id!r}; see `ticketflow keys list`"))
     _err().print(f"revoked {key_id}")
+
+
+app.add_typer(users_app, name="users")
 
 
 channels_app = typer.Typer(

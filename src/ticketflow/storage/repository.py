@@ -35,6 +35,7 @@ from ticketflow.storage.outbox import SqlOutbox
 from ticketflow.storage.reviews import SqlReviewQueue
 from ticketflow.storage.tables import fetches, ledger, outbox, reviews, tickets
 from ticketflow.storage.tickets import DONE, SqlTickets
+from ticketflow.storage.users import SqlUsers
 
 
 class SqlStore:
@@ -66,6 +67,8 @@ class SqlStore:
         self.cursors = SqlCursors(engine)
         """Pollers' checkpoints (``ports.store.Cursors``)."""
         self.tickets.deliveries = self.deliveries
+        self.users = SqlUsers(engine)
+        """People's accounts and console sessions (``ports.access.Users``)."""
 
     @classmethod
     def open(cls, url: str, *, migrate_schema: bool = True) -> SqlStore:
