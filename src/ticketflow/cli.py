@@ -101,6 +101,7 @@ def serve(
     import uvicorn
 
     from ticketflow.api.app import create_app
+    from ticketflow.console.app import mount as mount_console
     from ticketflow.runtime.service import Runtime
     from ticketflow.wiring.engine import Engine
 
@@ -109,7 +110,9 @@ def serve(
         runtime = Runtime(Engine.from_workspace(workspace), mail_intake=True)
     except TicketflowError as exc:
         raise _fail(exc) from exc
-    uvicorn.run(create_app(runtime), host=host, port=port, log_level="info")
+    app = create_app(runtime)
+    mount_console(app, runtime)
+    uvicorn.run(app, host=host, port=port, log_level="info")
 
 
 @app.command()

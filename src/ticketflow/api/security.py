@@ -50,12 +50,15 @@ class Guard:
         self.users = users
         self.idle = idle
 
-    def require(self, scope: Scope | None, *, session: bool = False) -> Callable[..., Principal]:
+    def require(
+        self, scope: Scope | None, *, session: bool = False
+    ) -> Callable[..., Principal] | Callable[..., Awaitable[Principal]]:
         """A dependency returning the authenticated caller, or raising :class:`Refused` (401, or 403 when the
         key lacks ``scope``; ``None``: any valid key). With ``session``, a console session cookie is admitted
         too (see the module's docstring)."""
-        if session:
-            return self._session_or_key(scope)
+        return self._session_or_key(scope) if session else self._key(scope)
+
+    def _key(self, scope: Scope | None) -> Callable[..., Principal]:
 
         def admit(
             request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
@@ -71,7 +74,7 @@ class Guard:
         return admit
 
     def _session_or_key(self, scope: Scope | None) -> Callable[..., Awaitable[Principal]]:
-        key_only = self.require(scope)
+        key_only = self._key(scope)
 
         async def admit(
             request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
@@ -111,8 +114,11 @@ class Guard:
             field = (await request.form()).get(CSRF_FIELD)
             sent = field if isinstance(field, str) else None
         if not csrf_matches(token, sent):
-            raise Refused(403, "this form was not issued to your session (missing or wrong CSRF token); reload "
-                          "the page and try again")
+            raise Refused(
+                403,
+                "this form was not issued to your session (missing or wrong CSRF token); reload "
+                "the page and try again",
+            )
 
     def authenticated(self) -> Callable[..., Principal]:
         """A dependency admitting any valid key."""

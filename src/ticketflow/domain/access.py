@@ -155,13 +155,14 @@ class User:
         return self.disabled_at is None
 
     def principal(self) -> Principal:
-        """The caller this person is once signed in: kind ``user`` with the role's scopes."""
-        return Principal("user", self.id, self.username, ROLE_SCOPES[self.role])
+        """The caller this person is once signed in: kind ``user``, id the (unique, never reused) username,
+        with the role's scopes; a review lease or an audit entry names them ``user:<username>``."""
+        return Principal("user", self.username, self.username, ROLE_SCOPES[self.role])
 
 
 @dataclass(frozen=True, slots=True)
 class SessionCheck:
-    """What a session cookie stands for: the signed-in person, or why it does not (``expired``, ``unknown``)."""
+    """What a session cookie stands for: the signed-in person, or why not (``expired``, ``unknown``)."""
 
     principal: Principal | None
     problem: str | None = None

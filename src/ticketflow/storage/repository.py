@@ -26,6 +26,7 @@ from ticketflow.storage.batch_items import SqlBatchClaims
 from ticketflow.storage.conversation_events import SqlConversationEvents
 from ticketflow.storage.conversations import SqlConversations
 from ticketflow.storage.cursors import SqlCursors
+from ticketflow.storage.dashboard import SqlDashboard
 from ticketflow.storage.db import create_engine, migrate
 from ticketflow.storage.deliveries import SqlDeliveries
 from ticketflow.storage.keys import SqlApiKeys
@@ -69,6 +70,8 @@ class SqlStore:
         self.tickets.deliveries = self.deliveries
         self.users = SqlUsers(engine)
         """People's accounts and console sessions (``ports.access.Users``)."""
+        self.dashboard = SqlDashboard(engine)
+        """The console dashboard's figures."""
 
     @classmethod
     def open(cls, url: str, *, migrate_schema: bool = True) -> SqlStore:

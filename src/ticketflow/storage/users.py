@@ -9,6 +9,7 @@ stolen database holds no usable session. Expiry is checked here, at each use: id
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import secrets
 from collections.abc import Callable
@@ -88,7 +89,8 @@ class SqlUsers:
                 sa.select(users).where(users.c.username == username, users.c.disabled_at.is_(None))
             ).first()
         if row is None:
-            self._spend_a_hash(password)  # an unknown name costs what a known one does: no enumeration by time
+            # an unknown name costs what a known one does: no enumeration by time
+            self._spend_a_hash(password)
             return None
         try:
             self._hasher.verify(row.password_hash, password)
@@ -103,10 +105,8 @@ class SqlUsers:
     def _spend_a_hash(self, password: str) -> None:
         if self._decoy is None:
             self._decoy = self._hasher.hash(secrets.token_urlsafe(16))
-        try:
+        with contextlib.suppress(VerificationError):
             self._hasher.verify(self._decoy, password)
-        except VerificationError:
-            pass
 
     def open_session(self, user: User, lifetime: timedelta) -> str:
         token = secrets.token_urlsafe(32)
@@ -142,7 +142,9 @@ class SqlUsers:
             return SessionCheck(None, "expired")
         if now - seen >= _TOUCH_EVERY:
             with self._engine.begin() as conn:
-                conn.execute(user_sessions.update().where(user_sessions.c.token_sha256 == key).values(seen_at=now))
+                conn.execute(
+                    user_sessions.update().where(user_sessions.c.token_sha256 == key).values(seen_at=now)
+                )
         user = User(row.user_id, row.username, Role(row.role), aware(row.user_created))
         return SessionCheck(user.principal())
 
