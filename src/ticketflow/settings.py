@@ -7,12 +7,13 @@ e.g. ``TICKETFLOW_ROUTING__UNSURE_THRESHOLD``), the workspace's ``ticketflow.tom
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from ticketflow.channels.email.settings_model import EmailSettings
@@ -249,6 +250,62 @@ class DeliverySettings(_Section):
     max_backoff_s: float = Field(600.0, gt=0.0, description="longest wait between two attempts")
 
 
+_DURATION = re.compile(r"(?:(\d+(?:\.\d+)?)h)?\s*(?:(\d+(?:\.\d+)?)m)?\s*(?:(\d+(?:\.\d+)?)s)?")
+
+
+def parse_duration(text: str) -> float:
+    """``"4h"``, ``"90m"``, ``"1h30m"``, ``"45s"`` to seconds; ``ValueError`` naming the form otherwise."""
+    match = _DURATION.fullmatch(text.strip().lower())
+    if not text.strip() or match is None or not any(match.groups()):
+        raise ValueError(f"{text!r} is not a duration; write it like '4h', '90m' or '1h30m'")
+    hours, minutes, seconds = (float(g) if g else 0.0 for g in match.groups())
+    total = hours * 3600 + minutes * 60 + seconds
+    if total <= 0:
+        raise ValueError(f"{text!r} must be longer than zero")
+    return total
+
+
+class ReviewSettings(_Section):
+    """``[reviews]``: the review queue agents work (leases, which checks block a person's reply, due times).
+
+    Due times count business hours (``business_hours:`` in rules.yaml; around the clock when absent): a
+    review is due ``targets[reason]`` after it was queued, else the target of the reason's prefix before
+    ``:`` (``validation`` for ``validation:pii``), else ``default_target``.
+    """
+
+    lease_s: float = Field(900.0, ge=10.0, le=86_400.0, description="how long a claim holds, in seconds")
+    blocking_checks: list[str] = Field(
+        default_factory=lambda: ["pii"],
+        description="checks whose failure refuses a person's reply (422); the others only warn",
+    )
+    default_target: str = Field("8h", description="business time to answer a review whose reason has none")
+    targets: dict[str, str] = Field(
+        default_factory=dict, description='per handoff reason, e.g. refund = "4h"'
+    )
+
+    @field_validator("default_target")
+    @classmethod
+    def _duration(cls, value: str) -> str:
+        parse_duration(value)
+        return value
+
+    @field_validator("targets")
+    @classmethod
+    def _durations(cls, value: dict[str, str]) -> dict[str, str]:
+        for reason, text in value.items():
+            try:
+                parse_duration(text)
+            except ValueError as exc:
+                raise ValueError(f"targets.{reason}: {exc}") from None
+        return value
+
+    def target_s(self, reason: str) -> float:
+        """Seconds of business time to answer a review handed off for ``reason``."""
+        prefix = reason.split(":", 1)[0].strip()
+        text = self.targets.get(reason) or self.targets.get(prefix) or self.default_target
+        return parse_duration(text)
+
+
 class ChannelsSettings(_Section):
     """``[channels.*]``: the channels beyond the HTTP API, each off until its section is present.
 
@@ -293,6 +350,7 @@ class Settings(BaseSettings):
     openai_compatible: OpenAICompatibleSettings = OpenAICompatibleSettings()
     judge: JudgeSettings = JudgeSettings()
     console: ConsoleSettings = ConsoleSettings()
+    reviews: ReviewSettings = ReviewSettings()
 
     @classmethod
     def settings_customise_sources(

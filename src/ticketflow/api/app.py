@@ -21,6 +21,7 @@ from fastapi.responses import JSONResponse
 from ticketflow import __version__
 from ticketflow.api.limits import BodyLimit, RequireJson
 from ticketflow.api.routes import conversations, messages, operations, tickets, webhooks
+from ticketflow.api.routes import reviews as review_routes
 from ticketflow.api.security import Guard, Refused
 from ticketflow.domain.access import Principal
 from ticketflow.errors import InputError, SignatureError, UnreadableInput
@@ -82,6 +83,7 @@ def create_app(runtime: Runtime, *, manage_runtime: bool = True) -> FastAPI:
     app.exception_handler(HTTPException)(http_error)
     for module in (messages, tickets, operations, webhooks, conversations):
         app.include_router(module.router(runtime, guard))
+    app.include_router(review_routes.router(runtime, guard))
     app.include_router(schema_route(app, guard))
     # outermost last: the body limit and the content type are checked before anything else reads the body
     app.add_middleware(RequireJson)

@@ -9,11 +9,13 @@ rejects it with a reason, or reassigns it. A reply a person wrote is validated a
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from zoneinfo import ZoneInfo
 
 from ticketflow.domain.ids import TicketId
 from ticketflow.domain.outcome import Handoff
+from ticketflow.domain.rules import BusinessHours
 from ticketflow.errors import TicketflowError
 
 
@@ -87,6 +89,39 @@ class ReviewEntry:
 
 
 @dataclass(frozen=True, slots=True)
+class ReviewRecord:
+    """A review as the store holds it; :class:`ReviewItem` adds what is computed (due time, live status)."""
+
+    ticket_id: TicketId
+    reason: str
+    channel: str
+    conversation_id: str
+    handoff: Handoff
+    status: ReviewStatus
+    """As stored: ``claimed`` stays until released or closed, even after its lease expired."""
+    created_at: datetime
+    lease_holder: str | None = None
+    lease_expires_at: datetime | None = None
+    assignee: str | None = None
+    closed_at: datetime | None = None
+
+    def live_status(self, now: datetime) -> ReviewStatus:
+        """``claimed`` only while the lease is live; an expired lease reads as ``open``."""
+        if self.status is ReviewStatus.CLAIMED and not self.leased(now):
+            return ReviewStatus.OPEN
+        return self.status
+
+    def leased(self, now: datetime) -> bool:
+        """Whether someone holds a live lease at ``now``."""
+        return (
+            self.status is ReviewStatus.CLAIMED
+            and self.lease_holder is not None
+            and self.lease_expires_at is not None
+            and self.lease_expires_at > now
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class ReviewFilter:
     """Which reviews to list; every field narrows, None leaves it open. By default the open and claimed
     ones."""
@@ -135,6 +170,36 @@ class Revalidation:
     def failures(self) -> tuple[RecheckResult, ...]:
         """The failed checks that block."""
         return tuple(c for c in self.checks if not c.passed and c.blocking)
+
+
+MAX_DAYS_AHEAD = 3660
+"""How far :func:`business_deadline` looks for working time (ten years), so a calendar without any ends."""
+
+
+def business_deadline(hours: BusinessHours | None, start: datetime, target: timedelta) -> datetime:
+    """``target`` of business time after ``start``: only the time inside ``hours`` counts (work that
+    arrives at night is due ``target`` after the next opening). Around the clock when ``hours`` is None
+    or has no working day; the result is in UTC."""
+    start = start.astimezone(UTC)
+    if hours is None or not hours.days or hours.closes <= hours.opens:
+        return start + target
+    zone = ZoneInfo(hours.timezone)
+    left = target
+    local_day = start.astimezone(zone).date()
+    for ahead in range(MAX_DAYS_AHEAD):
+        day = local_day + timedelta(days=ahead)
+        if day.weekday() not in hours.days or day in hours.holidays:
+            continue
+        midnight = datetime(day.year, day.month, day.day, tzinfo=zone)
+        opens = (midnight + timedelta(minutes=hours.opens)).astimezone(UTC)
+        closes = (midnight + timedelta(minutes=hours.closes)).astimezone(UTC)
+        begin = max(opens, start)
+        if begin >= closes:
+            continue
+        if begin + left <= closes:
+            return begin + left
+        left -= closes - begin
+    return start + target
 
 
 class ReviewError(TicketflowError):

@@ -52,6 +52,7 @@ from ticketflow.runtime.batching import INSTANCE
 from ticketflow.settings import DeliverySettings
 
 DELIVER_WORKFLOW = "ticketflow.deliver"
+DELIVER_REVIEWED_WORKFLOW = "ticketflow.deliver_reviewed"
 DELIVERIES_QUEUE = "deliveries"
 API = "api"
 DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -63,6 +64,8 @@ class Kind(StrEnum):
     REPLY = "reply"
     HAND_OFF = "hand_off"
     HOLDING = "holding"
+    REVIEWED = "reviewed"
+    """A reply a person approved or wrote in the review queue (``runtime.reviews``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +91,11 @@ class Attempt:
 def delivery_id(ticket_id: str) -> str:
     """The id of the ticket's delivery workflow."""
     return f"deliver:{ticket_id}"
+
+
+def reviewed_delivery_id(ticket_id: str) -> str:
+    """The id of the workflow that sends the reply a person approved or wrote for the ticket (once)."""
+    return f"deliver-reviewed:{ticket_id}"
 
 
 def key_for(ticket_id: str, kind: str) -> str:
@@ -211,6 +219,35 @@ class Sender(DBOSConfiguredInstance):
             with self._idle:
                 self._running -= 1
                 self._idle.notify_all()
+
+    def start_reviewed(self, ticket_id: str, conversation_id: str, body: str) -> None:
+        """Enqueue the reply a person approved or wrote (idempotent by id: a ticket's reviewed reply is
+        one workflow, ``deliver-reviewed:{ticket_id}``, and one message, ``send:{ticket_id}:reviewed``)."""
+        with (
+            SetWorkflowID(reviewed_delivery_id(ticket_id)),
+            SetEnqueueOptions(queue_partition_key=conversation_id),
+        ):
+            DBOS.enqueue_workflow(DELIVERIES_QUEUE, self.deliver_reviewed, ticket_id, body)
+
+    @DBOS.workflow(name=DELIVER_REVIEWED_WORKFLOW)
+    def deliver_reviewed(self, ticket_id: str, body: str) -> list[str]:
+        """Send a reviewed reply through the ticket's own channel; returns ``reviewed:status``."""
+        with self._idle:
+            self._running += 1
+        try:
+            planned: Outgoing | None = DBOS.run_step(
+                {"name": "plan:reviewed"}, self._plan_reviewed, ticket_id, body
+            )
+            return [] if planned is None else [f"{planned.kind}:{self._send(ticket_id, planned)}"]
+        finally:
+            with self._idle:
+                self._running -= 1
+                self._idle.notify_all()
+
+    def _plan_reviewed(self, ticket_id: str, body: str) -> Outgoing | None:
+        ticket = self._tickets.load_ticket(TicketId(ticket_id))
+        name = channel_for(ticket, self._channels, self._mail)
+        return Outgoing(Kind.REVIEWED, name, body=body) if name in self._channels else None
 
     def drain(self, timeout: float) -> bool:
         """Wait up to ``timeout`` seconds for the deliveries running in this process (before the runtime

@@ -20,6 +20,7 @@ from ticketflow.runtime.mail_intake import MailIntake
 from ticketflow.runtime.metrics import TicketMetrics
 from ticketflow.runtime.polling_desks import DeskPolling
 from ticketflow.runtime.polling_email import MailPolling
+from ticketflow.runtime.reviews import ReviewDesk
 from ticketflow.runtime.sender import Sender
 from ticketflow.runtime.workflows import TICKETS_QUEUE, TicketWorkflows
 from ticketflow.wiring.desks import pollers
@@ -75,6 +76,15 @@ class Runtime:
         self._pollers = pollers(engine.settings.channels, engine.channels)
         self._desk_polling: DeskPolling | None = None
         self._started = False
+        self.reviews = ReviewDesk(
+            engine.store.review_desk,
+            self.tickets,
+            engine.pipeline,
+            engine.settings.reviews,
+            engine.workspace.rules.business_hours,
+            dispatch=self._send_reviewed,
+        )
+        """The review queue agents work (``runtime.reviews``); its replies go out through this sender."""
 
     def start(self) -> None:
         s = self.engine.settings
@@ -119,6 +129,9 @@ class Runtime:
         if self._desk_polling is not None:
             self._desk_polling.schedule()
         self._started = True
+        reviewed = self.reviews.resume()
+        if reviewed:
+            log.info("re-enqueued %d reviewed repl(ies)", reviewed)
         if self._mail is not None:
             self._mail.start()
         resumed = self.resubmit_unfinished()
@@ -190,6 +203,11 @@ class Runtime:
         queue = batching.OFFPEAK_QUEUE if batch else TICKETS_QUEUE
         with SetWorkflowID(ticket.workflow_id), SetEnqueueOptions(queue_partition_key=ticket.conversation_id):
             DBOS.enqueue_workflow(queue, self._workflows.process_ticket, ticket.ticket_id, batch)
+
+    def _send_reviewed(self, ticket_id: str, conversation_id: str, body: str) -> None:
+        if self._sender is None:
+            raise RuntimeError("the runtime is not started: call Runtime.start() first")
+        self._sender.start_reviewed(ticket_id, conversation_id, body)
 
     def enqueue(self, ticket: Unfinished) -> None:
         """Enqueue the workflow of a ticket already accepted (idempotent by workflow id)."""

@@ -33,6 +33,7 @@ from ticketflow.storage.keys import SqlApiKeys
 from ticketflow.storage.ledger import SqlLedger
 from ticketflow.storage.mail_ids import SqlMailThreads
 from ticketflow.storage.outbox import SqlOutbox
+from ticketflow.storage.review_desk import SqlReviewDesk
 from ticketflow.storage.reviews import SqlReviewQueue
 from ticketflow.storage.tables import fetches, ledger, outbox, reviews, tickets
 from ticketflow.storage.tickets import DONE, SqlTickets
@@ -48,6 +49,8 @@ class SqlStore:
         """``HistorySource``, and seeding a conversation with earlier turns."""
         self.outbox = SqlOutbox(engine)
         self.reviews = SqlReviewQueue(engine)
+        self.review_desk = SqlReviewDesk(engine)
+        """Reviews as agents work them (``ports.reviews.ReviewRecords``): leases, actions, history."""
         self.ledger = SqlLedger(engine)
         self.audit = SqlAuditLog(engine)
         self.tickets = SqlTickets(

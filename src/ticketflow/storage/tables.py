@@ -143,7 +143,29 @@ reviews = sa.Table(
     sa.Column("handoff", sa.JSON, nullable=False),
     sa.Column("status", sa.String(16), nullable=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("lease_holder", sa.String(200)),
+    sa.Column("lease_expires_at", sa.DateTime(timezone=True)),
+    sa.Column("assignee", sa.String(200)),
+    sa.Column("closed_at", sa.DateTime(timezone=True)),
 )
+"""One row per handed-off ticket. ``status`` is ``open``, ``claimed`` (``lease_holder`` until
+``lease_expires_at``), ``sent`` or ``rejected``; each change is one conditional UPDATE
+(``storage.review_desk``)."""
+
+review_actions = sa.Table(
+    "review_actions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("ticket_id", sa.String(64), nullable=False, index=True),
+    sa.Column("action", sa.String(16), nullable=False),
+    sa.Column("actor", sa.String(200), nullable=False),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("reason", sa.Text),
+    sa.Column("diff", sa.Text),
+    sa.Column("body", sa.Text),
+)
+"""What agents did to each review: who, when, a rejection's reason, the reply sent and its diff from the
+draft."""
 
 audit_log = sa.Table(
     "audit_log",
