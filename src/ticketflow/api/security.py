@@ -59,7 +59,6 @@ class Guard:
         return self._session_or_key(scope) if session else self._key(scope)
 
     def _key(self, scope: Scope | None) -> Callable[..., Principal]:
-
         def admit(
             request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
         ) -> Principal:
@@ -122,4 +121,4 @@ class Guard:
 
     def authenticated(self) -> Callable[..., Principal]:
         """A dependency admitting any valid key."""
-        return self.require(None)
+        return self._key(None)

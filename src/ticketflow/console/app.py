@@ -136,6 +136,7 @@ def mount(app: FastAPI, runtime: Runtime) -> None:
     """Add the console under ``/console`` (pages, forms and its static files) to the API's app."""
     guard: Guard = app.state.guard
     console = Console(runtime, guard, runtime.engine.settings.console)
+    app.state.console = console
 
     async def refused(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, ConsoleRefusal)

@@ -1,7 +1,7 @@
 """users, user_sessions: people's accounts and their console sessions
 
 Revision ID: 0009
-Revises: 0008
+Revises: 0010
 Create Date: 2026-12-01 14:30:00
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0009"
-down_revision = "0008"
+down_revision = "0010"  # after h-reviews' 0010, which this branch merged (one head)
 branch_labels = None
 depends_on = None
 
