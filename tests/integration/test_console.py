@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -52,7 +51,7 @@ class Console:
 
 
 @pytest.fixture
-def console(engine: Engine) -> Iterator[Console]:
+def console(engine: Engine) -> Console:
     assert engine.store is not None
     for name, role in (("ann", Role.AGENT), ("bob", Role.AGENT), ("vic", Role.VIEWER), ("ada", Role.ADMIN)):
         engine.store.users.create(name, role, PASSWORD)
@@ -68,7 +67,7 @@ def console(engine: Engine) -> Iterator[Console]:
     )
     app = create_app(runtime, manage_runtime=False)
     mount(app, runtime)
-    yield Console(engine, runtime, outbox, app)
+    return Console(engine, runtime, outbox, app)
 
 
 def held(engine: Engine, external_id: str = "zd-1", draft: str | None = DRAFT) -> TicketId:
@@ -82,7 +81,9 @@ def held(engine: Engine, external_id: str = "zd-1", draft: str | None = DRAFT) -
         conversation_ref=f"th-{external_id}",
     )
     ticket_id = engine.store.accept(message).ticket_id
-    engine.store.queue_review(ticket_id, "refund", Handoff("refund for a broken blender", "refund", (), "", draft))
+    engine.store.queue_review(
+        ticket_id, "refund", Handoff("refund for a broken blender", "refund", (), "", draft)
+    )
     return ticket_id
 
 
@@ -105,10 +106,14 @@ def sign_in(client: TestClient, username: str, password: str = PASSWORD) -> str:
     return hidden(page.text)
 
 
-def test_signing_in_sets_a_secure_http_only_strict_session_cookie_and_opens_the_queue(console: Console) -> None:
+def test_signing_in_sets_a_secure_http_only_strict_session_cookie_and_opens_the_queue(
+    console: Console,
+) -> None:
     client = console.client()
     form = client.get("/console/login")
-    done = client.post("/console/login", data={"username": "ann", "password": PASSWORD, "csrf": hidden(form.text)})
+    done = client.post(
+        "/console/login", data={"username": "ann", "password": PASSWORD, "csrf": hidden(form.text)}
+    )
     assert done.status_code == 303 and done.headers["location"] == "/console/queue"
     cookie = next(h for h in done.headers.get_list("set-cookie") if h.startswith(SESSION_COOKIE + "="))
     flags = {part.strip().split("=")[0].lower() for part in cookie.split(";")}
@@ -121,10 +126,14 @@ def test_signing_in_sets_a_secure_http_only_strict_session_cookie_and_opens_the_
     assert "script-src 'self'" in queue.headers["content-security-policy"]
 
 
-def test_on_plain_http_loopback_the_cookie_is_not_secure_so_the_browser_sends_it_back(console: Console) -> None:
+def test_on_plain_http_loopback_the_cookie_is_not_secure_so_the_browser_sends_it_back(
+    console: Console,
+) -> None:
     client = console.client("http://127.0.0.1:8000")
     form = client.get("/console/login")
-    done = client.post("/console/login", data={"username": "ann", "password": PASSWORD, "csrf": hidden(form.text)})
+    done = client.post(
+        "/console/login", data={"username": "ann", "password": PASSWORD, "csrf": hidden(form.text)}
+    )
     cookie = next(h for h in done.headers.get_list("set-cookie") if h.startswith(SESSION_COOKIE + "="))
     assert "secure" not in cookie.lower() and "httponly" in cookie.lower()
 
@@ -149,14 +158,17 @@ def test_a_sign_in_form_not_issued_here_is_refused(console: Console) -> None:
     assert blank.status_code == 403
 
 
-def test_sign_ins_are_throttled_per_account_even_with_the_right_password_after_a_burst(console: Console) -> None:
+def test_sign_ins_are_throttled_per_account_even_with_the_right_password_after_a_burst(
+    console: Console,
+) -> None:
     client = console.client()
     statuses = []
     for _ in range(console.engine.settings.console.login_attempts_per_account + 1):
         form = client.get("/console/login")
         statuses.append(
             client.post(
-                "/console/login", data={"username": "bob", "password": "guess " * 3, "csrf": hidden(form.text)}
+                "/console/login",
+                data={"username": "bob", "password": "guess " * 3, "csrf": hidden(form.text)},
             )
         )
     assert [r.status_code for r in statuses[:-1]] == [401] * (len(statuses) - 1)
@@ -164,10 +176,14 @@ def test_sign_ins_are_throttled_per_account_even_with_the_right_password_after_a
     assert throttled.status_code == 429 and int(throttled.headers["retry-after"]) >= 1
     assert "too many sign-in attempts" in throttled.text
     form = client.get("/console/login")
-    right = client.post("/console/login", data={"username": "bob", "password": PASSWORD, "csrf": hidden(form.text)})
+    right = client.post(
+        "/console/login", data={"username": "bob", "password": PASSWORD, "csrf": hidden(form.text)}
+    )
     assert right.status_code == 429  # the throttle answers before the password is even checked
     form = client.get("/console/login")
-    other = client.post("/console/login", data={"username": "ann", "password": PASSWORD, "csrf": hidden(form.text)})
+    other = client.post(
+        "/console/login", data={"username": "ann", "password": PASSWORD, "csrf": hidden(form.text)}
+    )
     assert other.status_code == 303  # another account from the same address is not locked out
 
 
@@ -224,7 +240,9 @@ def test_a_form_without_the_sessions_csrf_token_is_refused_and_changes_nothing(c
     assert item.lease_holder is None
 
 
-def test_an_agent_claims_checks_and_sends_an_edited_reply_and_a_second_agent_is_refused(console: Console) -> None:
+def test_an_agent_claims_checks_and_sends_an_edited_reply_and_a_second_agent_is_refused(
+    console: Console,
+) -> None:
     ticket = held(console.engine)
     ann, bob = console.client(), console.client()
     csrf = sign_in(ann, "ann")
@@ -306,8 +324,20 @@ def test_an_unknown_ticket_is_a_404_page(console: Console) -> None:
 
 def test_the_dashboard_charts_what_the_store_counted(console: Console) -> None:
     engine = console.engine
-    engine.handle(InboundMessage("api", "d-1", CustomerRef(email="a@example.com"), "How long does standard delivery take to Germany?", conversation_ref="d1"))
-    engine.handle(InboundMessage("api", "d-2", CustomerRef(email="b@example.com"), "transfer me to an agent", conversation_ref="d2"))
+    engine.handle(
+        InboundMessage(
+            "api",
+            "d-1",
+            CustomerRef(email="a@example.com"),
+            "How long does standard delivery take to Germany?",
+            conversation_ref="d1",
+        )
+    )
+    engine.handle(
+        InboundMessage(
+            "api", "d-2", CustomerRef(email="b@example.com"), "transfer me to an agent", conversation_ref="d2"
+        )
+    )
     held(engine, "zd-9")
     figures = engine.store.dashboard.figures(7)  # type: ignore[union-attr]
     assert figures.finished == 2 and figures.queue_depth == 2
@@ -325,4 +355,6 @@ def test_api_keys_still_work_and_cookies_do_not_reach_key_only_api_routes(consol
     sign_in(client, "ada")
     assert client.get(f"/v1/tickets/{ticket}").status_code == 401  # a session is not an API key
     _, token = console.engine.api_keys.create("reader", frozenset({Scope.READ}))
-    assert client.get(f"/v1/tickets/{ticket}", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    assert (
+        client.get(f"/v1/tickets/{ticket}", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    )

@@ -13,7 +13,7 @@ from markupsafe import Markup, escape
 
 WIDTH, HEIGHT = 560, 220
 LEFT, RIGHT, TOP, BOTTOM = 56, 12, 12, 36
-PALETTE = ("#1f6f43", "#b35c00", "#8a1c1c", "#3b4a8f", "#6b6b6b", "#7a3e8f")
+PALETTE = ("#1f6f43", "#c98a00", "#8a1c1c", "#3b4a8f", "#6b6b6b", "#7a3e8f")
 """Colours that stay apart for the common colour-vision deficiencies, and legends name every series."""
 
 

@@ -35,6 +35,8 @@ if TYPE_CHECKING:
     from ticketflow.runtime.reviews import ReviewDesk
 
 MAX_REPLY = 20_000
+OUTCOME_ORDER = ("sent", "review", "escalated")
+"""Outcomes stack in this order, so their colours read green (answered), amber (held), red (escalated)."""
 LOGIN_COOKIE = "tf_login"
 """A random value set with the sign-in form and echoed in it: the sign-in form's CSRF check (there is no
 session yet to tie a token to)."""
@@ -344,7 +346,8 @@ def _ticket_context(console: Console, principal: Principal, ticket_id: str) -> d
 def dashboard_context(figures: DashboardFigures, days: int) -> dict[str, Any]:
     """The dashboard page's charts (inline SVG) and the numbers behind them."""
     labels = [f"{d.day:%m-%d}" for d in figures.days]
-    names = sorted({k for d in figures.days for k in d.outcomes}) or ["sent"]
+    seen = {k for d in figures.days for k in d.outcomes}
+    names = [n for n in OUTCOME_ORDER if n in seen] + sorted(seen - set(OUTCOME_ORDER)) or ["sent"]
     series: dict[str, Sequence[int]] = {n: [d.outcomes.get(n, 0) for d in figures.days] for n in names}
     total = figures.finished
     rate = figures.automation_rate
