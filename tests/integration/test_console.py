@@ -70,14 +70,19 @@ def console(engine: Engine) -> Console:
     return Console(engine, runtime, outbox, app)
 
 
-def held(engine: Engine, external_id: str = "zd-1", draft: str | None = DRAFT) -> TicketId:
+def held(
+    engine: Engine,
+    external_id: str = "zd-1",
+    draft: str | None = DRAFT,
+    text: str = "The blender arrived broken. I want my money back.",
+) -> TicketId:
     """A ticket handed off with ``draft`` as its suggested reply, as the delivery stage queues it."""
     assert engine.store is not None
     message = InboundMessage(
         "zendesk",
         external_id,
         CustomerRef(email="ines@example.com"),
-        "The blender arrived broken. I want my money back.",
+        text,
         conversation_ref=f"th-{external_id}",
     )
     ticket_id = engine.store.accept(message).ticket_id
@@ -358,3 +363,12 @@ def test_api_keys_still_work_and_cookies_do_not_reach_key_only_api_routes(consol
     assert (
         client.get(f"/v1/tickets/{ticket}", headers={"Authorization": f"Bearer {token}"}).status_code == 200
     )
+
+
+def test_what_a_customer_wrote_is_shown_as_text_never_as_markup(console: Console) -> None:
+    ticket = held(console.engine, text='<script>alert("x")</script><img src=x onerror=alert(1)>')
+    client = console.client()
+    sign_in(client, "vic")
+    page = client.get(f"/console/tickets/{ticket}")
+    assert "<script>alert" not in page.text and "<img src=x" not in page.text
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in page.text
