@@ -264,6 +264,8 @@ def test_the_queue_is_filtered_and_ordered_by_due_time_with_overdue_items_marked
     assert [i.ticket_id for i in desk.queue(ReviewFilter(channel="email"), now)] == []
     assert desk.queue(ReviewFilter(min_age=timedelta(hours=1)), now) == []
     assert len(desk.queue(ReviewFilter(max_age=timedelta(hours=1)), now)) == 3
+    assert len(desk.queue(ReviewFilter(max_age=timedelta.max), now)) == 3
+    assert desk.queue(ReviewFilter(min_age=timedelta.max), now) == []
     due = items[1].due_at
     assert [i.ticket_id for i in desk.queue(ReviewFilter(due_before=due), now)] == [legal]
     desk.claim(legal, ALICE)

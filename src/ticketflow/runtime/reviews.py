@@ -132,8 +132,8 @@ class ReviewDesk:
             stored,
             reason=f.reason,
             channel=f.channel,
-            created_after=now - f.max_age if f.max_age is not None else None,
-            created_before=now - f.min_age if f.min_age is not None else None,
+            created_after=_before(now, f.max_age),
+            created_before=_before(now, f.min_age),
             assignee=f.assignee,
         )
         items = [self._item(r, now) for r in records]
@@ -297,6 +297,16 @@ class ReviewDesk:
             self._refuse(ticket_id, record, holder, now)
         assert record is not None
         return self._item(record, now)
+
+
+def _before(now: datetime, age: timedelta | None) -> datetime | None:
+    """``now - age``; None for no age, and the earliest time for an age reaching past year 1."""
+    if age is None:
+        return None
+    try:
+        return now - age
+    except OverflowError:
+        return datetime.min.replace(tzinfo=UTC)
 
 
 def _body(body: str) -> str:

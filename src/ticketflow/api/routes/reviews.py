@@ -41,6 +41,9 @@ REJECTIONS: dict[int | str, dict[str, Any]] = {
 }
 
 
+MAX_AGE_S = 3650 * 86_400.0
+
+
 class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -111,6 +114,8 @@ def _age(text: str | None, where: str) -> timedelta | None:
         return None
     try:
         seconds = float(text) if text.strip().replace(".", "", 1).isdigit() else parse_duration(text)
+        if seconds > MAX_AGE_S:
+            raise ValueError(f"{text!r} is longer than ten years")
     except ValueError as exc:
         raise InputError(f"{where}: {exc}", [{"where": f"query.{where}", "problem": str(exc)}]) from None
     return timedelta(seconds=seconds)
