@@ -372,3 +372,19 @@ def test_what_a_customer_wrote_is_shown_as_text_never_as_markup(console: Console
     page = client.get(f"/console/tickets/{ticket}")
     assert "<script>alert" not in page.text and "<img src=x" not in page.text
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in page.text
+
+
+def test_an_edit_posted_after_the_session_expired_is_refused_and_handed_back(console: Console) -> None:
+    ticket = held(console.engine)
+    client = console.client()
+    csrf = sign_in(client, "ann")
+    client.post(f"/console/tickets/{ticket}/claim", data={"csrf": csrf})
+    console.app.state.guard.idle = timedelta(0)  # type: ignore[attr-defined]
+    late = client.post(f"/console/tickets/{ticket}/send", data={"csrf": csrf, "body": "Hello Ines, sorted."})
+    assert late.status_code == 401 and "your session expired" in late.text
+    assert "Hello Ines, sorted." in late.text and f'value="/console/tickets/{ticket}"' in late.text
+    assert console.outbox.sent == []
+    forged = client.post(
+        f"/console/tickets/{ticket}/send", data={"csrf": "forged", "body": "Call 555-0100 now"}
+    )
+    assert forged.status_code == 401 and "Call 555-0100" not in forged.text

@@ -24,7 +24,7 @@ from ticketflow.api.security import SAFE_METHODS, Guard, Refused
 from ticketflow.api.throttle import RateLimit
 from ticketflow.console import pages
 from ticketflow.console.pages import LOGIN_COOKIE, ConsoleRefusal
-from ticketflow.domain.access import CSRF_FIELD, SESSION_COOKIE, Principal, Scope
+from ticketflow.domain.access import CSRF_FIELD, SESSION_COOKIE, Principal, Scope, csrf_matches
 from ticketflow.runtime.service import Runtime
 from ticketflow.settings import ConsoleSettings
 
@@ -89,11 +89,24 @@ class Console:
         return principal
 
     def login_page(
-        self, request: Request, message: str | None, status: int, next_url: str = "/console/queue"
+        self,
+        request: Request,
+        message: str | None,
+        status: int,
+        next_url: str = "/console/queue",
+        unsent: str | None = None,
     ) -> HTMLResponse:
-        """The sign-in form, with a fresh sign-in CSRF value in a cookie and in the form."""
+        """The sign-in form, with a fresh sign-in CSRF value in a cookie and in the form; ``unsent`` is a
+        reply the person wrote when their session ran out, shown so that it is not lost."""
         nonce = secrets.token_urlsafe(24)
-        context = {"message": message, "nonce": nonce, "next": next_url, "principal": None, "status": status}
+        context = {
+            "unsent": unsent,
+            "message": message,
+            "nonce": nonce,
+            "next": next_url,
+            "principal": None,
+            "status": status,
+        }
         response = self.render(request, "login.html", context, status)
         response.set_cookie(
             LOGIN_COOKIE,
@@ -132,6 +145,10 @@ class Console:
         return response
 
 
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
 def mount(app: FastAPI, runtime: Runtime) -> None:
     """Add the console under ``/console`` (pages, forms and its static files) to the API's app."""
     guard: Guard = app.state.guard
@@ -141,8 +158,18 @@ def mount(app: FastAPI, runtime: Runtime) -> None:
     async def refused(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, ConsoleRefusal)
         if exc.status == 401:
-            next_url = request.url.path if request.method == "GET" else "/console/queue"
-            return console.login_page(request, exc.title, 401, next_url)
+            if request.method == "GET":
+                return console.login_page(request, exc.title, 401, request.url.path)
+            # an edit the expiry refused is handed back, if the form came from this session's page (else
+            # a forged cross-site post could put its words on our sign-in page)
+            form = await request.form()
+            ours = csrf_matches(request.cookies.get(SESSION_COOKIE, ""), _text(form.get(CSRF_FIELD)))
+            unsent = form.get("body") if ours else None
+            path = request.url.path
+            back = path.rsplit("/", 1)[0] if path.startswith("/console/tickets/") else "/console/queue"
+            return console.login_page(
+                request, exc.title, 401, back, unsent if isinstance(unsent, str) else None
+            )
         response = console.render(
             request, "refusal.html", {"status": exc.status, "message": exc.title}, exc.status
         )
