@@ -259,6 +259,10 @@ def test_an_agent_claims_checks_and_sends_an_edited_reply_and_a_second_agent_is_
     bob_csrf = sign_in(bob, "bob")
     second = bob.post(f"/console/tickets/{ticket}/claim", data={"csrf": bob_csrf})
     assert second.status_code == 409 and "user:ann holds the review" in second.text
+    checked = ann.post(f"/console/tickets/{ticket}/check", data={"csrf": csrf, "body": CARD})
+    assert (
+        checked.status_code == 422 and "This reply would be refused" in checked.text and "pii" in checked.text
+    )
     leak = ann.post(f"/console/tickets/{ticket}/send", data={"csrf": csrf, "body": CARD})
     assert leak.status_code == 422 and "blocks the send" in leak.text
     assert "4111 1111 1111 1111" in leak.text  # the edit stays in the box, nothing lost
