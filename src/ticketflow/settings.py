@@ -80,6 +80,12 @@ class CustomerSettings(_Section):
     columns: dict[str, str] = Field(default_factory=dict, description="our field -> their column or key")
     order_columns: dict[str, str] = Field(default_factory=dict)
     facts: list[str] = Field(default_factory=list, description="extra columns shown as account facts")
+    currency: str = Field(
+        "",
+        pattern=r"^([A-Za-z]{3})?$",
+        description="ISO 4217 code shown with order totals whose source names none (a `currency` column "
+        "or a `total_<code>` column does)",
+    )
     auth_header: str = "Authorization"
     auth_env: str | None = Field(None, description="environment variable holding the auth header's value")
     timeout_s: float = Field(2.0, gt=0.0)
@@ -307,6 +313,32 @@ class ReviewSettings(_Section):
         return parse_duration(text)
 
 
+class FeedbackSettings(_Section):
+    """``[feedback]``: the signed rating link in replies, and the window that verifies a resolution.
+
+    The link is off until ``link_base_url`` is set and the secret's variable (``secret_env``) holds a value;
+    the secret itself is never written in ticketflow.toml.
+    """
+
+    window_hours: float = Field(
+        72.0, gt=0.0, description="a customer message within this many hours of an answer reopens it"
+    )
+    link_base_url: str | None = Field(
+        None, description="where customers reach this server, e.g. https://support.example.com; unset: off"
+    )
+    secret_env: str = Field(
+        "TICKETFLOW_FEEDBACK_SECRET", description="environment variable holding the links' signing secret"
+    )
+    link_ttl_days: float = Field(30.0, gt=0.0, le=366.0, description="how long a rating link stays valid")
+    link_text: str = Field(
+        "Did this answer your question? Tell us: {link}",
+        description="appended to each automated reply; {link} becomes the signed link",
+    )
+    rate_limit_per_minute: int = Field(
+        30, ge=1, description="feedback requests per minute per client address before 429"
+    )
+
+
 class ChannelsSettings(_Section):
     """``[channels.*]``: the channels beyond the HTTP API, each off until its section is present.
 
@@ -347,6 +379,7 @@ class Settings(BaseSettings):
     api: ApiSettings = ApiSettings()
     channels: ChannelsSettings = ChannelsSettings()
     delivery: DeliverySettings = DeliverySettings()
+    feedback: FeedbackSettings = FeedbackSettings()
     anthropic: AnthropicSettings = AnthropicSettings()
     openai_compatible: OpenAICompatibleSettings = OpenAICompatibleSettings()
     judge: JudgeSettings = JudgeSettings()
@@ -397,6 +430,7 @@ class Settings(BaseSettings):
                 raise ConfigError(f"{ws}: the workspace folder does not exist (try `ticketflow init {ws}`)")
             data = read_toml(ws / "ticketflow.toml")
             _refuse_written_secrets(data, ws / "ticketflow.toml")
+            _refuse_written_feedback_secret(data, ws / "ticketflow.toml")
             overrides.setdefault("workspace", ws)
         token = _toml_data.set(data)
         try:
@@ -423,6 +457,16 @@ def _refuse_written_secrets(data: dict[str, Any], path: Path) -> None:
                 f"{path}: [channels.{name}] {', '.join(written)}: secrets are read from the environment "
                 f"only; remove them from the file and set {variables}"
             )
+
+
+def _refuse_written_feedback_secret(data: dict[str, Any], path: Path) -> None:
+    """``[feedback] secret`` is refused like a channel's secret: the link's key comes from the environment."""
+    section = data.get("feedback")
+    if isinstance(section, dict) and "secret" in section:
+        raise ConfigError(
+            f"{path}: [feedback] secret: secrets are read from the environment only; remove it from the "
+            f"file and set {section.get('secret_env', 'TICKETFLOW_FEEDBACK_SECRET')}"
+        )
 
 
 def redact_url(url: str) -> str:

@@ -20,7 +20,7 @@ from fastapi.responses import JSONResponse
 
 from ticketflow import __version__
 from ticketflow.api.limits import BodyLimit, RequireJson
-from ticketflow.api.routes import conversations, messages, operations, tickets, webhooks
+from ticketflow.api.routes import conversations, feedback, messages, operations, tickets, webhooks
 from ticketflow.api.routes import reviews as review_routes
 from ticketflow.api.security import Guard, Refused
 from ticketflow.domain.access import Principal
@@ -81,7 +81,7 @@ def create_app(runtime: Runtime, *, manage_runtime: bool = True) -> FastAPI:
     app.exception_handler(SignatureError)(refused)
     app.exception_handler(Refused)(denied)
     app.exception_handler(HTTPException)(http_error)
-    for module in (messages, tickets, operations, webhooks, conversations):
+    for module in (messages, tickets, operations, webhooks, conversations, feedback):
         app.include_router(module.router(runtime, guard))
     app.include_router(review_routes.router(runtime, guard))
     app.include_router(schema_route(app, guard))

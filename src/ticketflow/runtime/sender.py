@@ -40,6 +40,7 @@ from zoneinfo import ZoneInfo
 
 from dbos import DBOS, DBOSConfiguredInstance, SetEnqueueOptions, SetWorkflowID, StepOptions
 
+from ticketflow.domain.feedback import FeedbackLinks
 from ticketflow.domain.ids import TicketId
 from ticketflow.domain.message import Ticket
 from ticketflow.domain.outcome import Handoff, Outcome
@@ -145,12 +146,18 @@ def plan(
     settings: DeliverySettings,
     hours: BusinessHours | None,
     now: datetime,
+    *,
+    links: FeedbackLinks | None = None,
 ) -> tuple[Outgoing, ...]:
-    """What the ticket's outcome sends through ``channel`` (nothing for an outcome not recorded)."""
+    """What the ticket's outcome sends through ``channel`` (nothing for an outcome not recorded); with
+    ``links``, a reply ends with the signed link that asks the customer to rate it."""
     if view.outcome is None:
         return ()
     if view.outcome == Outcome.SENT.value:
-        return (Outgoing(Kind.REPLY, channel.name, body=view.reply),) if view.reply else ()
+        if not view.reply:
+            return ()
+        body = links.append_to(view.reply, view.id, now) if links is not None else view.reply
+        return (Outgoing(Kind.REPLY, channel.name, body=body),)
     out: list[Outgoing] = []
     if Capability.HAND_OFF in channel.capabilities and view.handoff is not None:
         out.append(Outgoing(Kind.HAND_OFF, channel.name, handoff=view.handoff))
@@ -180,8 +187,11 @@ class Sender(DBOSConfiguredInstance):
         settings: DeliverySettings,
         hours: BusinessHours | None,
         name: str = INSTANCE,
+        *,
+        feedback_links: FeedbackLinks | None = None,
     ) -> None:
         self._channels = channels
+        self._links = feedback_links
         self._tickets = tickets
         self._deliveries = deliveries
         self._mail = mail
@@ -265,7 +275,7 @@ class Sender(DBOSConfiguredInstance):
         channel = self._channels.get(name)
         if channel is None:
             return ()
-        return plan(view, channel, self._settings, self._hours, datetime.now(UTC))
+        return plan(view, channel, self._settings, self._hours, datetime.now(UTC), links=self._links)
 
     def _send(self, ticket_id: str, out: Outgoing) -> str:
         settings = self._settings

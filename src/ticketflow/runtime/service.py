@@ -20,11 +20,13 @@ from ticketflow.runtime.mail_intake import MailIntake
 from ticketflow.runtime.metrics import TicketMetrics
 from ticketflow.runtime.polling_desks import DeskPolling
 from ticketflow.runtime.polling_email import MailPolling
+from ticketflow.runtime.resolution_metrics import ResolutionCollector
 from ticketflow.runtime.reviews import ReviewDesk
 from ticketflow.runtime.sender import Sender
 from ticketflow.runtime.workflows import TICKETS_QUEUE, TicketWorkflows
 from ticketflow.wiring.desks import pollers
 from ticketflow.wiring.engine import Engine
+from ticketflow.wiring.feedback import window
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +70,8 @@ class Runtime:
         self.metrics = TicketMetrics(unledgered=engine.store.attempts.unledgered)
         engine.pipeline.hooks.on_delivered.append(self.metrics.observe)
         self.metrics.registry.register(DeliveryCollector(engine.store.deliveries))
+        resolution = ResolutionCollector(engine.store.feedback, window(engine.settings.feedback))
+        self.metrics.registry.register(resolution)
         self._mail = MailIntake(self) if mail_intake and engine.settings.channels.email else None
         self._sender: Sender | None = None
         self._polling: MailPolling | None = None
@@ -162,6 +166,7 @@ class Runtime:
             store.mail,
             engine.settings.delivery,
             engine.workspace.rules.business_hours,
+            feedback_links=engine.feedback_links,
         )
         self._workflows = TicketWorkflows(engine.pipeline, self.tickets, self._batches, sender=self._sender)
         email = engine.settings.channels.email

@@ -29,6 +29,7 @@ from ticketflow.storage.cursors import SqlCursors
 from ticketflow.storage.dashboard import SqlDashboard
 from ticketflow.storage.db import create_engine, migrate
 from ticketflow.storage.deliveries import SqlDeliveries
+from ticketflow.storage.feedback import SqlFeedback
 from ticketflow.storage.keys import SqlApiKeys
 from ticketflow.storage.ledger import SqlLedger
 from ticketflow.storage.mail_ids import SqlMailThreads
@@ -70,6 +71,8 @@ class SqlStore:
         """Message-IDs of mail conversations, for threading (``ports.store.MailThreads``)."""
         self.cursors = SqlCursors(engine)
         """Pollers' checkpoints (``ports.store.Cursors``)."""
+        self.feedback = SqlFeedback(engine)
+        """Ratings and verified resolution (``ports.store.FeedbackStore``)."""
         self.tickets.deliveries = self.deliveries
         self.users = SqlUsers(engine)
         """People's accounts and console sessions (``ports.access.Users``)."""

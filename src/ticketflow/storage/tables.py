@@ -276,3 +276,16 @@ user_sessions = sa.Table(
 )
 """Server-side console sessions, keyed by the SHA-256 of the cookie's token: ``seen_at`` is the idle clock,
 ``expires_at`` the absolute end; signing out or disabling the account sets ``closed_at``."""
+
+feedback = sa.Table(
+    "feedback",
+    metadata,
+    sa.Column("ticket_id", sa.String(MAX_ID), primary_key=True),
+    sa.Column("rating", sa.String(16), nullable=False),
+    sa.Column("score", sa.Integer),
+    sa.Column("comment", sa.Text),
+    sa.Column("source", sa.String(32), nullable=False),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+)
+"""The customer's rating of a ticket's answer (``good``/``bad``/``neutral``, a 1–5 score when given), one per
+ticket: a second rating replaces the first (each is an audit event ``rated``)."""

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ticketflow.domain.context import PolicyQuote
+from ticketflow.domain.feedback import FeedbackLinks
 from ticketflow.domain.message import InboundMessage, Ticket
 from ticketflow.domain.result import TicketResult
 from ticketflow.errors import ConfigError
@@ -35,6 +36,7 @@ from ticketflow.settings import Settings
 from ticketflow.storage.past_tickets import SqlPastTickets
 from ticketflow.storage.repository import SqlStore
 from ticketflow.wiring import adapters
+from ticketflow.wiring.feedback import feedback_links
 from ticketflow.wiring.models import TrainedModels, models_dir, workspace_models
 
 
@@ -72,6 +74,8 @@ class Engine:
         )
         self.pii_detector: PiiDetector = PresidioPatterns(nlp_dir=models_dir(settings) / "spacy-blank-en")
         self.pipeline = self.build_pipeline(models)
+        self.feedback_links: FeedbackLinks | None = feedback_links(settings.feedback)
+        """The signed rating link appended to replies (``[feedback]``), or None when it is off."""
 
     @classmethod
     def from_workspace(
@@ -142,6 +146,7 @@ class Engine:
                 previous=s.context.previous_tickets,
                 on_stale=s.customers.on_stale,
                 live_intents=frozenset(s.customers.live_intents),
+                currency=s.customers.currency.upper(),
                 rankers=adapters.document_rankers(s, ws),
             ),
             generator=Generator(self.provider, system_prompt, masker=PlaceholderMasker(detector, published)),

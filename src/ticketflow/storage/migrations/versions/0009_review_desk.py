@@ -1,6 +1,6 @@
 """reviews.lease_holder/lease_expires_at/assignee/closed_at and review_actions: the review queue agents work
 
-Revision ID: 0010
+Revision ID: 0009
 Revises: 0008
 Create Date: 2026-12-01 14:30:00
 """
@@ -8,7 +8,7 @@ Create Date: 2026-12-01 14:30:00
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0010"
+revision = "0009"
 down_revision = "0008"
 branch_labels = None
 depends_on = None

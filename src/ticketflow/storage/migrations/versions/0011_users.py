@@ -1,6 +1,6 @@
 """users, user_sessions: people's accounts and their console sessions
 
-Revision ID: 0009
+Revision ID: 0011
 Revises: 0010
 Create Date: 2026-12-01 14:30:00
 """
@@ -8,8 +8,8 @@ Create Date: 2026-12-01 14:30:00
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009"
-down_revision = "0010"  # after h-reviews' 0010, which this branch merged (one head)
+revision = "0011"
+down_revision = "0010"  # numbered in landing order: after main's review desk (0009) and feedback (0010)
 branch_labels = None
 depends_on = None
 
