@@ -354,8 +354,9 @@ def test_the_dashboard_charts_what_the_store_counted(console: Console) -> None:
     client = console.client()
     sign_in(client, "vic")
     page = client.get("/console/dashboard")
-    assert page.status_code == 200 and page.text.count("<svg") == 6
+    assert page.status_code == 200 and page.text.count("<svg") == 7
     assert "2 tickets finished in 14 days" in page.text
+    assert "verified resolution (0 resolved of 0 decided; 1 still in the window" in page.text
 
 
 def test_api_keys_still_work_and_cookies_do_not_reach_key_only_api_routes(console: Console) -> None:

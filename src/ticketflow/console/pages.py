@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Form, Request
@@ -21,6 +21,7 @@ from ticketflow.console import charts
 from ticketflow.domain.access import SESSION_COOKIE, Principal, Role, Scope
 from ticketflow.domain.dashboard import DashboardFigures
 from ticketflow.domain.ids import TicketId
+from ticketflow.domain.resolution import ResolutionSummary
 from ticketflow.domain.reviews import (
     ReplyBlocked,
     Revalidation,
@@ -29,6 +30,7 @@ from ticketflow.domain.reviews import (
     ReviewItem,
     ReviewNotFound,
 )
+from ticketflow.wiring.feedback import window
 
 if TYPE_CHECKING:
     from ticketflow.console.app import Console
@@ -170,7 +172,8 @@ def router(console: Console) -> APIRouter:
         await console.person(request)
         days = days if days in (7, 14, 30, 90) else 14
         figures = await run_in_threadpool(runtime.store.dashboard.figures, days)
-        return console.render(request, "dashboard.html", dashboard_context(figures, days))
+        verified = await run_in_threadpool(_verified, console, figures)
+        return console.render(request, "dashboard.html", dashboard_context(figures, days, *verified))
 
     return routes
 
@@ -343,7 +346,30 @@ def _ticket_context(console: Console, principal: Principal, ticket_id: str) -> d
     }
 
 
-def dashboard_context(figures: DashboardFigures, days: int) -> dict[str, Any]:
+def _verified(console: Console, figures: DashboardFigures) -> tuple[ResolutionSummary, list[float | None]]:
+    """Verified resolution over the window and per day (by when the reply was recorded): an automated
+    answer counts only once the customer confirmed it or did not come back within ``[feedback]``'s window."""
+    feedback = console.runtime.store.feedback
+    span = window(console.runtime.engine.settings.feedback)
+    now = _now()
+
+    def midnight(day: date) -> datetime:
+        return datetime.combine(day, datetime.min.time(), tzinfo=UTC)
+
+    total = feedback.resolution_summary(midnight(figures.days[0].day), now, now, window=span)
+    per_day = [
+        feedback.resolution_summary(midnight(d.day), midnight(d.day) + timedelta(days=1), now, window=span)
+        for d in figures.days
+    ]
+    return total, [s.verified_rate for s in per_day]
+
+
+def dashboard_context(
+    figures: DashboardFigures,
+    days: int,
+    verified: ResolutionSummary | None = None,
+    verified_per_day: list[float | None] | None = None,
+) -> dict[str, Any]:
     """The dashboard page's charts (inline SVG) and the numbers behind them."""
     labels = [f"{d.day:%m-%d}" for d in figures.days]
     seen = {k for d in figures.days for k in d.outcomes}
@@ -370,6 +396,21 @@ def dashboard_context(figures: DashboardFigures, days: int) -> dict[str, Any]:
             lambda v: f"{v:.0%}",
             "share answered without a person: "
             + (f"{rate:.0%} over the window" if rate is not None else "none"),
+        ),
+        "verified": verified or ResolutionSummary(),
+        "verified_per_day": verified_per_day or [None] * len(figures.days),
+        "verified_chart": charts.line(
+            "verified",
+            "Verified resolution per day",
+            labels,
+            verified_per_day or [None] * len(figures.days),
+            lambda v: f"{v:.0%}",
+            "automated answers confirmed or not followed up within the window, over those decided: "
+            + (
+                f"{verified.verified_rate:.0%} over the window"
+                if verified is not None and verified.verified_rate is not None
+                else "none decided yet"
+            ),
         ),
         "escalations_chart": charts.hbars(
             "escalations",
