@@ -92,6 +92,7 @@ def browser() -> Iterator[Any]:
 def _sign_in(browser: Any, url: str, username: str) -> Any:
     page = browser.new_context(viewport={"width": 1366, "height": 800}).new_page()
     page.goto(f"{url}/console/login")
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'username'")
     page.keyboard.type(username)  # by keyboard alone: the username box has the focus, Tab, Enter submits
     page.keyboard.press("Tab")
     page.keyboard.type(PASSWORD)
