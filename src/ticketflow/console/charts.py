@@ -122,6 +122,10 @@ def line(
                 1,
                 f'<polyline points="{segment.strip()}" fill="none" stroke="{PALETTE[3]}" stroke-width="2"/>',
             )
+    if not known:
+        parts.append(
+            f'<text x="{WIDTH / 2}" y="{HEIGHT / 2}" text-anchor="middle" class="tick">no data yet</text>'
+        )
     parts.append(_labels(labels, step))
     return _frame(chart_id, title, desc, "".join(parts))
 

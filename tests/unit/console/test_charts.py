@@ -31,6 +31,8 @@ def test_a_line_with_gaps_draws_only_known_points() -> None:
     svg = charts.line("l", "t", ["a", "b", "c"], [0.5, None, 1.0], lambda v: f"{v:.0%}", "d")
     root = ET.fromstring(str(svg))
     assert len(list(root.iter(f"{SVG}circle"))) == 2 and len(list(root.iter(f"{SVG}polyline"))) == 2
+    assert "no data yet" not in svg
+    assert "no data yet" in charts.line("e", "t", ["a"], [None], str, "d")
 
 
 def test_the_axis_top_is_a_round_number_at_or_above_the_largest_value() -> None:
