@@ -402,6 +402,12 @@ def _print_setup(setup: Any) -> None:
     typer.echo("")
 
 
+from ticketflow.cli_reports import report, review_app  # noqa: E402  (commands kept in their own module)
+
+app.command(name="report")(report)
+app.add_typer(review_app, name="review")
+
+
 def main() -> None:
     """The console script's entry point (``ticketflow``)."""
     app()

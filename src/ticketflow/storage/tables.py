@@ -125,6 +125,23 @@ fetches = sa.Table(
 )
 """The ledger's other half: every lookup of customer facts a ticket made, timed, with how fresh it was."""
 
+grades = sa.Table(
+    "grades",
+    metadata,
+    sa.Column("ticket_id", sa.String(MAX_ID), primary_key=True),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("should_escalate", sa.Boolean),
+    sa.Column("answer_right", sa.Boolean),
+    sa.Column("grader", sa.String(200)),
+    sa.Column("note", sa.Text),
+    sa.Column("graded_at", sa.DateTime(timezone=True), nullable=False),
+)
+"""The monthly review's grades, one per sampled ticket (graded again: replaced); ``kind`` is the half of the
+sample it was drawn into (``answered`` or ``escalated``)."""
+
+sa.Index("ix_tickets_received_at", tickets.c.received_at)
+"""Reports and the monthly review read tickets by the time they arrived (revision 0014)."""
+
 outbox = sa.Table(
     "outbox",
     metadata,

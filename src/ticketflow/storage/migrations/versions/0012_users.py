@@ -1,15 +1,15 @@
 """users, user_sessions: people's accounts and their console sessions
 
-Revision ID: 0011
-Revises: 0010
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-12-01 14:30:00
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0011"
-down_revision = "0010"  # numbered in landing order: after main's review desk (0009) and feedback (0010)
+revision = "0012"
+down_revision = "0011"  # numbered in landing order: after main's review grades (0011)
 branch_labels = None
 depends_on = None
 
