@@ -1,4 +1,4 @@
-"""The ``ticketflow`` command: init, demo, serve, worker, train, ask, eval, keys, channels.
+"""The ``ticketflow`` command: init, demo, serve, worker, train, ask, eval, keys, users, channels.
 
 Every option also reads an environment variable (shown in ``--help``); settings proper live in the
 workspace's ``ticketflow.toml`` and ``TICKETFLOW_*`` variables.
@@ -22,6 +22,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from ticketflow.audit_cli import audit_app, erase, retention_app
+from ticketflow.console.users import app as users_app
 from ticketflow.errors import TicketflowError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
@@ -101,6 +102,7 @@ def serve(
     import uvicorn
 
     from ticketflow.api.app import create_app
+    from ticketflow.console.app import mount as mount_console
     from ticketflow.runtime.service import Runtime
     from ticketflow.wiring.engine import Engine
 
@@ -109,7 +111,9 @@ def serve(
         runtime = Runtime(Engine.from_workspace(workspace), mail_intake=True)
     except TicketflowError as exc:
         raise _fail(exc) from exc
-    uvicorn.run(create_app(runtime), host=host, port=port, log_level="info")
+    app = create_app(runtime)
+    mount_console(app, runtime)
+    uvicorn.run(app, host=host, port=port, log_level="info")
 
 
 @app.command()
@@ -322,6 +326,9 @@ def keys_revoke(
     if not revoked:
         raise _fail(TicketflowError(f"no active key {key_id!r}; see `ticketflow keys list`"))
     _err().print(f"revoked {key_id}")
+
+
+app.add_typer(users_app, name="users")
 
 
 channels_app = typer.Typer(

@@ -224,6 +224,24 @@ class ApiSettings(_Section):
     )
 
 
+class ConsoleSettings(_Section):
+    """``[console]``: people's sessions in the browser console and how sign-ins are throttled."""
+
+    idle_minutes: float = Field(30.0, gt=0.0, description="a session unused this long expires")
+    session_hours: float = Field(
+        12.0, gt=0.0, description="a session ends this long after sign-in, used or not"
+    )
+    login_attempts_per_account: int = Field(
+        5, ge=1, description="sign-in attempts per username in a burst, then one per login_refill_s"
+    )
+    login_attempts_per_address: int = Field(
+        20, ge=1, description="sign-in attempts per client address in a burst, then one per login_refill_s"
+    )
+    login_refill_s: float = Field(
+        60.0, gt=0.0, description="how often a throttled sign-in attempt comes back"
+    )
+
+
 class DeliverySettings(_Section):
     """``[delivery]``: how the durable sender sends, retries, and what it tells a customer on a handoff."""
 
@@ -509,6 +527,7 @@ class Settings(BaseSettings):
     judge: JudgeSettings = JudgeSettings()
     alerts: AlertsSettings = AlertsSettings()
     telemetry: TelemetrySettings = TelemetrySettings()
+    console: ConsoleSettings = ConsoleSettings()
     reviews: ReviewSettings = ReviewSettings()
     retention: RetentionSettings = RetentionSettings()
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
@@ -73,7 +74,9 @@ def create_app(runtime: Runtime, *, manage_runtime: bool = True) -> FastAPI:
         redoc_url=None,
         openapi_url=None,
     )
-    guard = Guard(runtime.engine.api_keys)
+    console = runtime.engine.settings.console
+    guard = Guard(runtime.engine.api_keys, runtime.store.users, timedelta(minutes=console.idle_minutes))
+    app.state.guard = guard
     app.exception_handler(RequestValidationError)(invalid)
     app.exception_handler(InputError)(refused)
     app.exception_handler(SignatureError)(refused)

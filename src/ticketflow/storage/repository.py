@@ -27,6 +27,7 @@ from ticketflow.storage.batch_items import SqlBatchClaims
 from ticketflow.storage.conversation_events import SqlConversationEvents
 from ticketflow.storage.conversations import SqlConversations
 from ticketflow.storage.cursors import SqlCursors
+from ticketflow.storage.dashboard import SqlDashboard
 from ticketflow.storage.db import create_engine, migrate
 from ticketflow.storage.deliveries import SqlDeliveries
 from ticketflow.storage.feedback import SqlFeedback
@@ -38,6 +39,7 @@ from ticketflow.storage.review_desk import SqlReviewDesk
 from ticketflow.storage.reviews import SqlReviewQueue
 from ticketflow.storage.tables import fetches, ledger, outbox, reviews, tickets
 from ticketflow.storage.tickets import DONE, SqlTickets
+from ticketflow.storage.users import SqlUsers
 
 
 class SqlStore:
@@ -77,6 +79,10 @@ class SqlStore:
         """Alert rules' states and events (``ports.alerts.AlertStore``)."""
         self.figures = SqlOpsFigures(engine, self.ledger.spent_today)
         """Windowed figures the alert rules are measured on (``ports.alerts.OpsFigures``)."""
+        self.users = SqlUsers(engine)
+        """People's accounts and console sessions (``ports.access.Users``)."""
+        self.dashboard = SqlDashboard(engine)
+        """The console dashboard's figures."""
 
     @classmethod
     def open(cls, url: str, *, migrate_schema: bool = True) -> SqlStore:

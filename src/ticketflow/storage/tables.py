@@ -326,6 +326,30 @@ alert_events = sa.Table(
     sa.UniqueConstraint("rule", "seq", "kind", name="uq_alert_events_rule_seq_kind"),
 )
 """Every move of an alert rule (``fired``/``resolved``), once per firing; ``notified_at`` once sent."""
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("username", sa.String(64), nullable=False, unique=True),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("password_hash", sa.String(255), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("disabled_at", sa.DateTime(timezone=True)),
+)
+"""People's accounts for the console: ``password_hash`` is argon2id (argon2-cffi), never the password."""
+
+user_sessions = sa.Table(
+    "user_sessions",
+    metadata,
+    sa.Column("token_sha256", sa.String(64), primary_key=True),
+    sa.Column("user_id", sa.String(32), sa.ForeignKey("users.id"), nullable=False, index=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("seen_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("closed_at", sa.DateTime(timezone=True)),
+)
+"""Server-side console sessions, keyed by the SHA-256 of the cookie's token: ``seen_at`` is the idle clock,
+``expires_at`` the absolute end; signing out or disabling the account sets ``closed_at``."""
 
 feedback = sa.Table(
     "feedback",
