@@ -21,7 +21,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from ticketflow.audit_cli import audit_app, erase, retention_app
+from ticketflow.cli_audit import audit_app, erase, retention_app
 from ticketflow.console.users import app as users_app
 from ticketflow.errors import TicketflowError
 
