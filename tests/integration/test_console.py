@@ -357,6 +357,9 @@ def test_the_dashboard_charts_what_the_store_counted(console: Console) -> None:
     assert page.status_code == 200 and page.text.count("<svg") == 7
     assert "2 tickets finished in 14 days" in page.text
     assert "verified resolution (0 resolved of 0 decided; 1 still in the window" in page.text
+    # the alert rules and their states, as GET /v1/alerts shows them (none evaluated yet: all ok)
+    assert 'id="alerts-heading"' in page.text and "escalation-rate" in page.text
+    assert "escalation_rate &gt; 0.4 over 1h" in page.text and "<strong>firing</strong>" not in page.text
 
 
 def test_api_keys_still_work_and_cookies_do_not_reach_key_only_api_routes(console: Console) -> None:

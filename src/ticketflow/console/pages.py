@@ -30,6 +30,7 @@ from ticketflow.domain.reviews import (
     ReviewItem,
     ReviewNotFound,
 )
+from ticketflow.runtime.alerts import snapshot
 from ticketflow.wiring.feedback import window
 
 if TYPE_CHECKING:
@@ -173,7 +174,10 @@ def router(console: Console) -> APIRouter:
         days = days if days in (7, 14, 30, 90) else 14
         figures = await run_in_threadpool(runtime.store.dashboard.figures, days)
         verified = await run_in_threadpool(_verified, console, figures)
-        return console.render(request, "dashboard.html", dashboard_context(figures, days, *verified))
+        context = dashboard_context(figures, days, *verified)
+        states = await run_in_threadpool(runtime.store.alerts.states)
+        context["alerts"] = snapshot(runtime.alert_rules, states)
+        return console.render(request, "dashboard.html", context)
 
     return routes
 
