@@ -117,6 +117,16 @@ class ValidationSettings(_Section):
     )
 
 
+class PrivacySettings(_Section):
+    """``[privacy]``: how personal data is found before text leaves for a model."""
+
+    ner: Literal["auto", "on", "off"] = Field(
+        "auto",
+        description="named-entity model for names (pip install 'ticketflow[ner]'): on requires it, auto uses "
+        "it when installed, off uses cue rules and the customer's known values only",
+    )
+
+
 class ModelSettings(_Section):
     """``[models]``: the Claude model per role (ids are configuration; a retired one fails naming this)."""
 
@@ -274,6 +284,7 @@ class Settings(BaseSettings):
     anthropic: AnthropicSettings = AnthropicSettings()
     openai_compatible: OpenAICompatibleSettings = OpenAICompatibleSettings()
     judge: JudgeSettings = JudgeSettings()
+    privacy: PrivacySettings = PrivacySettings()
 
     @classmethod
     def settings_customise_sources(

@@ -70,7 +70,9 @@ class Engine:
             store.mail if store is not None else None,
             store.keys.webhook if store is not None else None,
         )
-        self.pii_detector: PiiDetector = PresidioPatterns(nlp_dir=models_dir(settings) / "spacy-blank-en")
+        self.pii_detector: PiiDetector = PresidioPatterns(
+            nlp_dir=models_dir(settings) / "spacy-blank-en", ner=settings.privacy.ner
+        )
         self.pipeline = self.build_pipeline(models)
 
     @classmethod
