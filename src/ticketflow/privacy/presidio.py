@@ -1,11 +1,12 @@
-"""A ``PiiDetector``: Presidio's recognizers on a blank spaCy pipeline, plus values known from the record.
+"""A ``PiiDetector``: Presidio's recognizers on a spaCy pipeline, plus values known from the record.
 
-Presidio's default analyzer loads a trained spaCy model (a download) and fails offline. A *blank* English
-pipeline (``spacy.blank("en")``, tokenizer only) saved to disk backs its ``NlpEngine`` instead: the pattern
-recognizers (email, credit card with Luhn, IBAN, US SSN, IP address; phones by our own shapes) and the
-context words that lift their scores all work; named-entity recognition does not. Names and street
-addresses therefore come from cue rules (``recognizers.py``) and from the values already on file for the
-customer (``known``).
+Presidio's default analyzer loads a trained spaCy model (a download) and fails offline. Its ``NlpEngine``
+is backed instead by the optional named-entity model installed as a package (``privacy/ner.py``, checked
+against the original's metadata; PERSON only) or, without it, by a *blank* English pipeline
+(``spacy.blank("en")``, tokenizer only) saved to disk. The pattern recognizers (email, credit card with
+Luhn, IBAN, US SSN, IP address; phones by our own shapes, never over a date or time), the cued values
+(CVV, passport, date of birth: ``cued.py``), address blocks (``addresses.py``) and the context words that
+lift scores work either way; the customer's values on file (``known``) are matched by ``known.py``.
 
 Importing spaCy and Presidio and assembling the analyzer take about a second, so they happen on the first
 :meth:`PresidioPatterns.find`, not when the engine is built: ``serve`` answers sooner, and the spans found
