@@ -16,6 +16,7 @@ are the same.
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 import threading
 from pathlib import Path
@@ -141,8 +142,11 @@ class PresidioPatterns:
         spans: list[PiiSpan] = []
         if text.strip():
             for r in self._ready().analyze(text, language="en", entities=list(ENTITIES)):
-                if r.score >= _MIN_SCORE.get(r.entity_type, self._min_score):
-                    spans.append(PiiSpan(r.entity_type, r.start, r.end, float(r.score)))
+                if r.score < _MIN_SCORE.get(r.entity_type, self._min_score):
+                    continue
+                if r.entity_type == "PERSON" and not _NAME_LIKE.fullmatch(text[r.start : r.end]):
+                    continue  # the model's "name" holds digits, "/" or "@": a URL or a handle, not a name
+                spans.append(PiiSpan(r.entity_type, r.start, r.end, float(r.score)))
         known_found = _merge(known_spans(text, known))
         named = [s for s in spans if s.type in _NAMED]
         shaped = [s for s in spans if s.type not in _NAMED]
@@ -174,6 +178,7 @@ def _analyzer(nlp_dir: Path | None, model: str | None) -> AnalyzerEngine:
     )
 
 
+_NAME_LIKE = re.compile(r"[^\W\d_]+(?:[ '’.-]+[^\W\d_]+)*\.?")
 # Found by words, not by shape: a known value inside one keeps its own placeholder (see _outside).
 _NAMED = frozenset({"PERSON", "STREET_ADDRESS"})
 

