@@ -178,7 +178,7 @@ def _analyzer(nlp_dir: Path | None, model: str | None) -> AnalyzerEngine:
     )
 
 
-_NAME_LIKE = re.compile(r"[^\W\d_]+(?:[ '’.-]+[^\W\d_]+)*\.?")
+_NAME_LIKE = re.compile(r"[^\W\d_]+(?:[\s'’.,()-]+[^\W\d_]+)*[\s.,)]*")
 # Found by words, not by shape: a known value inside one keeps its own placeholder (see _outside).
 _NAMED = frozenset({"PERSON", "STREET_ADDRESS"})
 
