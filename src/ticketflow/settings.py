@@ -125,6 +125,16 @@ class ValidationSettings(_Section):
     )
 
 
+class PrivacySettings(_Section):
+    """``[privacy]``: how personal data is found before text leaves for a model."""
+
+    ner: Literal["auto", "on", "off"] = Field(
+        "auto",
+        description="named-entity model for names (pip install 'ticketflow[ner]'): on requires it, auto uses "
+        "it when installed, off uses cue rules and the customer's known values only",
+    )
+
+
 class ModelSettings(_Section):
     """``[models]``: the Claude model per role (ids are configuration; a retired one fails naming this)."""
 
@@ -530,6 +540,7 @@ class Settings(BaseSettings):
     console: ConsoleSettings = ConsoleSettings()
     reviews: ReviewSettings = ReviewSettings()
     retention: RetentionSettings = RetentionSettings()
+    privacy: PrivacySettings = PrivacySettings()
 
     @classmethod
     def settings_customise_sources(

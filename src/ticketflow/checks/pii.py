@@ -1,6 +1,7 @@
 """PII leak: the reply must not reveal personal data the customer did not give and the context does not hold.
 
-Card numbers, IBANs and social security numbers never appear in a reply, whoever gave them. Emails and
+Card numbers and their security codes, IBANs, social security and passport numbers never appear in a reply,
+whoever gave them. Emails and
 phone numbers may appear only when they are the company's own (in the knowledge base) or the customer's own.
 """
 
@@ -12,7 +13,7 @@ from ticketflow.domain.checks import CheckResult, Verdict
 from ticketflow.ports.check import CheckInput
 from ticketflow.ports.pii import PiiDetector
 
-NEVER_IN_REPLY = frozenset({"CREDIT_CARD", "IBAN_CODE", "US_SSN"})
+NEVER_IN_REPLY = frozenset({"CREDIT_CARD", "IBAN_CODE", "US_SSN", "CVV", "PASSPORT"})
 
 
 def _appears_whole(value: str, text: str) -> bool:

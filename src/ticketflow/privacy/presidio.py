@@ -1,11 +1,12 @@
-"""A ``PiiDetector``: Presidio's recognizers on a blank spaCy pipeline, plus values known from the record.
+"""A ``PiiDetector``: Presidio's recognizers on a spaCy pipeline, plus values known from the record.
 
-Presidio's default analyzer loads a trained spaCy model (a download) and fails offline. A *blank* English
-pipeline (``spacy.blank("en")``, tokenizer only) saved to disk backs its ``NlpEngine`` instead: the pattern
-recognizers (email, credit card with Luhn, IBAN, US SSN, IP address; phones by our own shapes) and the
-context words that lift their scores all work; named-entity recognition does not. Names and street
-addresses therefore come from cue rules (``recognizers.py``) and from the values already on file for the
-customer (``known``).
+Presidio's default analyzer loads a trained spaCy model (a download) and fails offline. Its ``NlpEngine``
+is backed instead by the optional named-entity model installed as a package (``privacy/ner.py``, checked
+against the original's metadata; PERSON only) or, without it, by a *blank* English pipeline
+(``spacy.blank("en")``, tokenizer only) saved to disk. The pattern recognizers (email, credit card with
+Luhn, IBAN, US SSN, IP address; phones by our own shapes, never over a date or time), the cued values
+(CVV, passport, date of birth: ``cued.py``), address blocks (``addresses.py``) and the context words that
+lift scores work either way; the customer's values on file (``known``) are matched by ``known.py``.
 
 Importing spaCy and Presidio and assembling the analyzer take about a second, so they happen on the first
 :meth:`PresidioPatterns.find`, not when the engine is built: ``serve`` answers sooner, and the spans found
@@ -22,6 +23,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ticketflow.domain.pii import PiiSpan
+from ticketflow.privacy.known import known_spans
+from ticketflow.privacy.ner import NER_LABELS, NerChoice, ner_model
 
 # tldextract (used by the email recognizer) would fetch the public suffix list over the network; its bundled
 # snapshot is enough and keeps the run offline.
@@ -39,10 +42,22 @@ ENTITIES = (
     "IP_ADDRESS",
     "PERSON",
     "STREET_ADDRESS",
+    "CVV",
+    "PASSPORT",
+    "DATE_OF_BIRTH",
 )
 _MIN_SCORE = {"US_SSN": 0.3}
 # When two recognizers claim the same characters, the more specific type wins (an SSN is also phone-shaped).
-_PRIORITY = {"EMAIL_ADDRESS": 6, "IBAN_CODE": 5, "CREDIT_CARD": 4, "US_SSN": 3, "IP_ADDRESS": 2}
+_PRIORITY = {
+    "EMAIL_ADDRESS": 6,
+    "IBAN_CODE": 5,
+    "CREDIT_CARD": 4,
+    "US_SSN": 3,
+    "DATE_OF_BIRTH": 3,
+    "PASSPORT": 3,
+    "CVV": 3,
+    "IP_ADDRESS": 2,
+}
 
 
 def blank_pipeline(path: Path) -> Path:
@@ -55,15 +70,18 @@ def blank_pipeline(path: Path) -> Path:
     return path
 
 
-def _recognizers() -> list[EntityRecognizer]:
+def _recognizers(ner: bool) -> list[EntityRecognizer]:
     from presidio_analyzer.predefined_recognizers import (
         CreditCardRecognizer,
         EmailRecognizer,
         IbanRecognizer,
         IpRecognizer,
+        SpacyRecognizer,
         UsSsnRecognizer,
     )
 
+    from ticketflow.privacy.addresses import AddressBlockRecognizer
+    from ticketflow.privacy.cued import cued_recognizers
     from ticketflow.privacy.recognizers import (
         CaseInsensitiveIbanRecognizer,
         LoosePhoneRecognizer,
@@ -76,7 +94,7 @@ def _recognizers() -> list[EntityRecognizer]:
     # cost 14 of the 17 ms a prompt's masking took) and found no number the loose recognizer misses, on
     # the PII dev set (identical spans in all 1,107 texts) nor on national formats written without a
     # context word (tests/unit/privacy/test_presidio.py).
-    return [
+    found: list[EntityRecognizer] = [
         EmailRecognizer(),
         LoosePhoneRecognizer(),
         CreditCardRecognizer(),
@@ -87,7 +105,12 @@ def _recognizers() -> list[EntityRecognizer]:
         IpRecognizer(),
         person_recognizer(),
         address_recognizer(),
+        AddressBlockRecognizer(),
+        *cued_recognizers(),
     ]
+    if ner:
+        found.append(SpacyRecognizer(supported_entities=["PERSON"]))
+    return found
 
 
 class PresidioPatterns:
@@ -98,8 +121,12 @@ class PresidioPatterns:
 
     entities: tuple[str, ...] = ENTITIES
 
-    def __init__(self, min_score: float = 0.5, nlp_dir: Path | None = None) -> None:
+    def __init__(self, min_score: float = 0.5, nlp_dir: Path | None = None, ner: NerChoice = "auto") -> None:
+        """``ner``: "on" needs the named-entity model (:data:`~ticketflow.privacy.ner.NER_PACKAGE`), "auto"
+        uses it when installed, "off" never does (cue rules and known values only).
+        """
         self._nlp_dir = nlp_dir
+        self._ner = ner
         self._min_score = min_score
         self._analyzer: AnalyzerEngine | None = None
         self._lock = threading.Lock()
@@ -108,41 +135,82 @@ class PresidioPatterns:
         if self._analyzer is None:
             with self._lock:
                 if self._analyzer is None:
-                    self._analyzer = _analyzer(self._nlp_dir)
+                    self._analyzer = _analyzer(self._nlp_dir, ner_model(self._ner))
         return self._analyzer
 
     def find(self, text: str, known: tuple[str, ...] = ()) -> list[PiiSpan]:
         spans: list[PiiSpan] = []
         if text.strip():
             for r in self._ready().analyze(text, language="en", entities=list(ENTITIES)):
-                if r.score >= _MIN_SCORE.get(r.entity_type, self._min_score):
-                    spans.append(PiiSpan(r.entity_type, r.start, r.end, float(r.score)))
-        for value in known:
-            if len(value) < 3:
-                continue
-            for match in re.finditer(rf"(?<!\w){re.escape(value)}(?!\w)", text, flags=re.IGNORECASE):
-                spans.append(PiiSpan("KNOWN", match.start(), match.end(), 1.0))
-        return _merge(spans)
+                if r.score < _MIN_SCORE.get(r.entity_type, self._min_score):
+                    continue
+                if r.entity_type == "PERSON" and not _NAME_LIKE.fullmatch(text[r.start : r.end]):
+                    continue  # the model's "name" holds digits, "/" or "@": a URL or a handle, not a name
+                spans.append(PiiSpan(r.entity_type, r.start, r.end, float(r.score)))
+        known_found = _merge(known_spans(text, known))
+        named = [s for s in spans if s.type in _NAMED]
+        shaped = [s for s in spans if s.type not in _NAMED]
+        return _merge(_outside(named, known_found, text) + shaped)
 
 
-def _analyzer(nlp_dir: Path | None) -> AnalyzerEngine:
-    """Presidio's analyzer on the blank spaCy pipeline at ``nlp_dir``, with our recognizers and context."""
+def _analyzer(nlp_dir: Path | None, model: str | None) -> AnalyzerEngine:
+    """Presidio's analyzer on the spaCy pipeline ``model`` (a package name) or, without one, the blank
+    pipeline at ``nlp_dir``, with our recognizers and context words.
+    """
     import spacy
     from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
     from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer
-    from presidio_analyzer.nlp_engine import SpacyNlpEngine
+    from presidio_analyzer.nlp_engine import NerModelConfiguration, SpacyNlpEngine
 
     folder = nlp_dir or Path(tempfile.gettempdir()) / f"ticketflow-spacy-blank-en-{spacy.about.__version__}"
-    engine = SpacyNlpEngine(models=[{"lang_code": "en", "model_name": str(blank_pipeline(folder))}])
+    name = model or str(blank_pipeline(folder))
+    # Only the model's names are used; its other labels (dates, numbers, places) are dropped unlogged.
+    config = NerModelConfiguration(labels_to_ignore=[label for label in NER_LABELS if label != "PERSON"])
+    engine = SpacyNlpEngine(models=[{"lang_code": "en", "model_name": name}], ner_model_configuration=config)
     engine.load()
     registry = RecognizerRegistry(supported_languages=["en"])
-    for recognizer in _recognizers():
+    for recognizer in _recognizers(ner=model is not None):
         registry.add_recognizer(recognizer)
     # Context after a number counts too: address blocks write "416 60 039 office", "… -Fax".
     enhancer = LemmaContextAwareEnhancer(context_prefix_count=5, context_suffix_count=2)
     return AnalyzerEngine(
         registry=registry, nlp_engine=engine, supported_languages=["en"], context_aware_enhancer=enhancer
     )
+
+
+_NAME_LIKE = re.compile(r"[^\W\d_]+(?:[\s'’.,()-]+[^\W\d_]+)*[\s.,)]*")
+# Found by words, not by shape: a known value inside one keeps its own placeholder (see _outside).
+_NAMED = frozenset({"PERSON", "STREET_ADDRESS"})
+
+
+def _outside(found: list[PiiSpan], known: list[PiiSpan], text: str) -> list[PiiSpan]:
+    """``known`` spans, and the parts of each ``found`` span that no known span covers.
+
+    A value on file keeps its own placeholder even inside a longer span the model found ("Maya" in
+    "Maya Smith-Jones"); the rest of that span ("Smith-Jones") is still masked, under the found type.
+    """
+    out = list(known)
+    for span in found:
+        cursor = span.start
+        for k in known:
+            if k.end <= cursor or k.start >= span.end:
+                continue
+            out.extend(_piece(span, cursor, k.start, text))
+            cursor = max(cursor, k.end)
+        out.extend(_piece(span, cursor, span.end, text))
+    return out
+
+
+def _piece(span: PiiSpan, start: int, end: int, text: str) -> list[PiiSpan]:
+    """``span`` cut to ``start:end`` less surrounding spaces and punctuation; nothing under 2 characters."""
+    piece = text[start:end]
+    lead = len(piece) - len(piece.lstrip(" ,.;:-\n\t"))
+    trimmed = piece.strip(" ,.;:-\n\t")
+    if len(trimmed) < 2:
+        return []
+    if start == span.start and end == span.end:
+        return [span]
+    return [PiiSpan(span.type, start + lead, start + lead + len(trimmed), span.score)]
 
 
 def _merge(spans: list[PiiSpan]) -> list[PiiSpan]:

@@ -11,8 +11,14 @@ checksum or a shape test that keeps precision. Names and street addresses get ru
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
-from presidio_analyzer import Pattern, PatternRecognizer
+from presidio_analyzer import Pattern, PatternRecognizer, RecognizerResult
+
+from ticketflow.privacy.cued import date_time_spans
+
+if TYPE_CHECKING:
+    from presidio_analyzer.nlp_engine import NlpArtifacts
 
 
 def luhn_ok(digits: str) -> bool:
@@ -79,7 +85,7 @@ _NOT_STREET = rf"(?!\s+(?:[A-Za-zÀ-ÿ'.-]+\s+){{0,3}}{_SUFFIX}\b)"
 _EXT = r"(?:\s?(?:x|ext\.?)\s?\d{1,6})?"
 _INTL = r"(?:\+|00)\d{1,3}[ .-]?(?:\(\d{1,4}\)|\d{1,4})(?:[ .-]?(?:\(\d{1,4}\)|\d{2,8})){1,4}"
 _NANP = r"(?:\(\d{3}\) ?|\d{3}[.-])\d{3}[.-]\d{4}"
-_GROUPED = r"(?:\(\d{1,4}\)|\d{1,4})(?:[ .-]{1,2}(?:\(\d{1,4}\)|\d{2,8})){1,5}"
+_GROUPED = r"(?:\(\d{1,4}\)|\d{1,5})(?:[ .-]{1,2}(?:\(\d{1,4}\)|\d{2,8})){1,5}"  # 07700 900123
 _DATE = re.compile(
     r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}\b|(?:0?[1-9]|[12]\d|3[01])[-/.](?:0?[1-9]|[12]\d|3[01])[-/.]\d{2,4}$"
 )
@@ -106,6 +112,18 @@ class LoosePhoneRecognizer(PatternRecognizer):
             context=["phone", "tel", "telephone", "mobile", "cell", "fax", "office", "call", "number"],
         )
 
+    def analyze(
+        self,
+        text: str,
+        entities: list[str],
+        nlp_artifacts: NlpArtifacts | None = None,
+        regex_flags: int | None = None,
+    ) -> list[RecognizerResult]:
+        """Phone-shaped digit runs, less any touching a date or a time (``2026-11-24T07:51`` is no phone)."""
+        found = super().analyze(text, entities, nlp_artifacts, regex_flags)
+        dates = date_time_spans(text)
+        return [r for r in found if not any(r.start < end and start < r.end for start, end in dates)]
+
     def validate_result(self, pattern_text: str) -> bool:
         digits = re.sub(r"\D", "", re.split(r"x|ext", pattern_text)[0])
         if not 6 <= len(digits) <= 15:
@@ -115,7 +133,9 @@ class LoosePhoneRecognizer(PatternRecognizer):
 
 # Presidio matches case-insensitively by default; names and street names are told apart by their capitals.
 _CASED = re.DOTALL | re.MULTILINE
-_NAME = r"[A-Z][a-zà-ÿ'’-]+(?:[ ][A-Z][a-zà-ÿ'’-]+){0,2}"
+_UPPER = "A-ZÀ-ÖØ-ÞĀĂĄĆČĎĐĒĖĘĚĞĢĪĮİĶĹĻĽŁŃŅŇŌŐŒŔŘŚŞŠŢŤŪŮŰŲŹŻŽА-ЯЁΑ-Ω"
+_PART = rf"[{_UPPER}][^\W\d_]*(?:['’-][{_UPPER}]?[^\W\d_]+)?"  # O'Connor, Jean-Luc, Müller
+_NAME = rf"{_PART}(?:[ ]{_PART}){{0,2}}"
 
 
 def person_recognizer() -> PatternRecognizer:
@@ -129,6 +149,8 @@ def person_recognizer() -> PatternRecognizer:
             Pattern("introduced", rf"(?<=\b[Mm]y name is ){_NAME}", 0.7),
             Pattern("introduced2", rf"(?<=\bThis is ){_NAME}(?= (?:from|here|speaking)\b)", 0.6),
             Pattern("field", rf"(?<=\bName: ){_NAME}", 0.7),
+            Pattern("asked", rf"(?<=\b(?:[Ll]ast|[Ff]irst|[Ff]ull|[Ss]ur)name\? ){_NAME}", 0.6),
+            Pattern("asked2", rf"(?<=\b(?:[Ll]ast|[Ff]irst|[Ff]ull) name\? ){_NAME}", 0.6),
             Pattern(
                 "sign-off",
                 rf"(?<=(?:Regards|Thanks|Thank you|Cheers|Best|Sincerely),\n){_NAME}$",

@@ -72,7 +72,9 @@ class Engine:
             store.mail if store is not None else None,
             store.keys.webhook if store is not None else None,
         )
-        self.pii_detector: PiiDetector = PresidioPatterns(nlp_dir=models_dir(settings) / "spacy-blank-en")
+        self.pii_detector: PiiDetector = PresidioPatterns(
+            nlp_dir=models_dir(settings) / "spacy-blank-en", ner=settings.privacy.ner
+        )
         self.tracer, stop_tracing = telemetry.tracer(settings)
         if stop_tracing is not None:
             self._closers.append(stop_tracing)

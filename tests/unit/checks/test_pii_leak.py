@@ -77,3 +77,21 @@ def test_an_address_inside_a_known_one_is_still_a_leak(check: PiiLeak) -> None:
     result = check.run(_subject("Write to quill@gmail.com for help."))
     assert result.verdict is Verdict.FAIL
     assert result.evidence == ("EMAIL_ADDRESS: quill@gmail.com",)
+
+
+@pytest.mark.parametrize(
+    ("reply", "evidence"),
+    [
+        ("We checked the security code 737 you sent.", "CVV: 737"),
+        ("Your passport number X4827193 is on file.", "PASSPORT: X4827193"),
+    ],
+)
+def test_a_security_code_or_passport_number_fails_even_when_the_customer_gave_it(
+    check: PiiLeak, reply: str, evidence: str
+) -> None:
+    subject = _subject(reply, question="my CVV is 737 and passport number X4827193")
+
+    result = check.run(subject)
+
+    assert result.verdict is Verdict.FAIL
+    assert result.evidence == (evidence,)

@@ -148,9 +148,11 @@ def _published_blocks(prompt: str, context: ContextPack) -> list[tuple[int, int]
 
 
 def _known(context: ContextPack) -> tuple[str, ...]:
-    """The customer's own values on file: full name, each part of it, email and phone."""
+    """The customer's own values on file: full name, each part of it, email, phone and postal address."""
     c = context.customer
     if c is None:
         return ()
     facts = dict(c.facts)
-    return tuple(v for v in (c.name, *c.name.split(), c.email, facts.get("phone", "")) if len(v) > 2)
+    address = [facts.get(k, "") for k in ("address", "street", "postcode", "postal_code", "zip")]
+    values = (c.name, *c.name.split(), c.email, facts.get("phone", ""), *address)
+    return tuple(v for v in values if len(v) > 2)
