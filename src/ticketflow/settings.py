@@ -117,6 +117,41 @@ class ValidationSettings(_Section):
     )
 
 
+class ScopeSettings(_Section):
+    """``[scope]``: what out-of-scope requests and chatter get instead of a retrieved passage.
+
+    ``intents`` maps an intent of the workspace's taxonomy to a response named in ``responses``, or to
+    ``"handoff"`` (a person, reason = the intent). Such a ticket gets no model call and no retrieval.
+    """
+
+    intents: dict[str, str] = Field(
+        default_factory=lambda: {"out_of_scope": "decline", "thanks": "thanks"},
+        description="intent -> response name (in responses) or 'handoff'",
+    )
+    responses: dict[str, str] = Field(
+        default_factory=lambda: {
+            "decline": "Thanks for getting in touch. We can only help with orders, deliveries, returns and "
+            "accounts at {name}, so we can't help with this request.",
+            "thanks": "You're welcome! If there's anything else about your order or account, just reply.",
+        },
+        description="response name -> text; {name} becomes the workspace's name",
+    )
+
+
+class LanguageSettings(_Section):
+    """``[languages]``: which languages the workspace serves and which ones detection tells apart."""
+
+    served: list[str] = Field(
+        default_factory=lambda: ["en"],
+        description="ISO 639-1 codes the workspace's knowledge and canned answers are written in",
+    )
+    candidates: list[str] = Field(
+        default_factory=lambda: ["en", "de", "fr", "es", "it", "nl", "pt", "pl", "sv", "da"],
+        description="languages detection chooses among (with served); fewer is faster and more accurate",
+    )
+    detect: bool = Field(True, description="detect every message's language (lingua)")
+
+
 class ModelSettings(_Section):
     """``[models]``: the Claude model per role (ids are configuration; a retired one fails naming this)."""
 
@@ -274,6 +309,8 @@ class Settings(BaseSettings):
     anthropic: AnthropicSettings = AnthropicSettings()
     openai_compatible: OpenAICompatibleSettings = OpenAICompatibleSettings()
     judge: JudgeSettings = JudgeSettings()
+    scope: ScopeSettings = ScopeSettings()
+    languages: LanguageSettings = LanguageSettings()
 
     @classmethod
     def settings_customise_sources(

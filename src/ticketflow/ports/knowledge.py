@@ -65,3 +65,11 @@ class AnswerMatcher(Protocol):
     def match(self, text: str) -> CannedMatch | None:
         """The canned answer whose example phrasing is nearest to ``text``, if above ``threshold``."""
         ...
+
+
+class LanguageDetector(Protocol):
+    """Tells which language a message is written in."""
+
+    def detect(self, text: str) -> str | None:
+        """The ISO 639-1 code of ``text``'s language, or None when it cannot be told (too short, too close)."""
+        ...

@@ -25,6 +25,7 @@ from ticketflow.errors import ConfigError
 from ticketflow.knowledge.customers.cache import TieredCustomers
 from ticketflow.knowledge.customers.sources import HttpCustomers, SqlCustomers
 from ticketflow.knowledge.encoder import sentence_encoder
+from ticketflow.knowledge.language import LinguaDetector
 from ticketflow.knowledge.retrieval.dense import DenseRanker
 from ticketflow.knowledge.retrieval.questions import NearestQuestions
 from ticketflow.knowledge.routing.canned import CannedMatcher
@@ -213,6 +214,41 @@ def smtp_intake(settings: EmailSettings, accept: Callable[[ChannelRequest], None
     return SmtpIntake(
         listen=settings.listen, addresses=settings.addresses, accept=hook, max_bytes=settings.max_bytes
     )
+
+
+def chatter_responses(settings: Settings, workspace: Workspace) -> dict[str, str | None]:
+    """``[scope] intents`` resolved: intent to its response text (``{name}`` filled in), None = handoff.
+
+    Only intents the workspace's taxonomy knows are kept (a ``thanks`` the model was never taught cannot
+    be predicted anyway); a response name missing from ``[scope] responses`` is a ``ConfigError``.
+    """
+    scope = settings.scope
+    resolved: dict[str, str | None] = {}
+    for intent, response in scope.intents.items():
+        if response == "handoff":
+            resolved[intent] = None
+        elif response in scope.responses:
+            resolved[intent] = scope.responses[response].replace("{name}", settings.name).strip()
+        else:
+            raise ConfigError(
+                f"[scope] intents.{intent} = {response!r}: no such response in [scope] responses "
+                f"({', '.join(sorted(scope.responses)) or 'none'}) and not 'handoff'"
+            )
+    return resolved
+
+
+def language_detector(settings: Settings) -> LinguaDetector | None:
+    """lingua over the served languages plus ``[languages] candidates``; None when detection is off."""
+    languages = settings.languages
+    if not languages.detect:
+        return None
+    return LinguaDetector([*languages.served, *languages.candidates])
+
+
+def writes_any_language(settings: Settings) -> bool:
+    """Whether the provider can reply in the customer's language: Claude can, the offline drafter cannot
+    (it quotes the workspace's own passages), nor do we assume a local model can."""
+    return settings.resolved_provider == "anthropic"
 
 
 def canned_matcher(workspace: Workspace) -> CannedMatcher | None:

@@ -132,6 +132,10 @@ class Engine:
                 tone_model=models.tone,
                 lexicon=VaderLexicon(),
                 matcher=adapters.canned_matcher(ws),
+                chatter=adapters.chatter_responses(s, ws),
+                language=adapters.language_detector(s),
+                languages=tuple(s.languages.served),
+                any_language=adapters.writes_any_language(s),
             ),
             context=ContextBuilder(
                 ws.index,
