@@ -19,6 +19,7 @@ from ticketflow.checks.judge import ModelJudge
 from ticketflow.checks.length import LengthCompleteness
 from ticketflow.checks.pii import PiiLeak
 from ticketflow.checks.policy import PolicyPromises
+from ticketflow.checks.relevance import Relevance
 from ticketflow.checks.tone import ToneBrand
 from ticketflow.domain.access import WebhookTarget
 from ticketflow.errors import ConfigError
@@ -36,7 +37,7 @@ from ticketflow.ports.attempts import AttemptJournal
 from ticketflow.ports.channel import Channel, ChannelRequest
 from ticketflow.ports.check import Check
 from ticketflow.ports.customers import CustomerSource
-from ticketflow.ports.knowledge import DocumentRanker
+from ticketflow.ports.knowledge import DocumentRanker, IntentClassifier
 from ticketflow.ports.pii import PiiDetector, PiiMasker
 from ticketflow.ports.provider import Provider
 from ticketflow.ports.store import MailThreads
@@ -305,6 +306,16 @@ def checks(settings: Settings, workspace: Workspace, detector: PiiDetector) -> l
         PiiLeak(detector),
         InjectionEcho(),
     ]
+
+
+def relevance(workspace: Workspace, topics: IntentClassifier | None) -> Relevance:
+    """The relevance check over the intent model; two intents are related when an article or policy's
+    front matter names both (its answer serves either question)."""
+    related: dict[str, set[str]] = {}
+    for doc in (*workspace.articles, *workspace.policies):
+        for intent in doc.intents:
+            related.setdefault(intent, set()).update(doc.intents)
+    return Relevance(topics, {intent: frozenset(near) for intent, near in related.items()})
 
 
 def judge(

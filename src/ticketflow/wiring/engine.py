@@ -149,7 +149,10 @@ class Engine:
                 rankers=adapters.document_rankers(s, ws),
             ),
             generator=Generator(self.provider, system_prompt, masker=PlaceholderMasker(detector, published)),
-            validator=Validator([*adapters.checks(s, ws, detector), *judge], s.validation.policy),
+            validator=Validator(
+                [*adapters.checks(s, ws, detector), adapters.relevance(ws, models.intent), *judge],
+                s.validation.policy,
+            ),
             delivery=Deliverer(self.store),
             regenerate=s.validation.regenerate,
         )
