@@ -80,7 +80,8 @@ def _first_section(body: str, sentences: int = 3) -> str:
     """The first paragraph's opening sentences of an article, without its markdown."""
     text = re.sub(r"^#+ .*$", "", body, flags=re.MULTILINE)
     text = re.sub(r"[*_`]", "", text)
-    paragraph = next(p for p in (q.strip() for q in text.split("\n\n")) if p and not p.startswith(("-", "1.")))
+    blocks = (q.strip() for q in text.split("\n\n"))
+    paragraph = next(p for p in blocks if p and not p.startswith(("-", "1.")))
     parts = re.split(r"(?<=[.!?])\s+", paragraph.replace("\n", " "))
     return " ".join(parts[:sentences])
 

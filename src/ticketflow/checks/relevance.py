@@ -1,4 +1,4 @@
-"""Relevance: the reply addresses what the customer asked, each question of several, or says which it does not.
+"""Relevance: the reply addresses what was asked, each question of several, or says which it does not.
 
 Two readings per question, the second only when the first cannot tell:
 

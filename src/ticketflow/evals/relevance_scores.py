@@ -17,7 +17,28 @@ from ticketflow.domain.result import TicketResult
 from ticketflow.evals import metrics
 
 _WORD = re.compile(r"[a-z0-9]+")
-_STOP = frozenset("the and for you your our with this that have has are was what how can when where".split())
+_STOP = frozenset(
+    [
+        "the",
+        "and",
+        "for",
+        "you",
+        "your",
+        "our",
+        "with",
+        "this",
+        "that",
+        "have",
+        "has",
+        "are",
+        "was",
+        "what",
+        "how",
+        "can",
+        "when",
+        "where",
+    ]
+)
 
 
 def _content(text: str) -> set[str]:

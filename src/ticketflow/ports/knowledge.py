@@ -71,5 +71,5 @@ class LanguageDetector(Protocol):
     """Tells which language a message is written in."""
 
     def detect(self, text: str) -> str | None:
-        """The ISO 639-1 code of ``text``'s language, or None when it cannot be told (too short, too close)."""
+        """The ISO 639-1 code of ``text``'s language, or None when it cannot be told (short, ambiguous)."""
         ...

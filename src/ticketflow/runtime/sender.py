@@ -141,7 +141,7 @@ def plan(
     """What the ticket's outcome sends through ``channel`` (nothing for an outcome not recorded)."""
     if view.outcome is None:
         return ()
-    if view.outcome == Outcome.SENT.value:
+    if view.outcome in (Outcome.SENT.value, Outcome.DECLINED.value):  # a decline is a configured reply
         return (Outgoing(Kind.REPLY, channel.name, body=view.reply),) if view.reply else ()
     out: list[Outgoing] = []
     if Capability.HAND_OFF in channel.capabilities and view.handoff is not None:

@@ -306,3 +306,48 @@ def test_out_of_hours_is_unknown_without_business_hours_or_arrival_time() -> Non
 
     assert Router(_rules(), FixedClassifier("track_order", 0.9)).run(_arrived(at)).out_of_hours is None
     assert Router(with_hours, FixedClassifier("track_order", 0.9)).run(_arrived(None)).out_of_hours is None
+
+
+class _Fixed:
+    """A language detector that always answers ``code``."""
+
+    def __init__(self, code: str | None) -> None:
+        self.code = code
+
+    def detect(self, text: str) -> str | None:
+        return self.code
+
+
+def test_a_confident_out_of_scope_intent_is_declined_with_its_configured_response() -> None:
+    router = Router(_rules(), FixedClassifier("out_of_scope", 0.95), chatter={"out_of_scope": "We can't."})
+    decision = router.run(_ticket("what's the weather in Rome"))
+    assert decision.route is Route.DECLINE
+    assert decision.canned_answer == "We can't." and decision.rule_id == "decline:out_of_scope"
+
+
+def test_chatter_without_a_response_is_handed_off_with_the_intent_as_reason() -> None:
+    router = Router(_rules(), FixedClassifier("thanks", 0.95), chatter={"thanks": None})
+    decision = router.run(_ticket("thanks a lot"))
+    assert decision.route is Route.ESCALATE and decision.reasons == ("thanks",)
+
+
+def test_escalation_beats_a_decline() -> None:
+    router = Router(_rules(), FixedClassifier("out_of_scope", 0.95), chatter={"out_of_scope": "We can't."})
+    assert router.run(_ticket("my lawyer will hear about this")).route is Route.ESCALATE
+
+
+def test_an_unserved_language_is_handed_off_unless_the_model_writes_it() -> None:
+    offline = Router(_rules(), FixedClassifier("track_order", 0.95), language=_Fixed("de"))
+    decision = offline.run(_ticket("Wo ist meine Bestellung?"))
+    assert decision.route is Route.ESCALATE and decision.reasons == ("language",)
+    assert decision.language == "de"
+    claude = Router(_rules(), FixedClassifier("track_order", 0.95), language=_Fixed("de"), any_language=True)
+    decision = claude.run(_ticket("Wo ist meine Bestellung?"))
+    assert decision.route is Route.AUTO  # not the English canned answer
+    assert any(t.id == "language" for t in decision.triggers)
+
+
+def test_a_served_or_unknown_language_routes_as_before() -> None:
+    for code in ("en", None):
+        router = Router(_rules(), FixedClassifier("track_order", 0.95), language=_Fixed(code))
+        assert router.run(_ticket("where is my parcel")).route is Route.RULE
