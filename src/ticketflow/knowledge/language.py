@@ -8,6 +8,7 @@ distance makes it answer None when two candidates are too close to call, which s
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterable
 from typing import Any
@@ -18,6 +19,8 @@ MIN_RELATIVE_DISTANCE = 0.25
 """lingua's own guidance for short texts: below it the two best languages are too close to call."""
 MIN_LETTERS = 12
 """Fewer letters than this (``ok``, ``thx!``) are not enough to tell a language: None."""
+_NOT_WORDS = re.compile(r"https?://\S+|www\.\S+|[@#]\w+|\S+@\S+|\b[A-Z]{2,}-?\d+\b")
+"""Links, handles, hashtags, email addresses and ids: no language in them (``@JetBlue`` reads as Dutch)."""
 
 
 class LinguaDetector:
@@ -57,6 +60,7 @@ class LinguaDetector:
 
     def detect(self, text: str) -> str | None:
         """The language of ``text`` (ISO 639-1, lower case), or None when too short or too close to call."""
+        text = _NOT_WORDS.sub(" ", text)
         if sum(ch.isalpha() for ch in text) < MIN_LETTERS:
             return None
         found = self._built().detect_language_of(text)

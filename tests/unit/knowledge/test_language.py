@@ -25,3 +25,7 @@ def test_an_unknown_code_or_a_single_language_is_a_config_error() -> None:
         LinguaDetector(["en", "xx"])
     with pytest.raises(ConfigError, match="two"):
         LinguaDetector(["en", "en"])
+
+
+def test_handles_links_and_ids_are_not_read_as_words() -> None:
+    assert DETECTOR.detect("@JetBlue @Zalando http://t.co/xyz NW-100234 #fleek") is None
