@@ -136,6 +136,12 @@ class ScopeSettings(_Section):
         },
         description="response name -> text; {name} becomes the workspace's name",
     )
+    density: bool = Field(
+        True, description="treat a message far from every example of the workspace as out_of_scope"
+    )
+    density_quantile: float = Field(
+        0.02, gt=0.0, lt=0.5, description="share of the workspace's own examples the density cut calls far"
+    )
 
 
 class LanguageSettings(_Section):

@@ -53,6 +53,7 @@ def ledger_line(result: TicketResult) -> dict[str, Any]:
             "sentiment": d.sentiment,
             "injection": d.injection,
             "rule": d.rule_id,
+            "language": d.language,
         },
         "outcome": result.delivery.outcome.value,
         "outcome_reason": result.delivery.reason,

@@ -73,3 +73,16 @@ class LanguageDetector(Protocol):
     def detect(self, text: str) -> str | None:
         """The ISO 639-1 code of ``text``'s language, or None when it cannot be told (short, ambiguous)."""
         ...
+
+
+class ScopeModel(Protocol):
+    """How far a message is from everything the workspace was taught (a density check)."""
+
+    @property
+    def cut(self) -> float:
+        """The nearness below which a message is out of scope."""
+        ...
+
+    def far(self, text: str) -> float | None:
+        """The message's nearness to the workspace's examples when below ``cut`` (out of scope), else None."""
+        ...

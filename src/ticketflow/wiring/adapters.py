@@ -30,6 +30,7 @@ from ticketflow.knowledge.language import LinguaDetector
 from ticketflow.knowledge.retrieval.dense import DenseRanker
 from ticketflow.knowledge.retrieval.questions import NearestQuestions
 from ticketflow.knowledge.routing.canned import CannedMatcher
+from ticketflow.knowledge.routing.scope import LazyNeighbourhood
 from ticketflow.knowledge.workspace.loader import Workspace
 from ticketflow.knowledge.workspace.phrasings import labelled as labelled_phrasings
 from ticketflow.pipeline.generation.prompt import REPLY_SCHEMA
@@ -48,6 +49,7 @@ from ticketflow.providers.offline import OfflineDrafter
 from ticketflow.providers.openai_compatible import OpenAICompatibleProvider
 from ticketflow.settings import Settings
 from ticketflow.wiring import desks
+from ticketflow.wiring.models import intent_examples
 
 
 @dataclass
@@ -217,7 +219,7 @@ def smtp_intake(settings: EmailSettings, accept: Callable[[ChannelRequest], None
     )
 
 
-def chatter_responses(settings: Settings, workspace: Workspace) -> dict[str, str | None]:
+def chatter_responses(settings: Settings) -> dict[str, str | None]:
     """``[scope] intents`` resolved: intent to its response text (``{name}`` filled in), None = handoff.
 
     Only intents the workspace's taxonomy knows are kept (a ``thanks`` the model was never taught cannot
@@ -236,6 +238,15 @@ def chatter_responses(settings: Settings, workspace: Workspace) -> dict[str, str
                 f"({', '.join(sorted(scope.responses)) or 'none'}) and not 'handoff'"
             )
     return resolved
+
+
+def scope_model(settings: Settings, workspace: Workspace) -> LazyNeighbourhood | None:
+    """The density check over the workspace's intent examples (not its ``out_of_scope`` ones), fitted on
+    first use; None when ``[scope] density`` is off."""
+    if not settings.scope.density:
+        return None
+    texts = [t for t, i in intent_examples(workspace.examples, workspace.phrasings) if i != "out_of_scope"]
+    return LazyNeighbourhood(texts, settings.scope.density_quantile)
 
 
 def language_detector(settings: Settings) -> LinguaDetector | None:

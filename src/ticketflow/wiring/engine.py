@@ -132,10 +132,11 @@ class Engine:
                 tone_model=models.tone,
                 lexicon=VaderLexicon(),
                 matcher=adapters.canned_matcher(ws),
-                chatter=adapters.chatter_responses(s, ws),
+                chatter=adapters.chatter_responses(s),
                 language=adapters.language_detector(s),
                 languages=tuple(s.languages.served),
                 any_language=adapters.writes_any_language(s),
+                scope=adapters.scope_model(s, ws),
             ),
             context=ContextBuilder(
                 ws.index,

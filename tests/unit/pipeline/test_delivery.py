@@ -144,7 +144,6 @@ def test_auto_route_without_a_draft_is_never_sent() -> None:
     assert store.outbox.sent == {}
 
 
-
 def test_a_decline_sends_its_configured_reply_as_declined() -> None:
     decision = Decision(
         Route.DECLINE, "out_of_scope", 0.9, rule_id="decline:out_of_scope", canned_answer="We can't help."

@@ -351,3 +351,22 @@ def test_a_served_or_unknown_language_routes_as_before() -> None:
     for code in ("en", None):
         router = Router(_rules(), FixedClassifier("track_order", 0.95), language=_Fixed(code))
         assert router.run(_ticket("where is my parcel")).route is Route.RULE
+
+
+class _Far:
+    """A scope model that calls every message far."""
+
+    cut = 0.3
+
+    def far(self, text: str) -> float | None:
+        return 0.1
+
+
+def test_a_message_far_from_every_example_is_declined_whatever_the_intent_model_says() -> None:
+    router = Router(
+        _rules(), FixedClassifier("track_order", 0.99), chatter={"out_of_scope": "We can't."}, scope=_Far()
+    )
+    decision = router.run(_ticket("my connecting flight was delayed at the gate"))
+    assert decision.route is Route.DECLINE and decision.intent == "out_of_scope"
+    assert any(t.id == "scope:far" and "track_order" in t.evidence for t in decision.triggers)
+    assert router.run(_ticket("my lawyer says the flight was delayed")).route is Route.ESCALATE

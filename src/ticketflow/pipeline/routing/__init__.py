@@ -10,7 +10,13 @@ from ticketflow.domain.message import Ticket
 from ticketflow.domain.rules import RuleBook
 from ticketflow.pipeline.routing.injection import injection_finding
 from ticketflow.pipeline.routing.tone import NEGATIVE, NEUTRAL, ToneReading, cue_text, score_tone
-from ticketflow.ports.knowledge import AnswerMatcher, IntentClassifier, LanguageDetector, ToneModel
+from ticketflow.ports.knowledge import (
+    AnswerMatcher,
+    IntentClassifier,
+    LanguageDetector,
+    ScopeModel,
+    ToneModel,
+)
 from ticketflow.ports.sentiment import SentimentLexicon
 
 UNSURE = "unsure"
@@ -19,6 +25,7 @@ CANNED = "canned"
 INJECTION = "injection"
 LANGUAGE = "language"
 DECLINE = "decline"
+OUT_OF_SCOPE = "out_of_scope"
 
 
 class Router:
@@ -32,9 +39,11 @@ class Router:
 
     Out of scope and chatter (``chatter``: intent to its configured response, or None for a handoff) come
     after escalation: a confident ``out_of_scope`` or ``thanks`` gets its short response (route
-    ``decline``), never a retrieved passage. A message in a language the workspace does not serve
-    (``languages``) goes to the model when it can write that language (``any_language``), else to a
-    person with reason ``language``; canned answers and declines are written in the served languages.
+    ``decline``), never a retrieved passage; so does a message that ``scope`` finds far from every
+    example the workspace was taught (an airline's tweet to a home-goods store), whatever its intent.
+    A message in a language the workspace does not serve (``languages``) goes to the model when it can
+    write that language (``any_language``), else to a person with reason ``language``; canned answers
+    and declines are written in the served languages.
     """
 
     def __init__(
@@ -52,6 +61,7 @@ class Router:
         language: LanguageDetector | None = None,
         languages: tuple[str, ...] = ("en",),
         any_language: bool = False,
+        scope: ScopeModel | None = None,
     ) -> None:
         self._rules = rules
         self._classifier = classifier
@@ -65,6 +75,7 @@ class Router:
         self._language = language
         self.languages = languages
         self.any_language = any_language
+        self._scope = scope
 
     def _sentiment(self, text: str, tone: ToneReading) -> str:
         if self._tone_model is None:
@@ -120,8 +131,9 @@ class Router:
             return Decision(Route.ESCALATE, reasons=reasons, **common)
         if language is not None and language not in self.languages:
             return self._other_language(language, triggers, common)
-        if sure and str(intent) in self._chatter:
-            return self._decline(str(intent), triggers, common)
+        declined = self._out_of_scope(text, intent if sure else None, triggers, common)
+        if declined is not None:
+            return declined
         if not sure:
             match = self._matcher.match(text) if self._matcher is not None else None
             canned = self._rules.canned.get(match.intent) if match is not None else None
@@ -159,17 +171,34 @@ class Router:
         fired = (*triggers, Trigger(LANGUAGE, LANGUAGE, evidence))
         return Decision(Route.ESCALATE, reasons=(LANGUAGE,), **{**common, "triggers": fired})
 
+    def _out_of_scope(
+        self, text: str, intent: str | None, triggers: list[Trigger], common: dict[str, Any]
+    ) -> Decision | None:
+        """A sure chatter intent's response; or, far from every example, out_of_scope's; else None."""
+        if intent is not None and intent in self._chatter:
+            return self._decline(intent, triggers, common)
+        if self._scope is None or OUT_OF_SCOPE not in self._chatter:
+            return None
+        far = self._scope.far(text)
+        if far is None:
+            return None
+        # nothing the workspace was taught is near it, whatever the intent model says
+        guess = f"{common['intent']} {common['confidence']:.2f}"
+        evidence = f"nearest example {far:.2f} < {self._scope.cut:.2f} ({guess})"
+        return self._decline(OUT_OF_SCOPE, [*triggers, Trigger("scope:far", OUT_OF_SCOPE, evidence)], common)
+
     def _decline(self, intent: str, triggers: list[Trigger], common: dict[str, Any]) -> Decision:
         """Out of scope or chatter: the configured response, or a handoff when it has none."""
         response = self._chatter[intent]
         evidence = f"{intent} ({common['confidence']:.2f})"
+        seen = {**common, "intent": intent}
         if response is None:
             fired = (*triggers, Trigger(f"{DECLINE}:{intent}", intent, evidence))
-            return Decision(Route.ESCALATE, reasons=(intent,), **{**common, "triggers": fired})
+            return Decision(Route.ESCALATE, reasons=(intent,), **{**seen, "triggers": fired})
         fired = (*triggers, Trigger(f"{DECLINE}:{intent}", DECLINE, evidence))
         return Decision(
             Route.DECLINE,
             rule_id=f"{DECLINE}:{intent}",
             canned_answer=response,
-            **{**common, "triggers": fired},
+            **{**seen, "triggers": fired},
         )
