@@ -4,11 +4,14 @@ Two readings per question, the second only when the first cannot tell:
 
 - *Topic*: the workspace's intent model reads the question and each paragraph of the reply. A question is
   addressed when some paragraph is confidently about the question's intent or a related one (two intents
-  are related when one article or policy serves both, from their front matter). A reply about another
-  confident topic answers another question: it fails. This is also the agreement check between routing and
-  retrieval: a confident misroute retrieves a passage on another topic, and a reply drawn from it fails.
-- *Words*: when no paragraph's topic is confident, the question is addressed if the reply holds at least
-  a third of the question's distinctive content words.
+  are related when one article or policy serves both, from their front matter). This is also the
+  agreement check between routing and retrieval: a confident misroute retrieves a passage on another
+  topic, and a reply drawn from it is about that topic.
+- *Words*: otherwise the question is addressed if the reply holds at least a third of the question's
+  distinctive content words (the intent model, trained on customers' words, sometimes misreads an
+  agent's reply: "look at Refund status" is still about the refund status asked for).
+
+A reply neither on the topic nor holding the question's words answers another question: it fails.
 
 A reply may say it does not answer a question ("I can't help with your second question"): each such
 sentence excuses one unaddressed question. An escalation passes, having no reply to check.
@@ -75,20 +78,21 @@ class Relevance:
         return intent if confidence >= self._min_confidence else None
 
     def _addressed(self, question: str, intent: str | None, paragraphs: list[str], reply: str) -> str | None:
-        """None when ``question`` is addressed, else why not."""
+        """None when ``question`` is addressed (by its topic or by its words), else why not."""
         asked = intent or self._topic(question)
         told = [t for t in (self._topic(p) for p in paragraphs) if t is not None]
-        if asked is not None and told:
-            if any(t in self._near(asked) for t in told):
-                return None
-            return f"asked about {asked}, the reply is about {', '.join(dict.fromkeys(told))}"
+        if asked is not None and any(t in self._near(asked) for t in told):
+            return None
         wanted = {w for w in stems(question) if w not in _GENERIC}
         if not wanted:
             return None
         share = len(wanted & set(stems(reply))) / len(wanted)
         if share >= MIN_WORD_SHARE:
             return None
-        return f"the reply holds {share:.0%} of the question's words"
+        words = f"it holds {share:.0%} of the question's words"
+        if asked is not None and told:
+            return f"asked about {asked}, the reply is about {', '.join(dict.fromkeys(told))}; {words}"
+        return f"the reply {words}"
 
     def run(self, subject: CheckInput) -> CheckResult:
         if subject.draft.action == "escalate":
