@@ -7,8 +7,9 @@ queries alone (no out-of-scope query is seen):
 
 - ``confidence``: the intent model's calibrated probability below its own ``unsure`` cut (chosen by
   training from out-of-fold predictions: humans + 2 × wrong intents, minimised). This is what routing does.
-- ``confidence+density``: also flag a query whose nearest training query (cosine in the model's own word
-  and character n-gram TF-IDF space) is further than all but ``DENSITY_QUANTILE`` of the training queries'
+- ``confidence+density``: also flag a query that routing's density check
+  (:class:`~ticketflow.knowledge.routing.scope.Neighbourhood`, word and character 3-5-gram TF-IDF cosine to
+  the nearest training query) finds further than all but ``DENSITY_QUANTILE`` of the training queries'
   own leave-one-out nearest neighbours.
 
 In-scope accuracy counts a query right only when its intent is right and it is not flagged; OOS recall is
@@ -23,9 +24,9 @@ import time
 from pathlib import Path
 
 import numpy as np
-from sklearn.preprocessing import normalize
 
 from ticketflow.knowledge.routing.classifier import TextClassifier, _margins, _softmax
+from ticketflow.knowledge.routing.scope import Neighbourhood
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "clinc150"
 DENSITY_QUANTILE = 0.02
@@ -36,18 +37,6 @@ TEST_OOS, TEST_IN = 1000, 4500
 def _load(path: Path) -> list[tuple[str, str]]:
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     return [(r["messages"][0]["text"], str(r["labels"]["intent"])) for r in rows]
-
-
-def _nearest(rows: object, train: object, *, skip_self: bool = False, chunk: int = 2000) -> np.ndarray:
-    """Each row's highest cosine to a training row (itself excluded when ``skip_self``)."""
-    n = rows.shape[0]  # type: ignore[attr-defined]
-    best = np.empty(n)
-    for start in range(0, n, chunk):
-        block = (rows[start : start + chunk] @ train.T).toarray()  # type: ignore[index,attr-defined]
-        if skip_self:
-            block[np.arange(block.shape[0]), np.arange(start, start + block.shape[0])] = -1.0
-        best[start : start + chunk] = block.max(axis=1)
-    return best
 
 
 def _report(name: str, flagged: np.ndarray, oos: np.ndarray, correct: np.ndarray) -> None:
@@ -74,19 +63,19 @@ def main() -> None:
     model = TextClassifier.train([t for t, _ in train], [i for _, i in train])
     print(f"trained on {len(train)} in-scope queries in {time.perf_counter() - started:.1f} s")
     pipeline = model._fitted()[0]
-    features = pipeline.named_steps["features"]
-    train_rows = normalize(features.transform([t for t, _ in train]))
-    val_rows = normalize(features.transform([t for t, _ in val]))
-    own = _nearest(train_rows, train_rows, skip_self=True)
-    cut = float(np.quantile(own, DENSITY_QUANTILE))
-    nearest = _nearest(val_rows, train_rows)
+    started = time.perf_counter()
+    density = Neighbourhood.fit([t for t, _ in train], DENSITY_QUANTILE)
+    assert density is not None
+    cut = density.cut
+    nearest = np.array([density.nearness(t) for t, _ in val])
+    print(f"density fitted in {time.perf_counter() - started:.1f} s; cut {cut:.4f}")
     probabilities = _softmax(_margins(pipeline, [t for t, _ in val]), model.calibration.temperature)
     confidence = probabilities.max(axis=1)
     predicted = [model.labels[int(b)] for b in probabilities.argmax(axis=1)]
     gold = [i for _, i in val]
     oos = np.array([g == "oos" for g in gold])
     correct = np.array([p == g for p, g in zip(predicted, gold, strict=True)])
-    print(f"unsure cut {model.unsure_threshold:.4f} (training's); density cut {cut:.4f} (2% quantile)")
+    print(f"unsure cut {model.unsure_threshold:.4f} (training's)")
     print(f"intent accuracy on in-scope val, nothing flagged: {correct[~oos].mean():.3f}")
     unsure = confidence < model.unsure_threshold
     _report("confidence", unsure, oos, correct)

@@ -125,8 +125,9 @@ class ScopeSettings(_Section):
     """
 
     intents: dict[str, str] = Field(
-        default_factory=lambda: {"out_of_scope": "decline", "thanks": "thanks"},
-        description="intent -> response name (in responses) or 'handoff'",
+        default_factory=lambda: {"out_of_scope": "decline", "thanks": "thanks", "venting": "handoff"},
+        description="intent -> response name (in responses) or 'handoff'; 'venting' is a negative "
+        "message that asks nothing",
     )
     responses: dict[str, str] = Field(
         default_factory=lambda: {

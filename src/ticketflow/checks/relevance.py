@@ -23,6 +23,7 @@ import re
 from collections.abc import Mapping
 
 from ticketflow.checks._text import is_glue, sentences, stems
+from ticketflow.domain.asking import asked
 from ticketflow.domain.checks import CheckResult, Verdict
 from ticketflow.ports.check import CheckInput
 from ticketflow.ports.knowledge import IntentClassifier
@@ -31,11 +32,6 @@ MIN_TOPIC_CONFIDENCE = 0.5
 """A paragraph's predicted intent counts only at a calibrated probability of at least this (more likely
 right than wrong); below it the words decide."""
 MIN_WORD_SHARE = 1 / 3
-_QUESTION_START = re.compile(
-    r"^(how|what|when|where|which|who|why|whom|whose|can|could|would|will|do|does|did|is|are|am|was|"
-    r"should|shall|may|might|have|has|any|please|i need|i want|i'd like|i would like)\b",
-    re.IGNORECASE,
-)
 _NOT_ANSWERED = re.compile(
     r"\b(can(no|')t|cannot|unable to|not able to) (help|answer|say|advise)\b"
     r"|\b(colleague|team|someone|a person) will (follow up|get back|look into|answer)\b"
@@ -48,7 +44,7 @@ _GENERIC = frozenset(stems("order orders item items northwind help please need w
 def questions(text: str) -> list[str]:
     """The questions and requests of a message: sentences ending in ``?`` or opening like one; the whole
     message when none do (a single request worded as a statement)."""
-    found = [s for s in sentences(text) if s.endswith("?") or _QUESTION_START.search(s)]
+    found = asked(text)
     return found if len(found) > 1 else [text]
 
 

@@ -370,3 +370,16 @@ def test_a_message_far_from_every_example_is_declined_whatever_the_intent_model_
     assert decision.route is Route.DECLINE and decision.intent == "out_of_scope"
     assert any(t.id == "scope:far" and "track_order" in t.evidence for t in decision.triggers)
     assert router.run(_ticket("my lawyer says the flight was delayed")).route is Route.ESCALATE
+
+
+def test_venting_without_a_question_is_handed_off_and_a_question_is_not_venting() -> None:
+    router = Router(
+        _rules(),
+        FixedClassifier("track_order", 0.99),
+        tone_model=FixedToneModel(0.9),
+        chatter={"venting": None},
+    )
+    decision = router.run(_ticket("@shop your service is atrocious. Worst week ever."))
+    assert decision.route is Route.ESCALATE and decision.reasons == ("venting",)
+    assert decision.intent == "track_order"
+    assert router.run(_ticket("This is awful. Where is my parcel?")).route is Route.RULE

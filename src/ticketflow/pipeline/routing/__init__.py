@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from ticketflow.domain.asking import asks_anything
 from ticketflow.domain.decision import Decision, Route, Trigger
 from ticketflow.domain.message import Ticket
 from ticketflow.domain.rules import RuleBook
@@ -26,6 +27,7 @@ INJECTION = "injection"
 LANGUAGE = "language"
 DECLINE = "decline"
 OUT_OF_SCOPE = "out_of_scope"
+VENTING = "venting"
 
 
 class Router:
@@ -40,7 +42,8 @@ class Router:
     Out of scope and chatter (``chatter``: intent to its configured response, or None for a handoff) come
     after escalation: a confident ``out_of_scope`` or ``thanks`` gets its short response (route
     ``decline``), never a retrieved passage; so does a message that ``scope`` finds far from every
-    example the workspace was taught (an airline's tweet to a home-goods store), whatever its intent.
+    example the workspace was taught (an airline's tweet to a home-goods store), whatever its intent,
+    and ``venting`` (negative sentiment, no question or request anywhere) gets its own entry.
     A message in a language the workspace does not serve (``languages``) goes to the model when it can
     write that language (``any_language``), else to a person with reason ``language``; canned answers
     and declines are written in the served languages.
@@ -177,6 +180,10 @@ class Router:
         """A sure chatter intent's response; or, far from every example, out_of_scope's; else None."""
         if intent is not None and intent in self._chatter:
             return self._decline(intent, triggers, common)
+        if VENTING in self._chatter and common["sentiment"] == NEGATIVE and not asks_anything(text):
+            # upset, and asking nothing: no canned answer or drafted paragraph answers that
+            fired = [*triggers, Trigger(VENTING, VENTING, "negative sentiment, no question or request")]
+            return self._decline(VENTING, fired, common)
         if self._scope is None or OUT_OF_SCOPE not in self._chatter:
             return None
         far = self._scope.far(text)
@@ -191,7 +198,7 @@ class Router:
         """Out of scope or chatter: the configured response, or a handoff when it has none."""
         response = self._chatter[intent]
         evidence = f"{intent} ({common['confidence']:.2f})"
-        seen = {**common, "intent": intent}
+        seen = common if intent == VENTING else {**common, "intent": intent}  # venting keeps its intent
         if response is None:
             fired = (*triggers, Trigger(f"{DECLINE}:{intent}", intent, evidence))
             return Decision(Route.ESCALATE, reasons=(intent,), **{**seen, "triggers": fired})
