@@ -157,6 +157,11 @@ class LanguageSettings(_Section):
         description="languages detection chooses among (with served); fewer is faster and more accurate",
     )
     detect: bool = Field(True, description="detect every message's language (lingua)")
+    accuracy: Literal["low", "high"] = Field(
+        "low",
+        description="low: trigram models screen, the full models confirm a foreign language; high: full "
+        "models for every message (slow to load, more memory)",
+    )
 
 
 class ModelSettings(_Section):

@@ -254,7 +254,9 @@ def language_detector(settings: Settings) -> LinguaDetector | None:
     languages = settings.languages
     if not languages.detect:
         return None
-    return LinguaDetector([*languages.served, *languages.candidates])
+    return LinguaDetector(
+        [*languages.served, *languages.candidates], accuracy=languages.accuracy, trusted=languages.served
+    )
 
 
 def writes_any_language(settings: Settings) -> bool:
