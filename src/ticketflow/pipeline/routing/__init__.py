@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
@@ -43,7 +44,8 @@ class Router:
     after escalation: a confident ``out_of_scope`` or ``thanks`` gets its short response (route
     ``decline``), never a retrieved passage; so does a message that ``scope`` finds far from every
     example the workspace was taught (an airline's tweet to a home-goods store), whatever its intent,
-    and ``venting`` (negative sentiment, no question or request anywhere) gets its own entry.
+    and a canned answer is not sent to ``venting`` (negative sentiment, no question or request anywhere),
+    which gets its own entry instead (a handoff by default).
     A message in a language the workspace does not serve (``languages``) goes to the model when it can
     write that language (``any_language``), else to a person with reason ``language``; canned answers
     and declines are written in the served languages.
@@ -100,6 +102,27 @@ class Router:
         return self._language.detect(text) if self._language is not None else None
 
     def run(self, ticket: Ticket) -> Decision:
+        decision = self._route(ticket)
+        if (
+            decision.route is Route.RULE
+            and VENTING in self._chatter
+            and decision.sentiment == NEGATIVE
+            and not asks_anything(ticket.text)
+        ):  # upset and asking nothing: an approved answer to a question answers nothing here
+            fired = Trigger(
+                VENTING, VENTING, f"negative sentiment, no question or request ({decision.rule_id})"
+            )
+            kept = {f.name for f in dataclasses.fields(Decision)} - {
+                "route",
+                "reasons",
+                "rule_id",
+                "canned_answer",
+            }
+            common = {name: getattr(decision, name) for name in kept}
+            return self._decline(VENTING, [*decision.triggers, fired], common)
+        return decision
+
+    def _route(self, ticket: Ticket) -> Decision:
         text = ticket.text
         language = self._foreign(text)
         intent, confidence = self._classifier.predict(text) if self._classifier else (None, 0.0)
@@ -180,10 +203,6 @@ class Router:
         """A sure chatter intent's response; or, far from every example, out_of_scope's; else None."""
         if intent is not None and intent in self._chatter:
             return self._decline(intent, triggers, common)
-        if VENTING in self._chatter and common["sentiment"] == NEGATIVE and not asks_anything(text):
-            # upset, and asking nothing: no canned answer or drafted paragraph answers that
-            fired = [*triggers, Trigger(VENTING, VENTING, "negative sentiment, no question or request")]
-            return self._decline(VENTING, fired, common)
         if self._scope is None or OUT_OF_SCOPE not in self._chatter:
             return None
         far = self._scope.far(text)
