@@ -11,10 +11,13 @@ _QUESTION_START = re.compile(
     re.IGNORECASE,
 )
 _REQUEST = re.compile(
-    r"\b(please|pls|plz|can you|could you|would you|i need|i want|i'd like|i would like|help me|how do i|"
-    r"how can i|tell me|let me know|send me|give me)\b",
+    r"\b(please|pls|plz|can you|could you|would you|need|want|wanna|i'd like|would like|help|how do i|"
+    r"how can i|how to|tell me|let me know|send me|give me|have to|got to|gotta|trying to|try to|"
+    r"(problem|problems|trouble|issue|issues|error|errors) (with|when|while|to)|can't|cannot|unable to|"
+    r"where|when|which|what|how|info|information|details)\b",
     re.IGNORECASE,
 )
+"""Requests worded as statements ("problem with the delivery period", "I have to cancel"): not venting."""
 _MENTION = re.compile(r"^(?:[@#]\w+[\s,:]*)+")
 
 
