@@ -125,9 +125,10 @@ class ScopeSettings(_Section):
     """
 
     intents: dict[str, str] = Field(
-        default_factory=lambda: {"out_of_scope": "decline", "thanks": "thanks", "venting": "handoff"},
-        description="intent -> response name (in responses) or 'handoff'; 'venting' is a negative "
-        "message that asks nothing",
+        default_factory=lambda: {"out_of_scope": "decline", "thanks": "thanks"},
+        description="intent -> response name (in responses) or 'handoff'; add venting = 'handoff' to hand "
+        "off a canned answer's negative message that asks nothing (off by default: it also catches "
+        "problem reports such as 'never got the code')",
     )
     responses: dict[str, str] = Field(
         default_factory=lambda: {

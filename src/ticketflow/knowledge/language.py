@@ -22,8 +22,9 @@ MIN_RELATIVE_DISTANCE = 0.25
 """lingua's own guidance for short texts: below it the two best languages are too close to call."""
 MIN_LETTERS = 12
 """Fewer letters than this (``ok``, ``thx!``) are not enough to tell a language: None."""
-_NOT_WORDS = re.compile(r"https?://\S+|www\.\S+|[@#]\w+|\S+@\S+|\b[A-Z]{2,}-?\d+\b")
-"""Links, handles, hashtags, email addresses and ids: no language in them (``@JetBlue`` reads as Dutch)."""
+_NOT_WORDS = re.compile(r"https?://\S+|www\.\S+|[@#]\w+|\S+@\S+|\b[A-Z]{2,}-?\d+\b|\S{25,}")
+"""Links, handles, hashtags, email addresses, ids and long unbroken strings (base64, hashes): no language
+in them (``@JetBlue`` reads as Dutch, a base64 blob as Swedish)."""
 
 
 class LinguaDetector:
