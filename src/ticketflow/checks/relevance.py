@@ -7,11 +7,13 @@ Two readings per question, the second only when the first cannot tell:
   are related when one article or policy serves both, from their front matter). This is also the
   agreement check between routing and retrieval: a confident misroute retrieves a passage on another
   topic, and a reply drawn from it is about that topic.
-- *Words*: otherwise the question is addressed if the reply holds at least a third of the question's
-  distinctive content words (the intent model, trained on customers' words, sometimes misreads an
-  agent's reply: "look at Refund status" is still about the refund status asked for).
+- *Words*: a reply that holds at least a third of the question's distinctive content words (figures and
+  ids left out) is addressed too: the intent model, trained on customers' words, sometimes misreads an
+  agent's reply ("look at Refund status" is still about the refund status asked for).
 
-A reply neither on the topic nor holding the question's words answers another question: it fails.
+Only positive evidence fails a reply: some paragraph confidently about an unrelated topic (neither
+routing's intent nor the question's own), and few of the question's words. A reply whose topic the model
+cannot read confidently passes: that is no evidence it answers another question.
 
 A reply may say it does not answer a question ("I can't help with your second question"): each such
 sentence excuses one unaddressed question. An escalation passes, having no reply to check.
@@ -38,6 +40,7 @@ _NOT_ANSWERED = re.compile(
     r"|\b(don't|do not) have (that|this|any) information\b",
     re.IGNORECASE,
 )
+_FIGURES = re.compile(r"\S*\d\S*")
 _GENERIC = frozenset(stems("order orders item items northwind help please need want know like thanks hello"))
 
 
@@ -74,21 +77,20 @@ class Relevance:
         return intent if confidence >= self._min_confidence else None
 
     def _addressed(self, question: str, intent: str | None, paragraphs: list[str], reply: str) -> str | None:
-        """None when ``question`` is addressed (by its topic or by its words), else why not."""
-        asked = intent or self._topic(question)
+        """None when ``question`` is addressed, else why not: only a reply confidently about another
+        topic that also lacks the question's words fails (no confident topic is no evidence)."""
+        asked = {t for t in (intent, self._topic(question)) if t is not None}
         told = [t for t in (self._topic(p) for p in paragraphs) if t is not None]
-        if asked is not None and any(t in self._near(asked) for t in told):
+        if not asked or not told or any(t in self._near(a) for a in asked for t in told):
             return None
-        wanted = {w for w in stems(question) if w not in _GENERIC}
-        if not wanted:
-            return None
-        share = len(wanted & set(stems(reply))) / len(wanted)
+        wanted = {w for w in stems(_FIGURES.sub(" ", question)) if w not in _GENERIC}
+        share = len(wanted & set(stems(reply))) / len(wanted) if wanted else 1.0
         if share >= MIN_WORD_SHARE:
             return None
-        words = f"it holds {share:.0%} of the question's words"
-        if asked is not None and told:
-            return f"asked about {asked}, the reply is about {', '.join(dict.fromkeys(told))}; {words}"
-        return f"the reply {words}"
+        return (
+            f"asked about {', '.join(sorted(asked))}, the reply is about {', '.join(dict.fromkeys(told))}; "
+            f"it holds {share:.0%} of the question's words"
+        )
 
     def run(self, subject: CheckInput) -> CheckResult:
         if subject.draft.action == "escalate":

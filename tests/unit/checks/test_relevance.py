@@ -49,12 +49,12 @@ def test_two_questions_one_unanswered_fails_and_saying_so_passes() -> None:
     assert CHECK.run(subject(both, asked)).verdict is Verdict.PASS
 
 
-def test_without_a_confident_topic_the_words_decide() -> None:
+def test_without_a_confident_topic_nothing_fails() -> None:
     check = Relevance(None)
     asked = "Can I repaint the wooden bench myself?"
     answer = "Yes, the wooden bench can be repainted with any oil paint."
     assert check.run(subject(answer, asked)).verdict is Verdict.PASS
-    assert check.run(subject("Our opening hours are 9 to 5.", asked)).verdict is Verdict.FAIL
+    assert check.run(subject("Our opening hours are 9 to 5.", asked)).verdict is Verdict.PASS  # no evidence
 
 
 def test_an_escalation_passes() -> None:
