@@ -3,7 +3,7 @@
 ::
 
     python -m benchmarks.overhead [--backend sqlite|postgresql] [--database-url URL] [--tickets 120]
-                                  [--durable-tickets 80] [--skip-durable] [--json]
+                                  [--durable-tickets 80] [--skip-durable] [--tracing off|sdk] [--json]
 
 A *drafted* ticket is one the model was asked to draft (routed ``auto``, context found). For each one the
 non-model time is the ticket's wall time minus the time spent inside the provider's ``generate`` (the
@@ -14,6 +14,10 @@ millisecond of its own).
 - **durable**: the ticket workflow on DBOS, one ticket at a time, started directly (no queue polling in
   the figure) on a store and system database of ``--backend``: the ticket is accepted first (untimed),
   then its workflow is started and awaited. PostgreSQL's ``public`` and ``dbos`` schemas are DROPPED.
+
+``--tracing sdk`` gives the pipeline an OpenTelemetry SDK tracer whose spans are batched to an exporter
+that drops them: the cost of making the spans, without the network (``off``, the default, is how a
+process without ``[telemetry] otlp_endpoint`` runs: no tracer at all).
 
 Figures are wall-clock on this machine; they are printed, never asserted.
 """
@@ -63,11 +67,31 @@ class TimedProvider:
         return getattr(self._inner, name)
 
 
+TRACING = {"mode": "off"}
+
+
 def _engine(settings: Settings, with_store: bool) -> tuple[Engine, TimedProvider]:
     probe = Engine.from_workspace(settings=settings, with_store=False)
     timed = TimedProvider(probe.provider)
     store = SqlStore.open(settings.resolved_database_url) if with_store else None
-    return Engine(settings, probe.workspace, probe.models, store, provider=timed), timed
+    engine = Engine(settings, probe.workspace, probe.models, store, provider=timed)
+    if TRACING["mode"] == "sdk":
+        engine.pipeline.tracer = _sdk_tracer()
+    return engine, timed
+
+
+def _sdk_tracer() -> Any:
+    """An SDK tracer batching its spans to an exporter that drops them (span making, no network)."""
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
+
+    class Dropping(SpanExporter):
+        def export(self, spans: Any) -> SpanExportResult:
+            return SpanExportResult.SUCCESS
+
+    provider = TracerProvider(shutdown_on_exit=True)
+    provider.add_span_processor(BatchSpanProcessor(Dropping()))
+    return provider.get_tracer("benchmark")
 
 
 def _figures(samples: list[float], cpu: list[float]) -> dict[str, float]:
@@ -79,6 +103,34 @@ def _figures(samples: list[float], cpu: list[float]) -> dict[str, float]:
         "mean_ms": round(sum(samples) / len(samples), 2) if samples else 0.0,
         "cpu_p50_ms": round(percentile(cpu, 50), 2),
         "cpu_p95_ms": round(percentile(cpu, 95), 2),
+    }
+
+
+def span_cost(tickets: int = 2000) -> dict[str, float]:
+    """CPU microseconds per ticket of the spans alone (one ticket, six stages, one model call), on the SDK
+    tracer ``--tracing sdk`` uses: the part of the figures above that tracing adds, without their noise."""
+    from ticketflow.domain.draft import Usage
+    from ticketflow.pipeline.tracing import TicketTrace
+
+    tracer = _sdk_tracer()
+    draft = Draft(reply="", usage=(Usage("claude-sonnet-5-5", 500, 120, 0.0015, latency_ms=900.0),))
+    stages = ("intake", "routing", "context", "generation", "validation", "delivery")
+    results = {name: (draft if name == "generation" else None) for name in stages}
+
+    def one() -> None:
+        trace = TicketTrace(tracer)
+        with trace.ticket():
+            for name in stages:
+                trace.stage(name, results.get)(name)
+
+    for _ in range(200):
+        one()
+    started = time.process_time()
+    for _ in range(tickets):
+        one()
+    return {
+        "tickets": tickets,
+        "cpu_us_per_ticket": round((time.process_time() - started) / tickets * 1e6, 1),
     }
 
 
@@ -161,10 +213,18 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--tickets", type=int, default=120, help="drafted tickets measured in-process")
     parser.add_argument("--durable-tickets", type=int, default=80, help="drafted tickets measured durably")
     parser.add_argument("--skip-durable", action="store_true")
+    parser.add_argument("--tracing", choices=("off", "sdk"), default="off", help="OpenTelemetry spans")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
+    TRACING["mode"] = args.tracing
     figures, stages = in_process(args.tickets)
-    report: dict[str, Any] = {"in_process": figures, "in_process_stage_mean_ms": stages}
+    report: dict[str, Any] = {
+        "tracing": args.tracing,
+        "in_process": figures,
+        "in_process_stage_mean_ms": stages,
+    }
+    if args.tracing == "sdk":
+        report["span_cost"] = span_cost()
     if not args.skip_durable:
         report[f"durable_{args.backend}"] = durable(args.backend, args.database_url, args.durable_tickets)
     if args.json:

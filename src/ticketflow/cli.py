@@ -1,4 +1,4 @@
-"""The ``ticketflow`` command: init, demo, serve, worker, train, eval, keys, channels.
+"""The ``ticketflow`` command: init, demo, serve, worker, train, ask, eval, keys, users, channels.
 
 Every option also reads an environment variable (shown in ``--help``); settings proper live in the
 workspace's ``ticketflow.toml`` and ``TICKETFLOW_*`` variables.
@@ -21,6 +21,8 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from ticketflow.cli_audit import audit_app, erase, retention_app
+from ticketflow.console.users import app as users_app
 from ticketflow.errors import TicketflowError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
@@ -100,6 +102,7 @@ def serve(
     import uvicorn
 
     from ticketflow.api.app import create_app
+    from ticketflow.console.app import mount as mount_console
     from ticketflow.runtime.service import Runtime
     from ticketflow.wiring.engine import Engine
 
@@ -108,7 +111,9 @@ def serve(
         runtime = Runtime(Engine.from_workspace(workspace), mail_intake=True)
     except TicketflowError as exc:
         raise _fail(exc) from exc
-    uvicorn.run(create_app(runtime), host=host, port=port, log_level="info")
+    app = create_app(runtime)
+    mount_console(app, runtime)
+    uvicorn.run(app, host=host, port=port, log_level="info")
 
 
 @app.command()
@@ -138,12 +143,17 @@ def worker(workspace: WorkspaceOpt = Path("examples/store")) -> None:
 def train(
     file: Annotated[Path, typer.Argument(help="ticket-eval JSONL with labels.intent (and labels.sentiment)")],
     workspace: WorkspaceOpt = Path("examples/store"),
+    as_json: Annotated[bool, typer.Option("--json", help="print what training measured as JSON")] = False,
 ) -> None:
-    """Train the workspace's intent model (and tone model) and store them under var/models/.
+    """Train the workspace's intent model (and tone model), store them under var/models/, and report
+    cross-validated accuracy, the unsure threshold and what it trades, the weakest intents, and whether
+    there are enough examples.
 
     The workspace's intents.yaml phrasings are added to FILE's labelled intents.
     """
+    from ticketflow.domain.serialize import jsonable
     from ticketflow.evals.records import read_records
+    from ticketflow.evals.render import render_training
     from ticketflow.settings import Settings
     from ticketflow.wiring.models import save_models, train_for_workspace
 
@@ -156,6 +166,49 @@ def train(
             _err().print(f"saved {path}")
     except TicketflowError as exc:
         raise _fail(exc) from exc
+    report = models.intent.report if models.intent is not None else None
+    measured: dict[str, Any] | None = None
+    if report is not None:
+        measured = {**jsonable(report), "weak": jsonable(report.weak)}
+    if as_json:
+        sys.stdout.write(json.dumps({"intent": measured}, indent=2) + "\n")
+    elif measured is not None:
+        render_training(measured, Console())
+    elif models.intent is not None:
+        _err().print("this routing backend does not report its training figures yet")
+
+
+@app.command()
+def ask(
+    text: Annotated[str, typer.Argument(help="the customer's message")],
+    workspace: WorkspaceOpt = Path("examples/store"),
+    customer: Annotated[
+        str | None, typer.Option("--customer", help="the customer's email address or id (for account facts)")
+    ] = None,
+    subject: Annotated[str | None, typer.Option("--subject", help="the message's subject")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print the result as one JSON object")] = False,
+) -> None:
+    """Run one message through the whole pipeline in-process (nothing stored or sent) and explain it:
+    the decision with its reasons, the context used, the draft, every check and the cost."""
+    from ticketflow.evals.ask import ask as ask_one
+    from ticketflow.evals.ask import explain
+    from ticketflow.evals.render import render_ask
+    from ticketflow.wiring.engine import Engine
+
+    if not text.strip():
+        raise _fail(TicketflowError("the message is empty: give the customer's words as the argument"))
+    try:
+        engine = Engine.from_workspace(workspace, with_store=False)
+        try:
+            explained = explain(ask_one(engine, text, customer=customer, subject=subject))
+        finally:
+            engine.close()
+    except TicketflowError as exc:
+        raise _fail(exc) from exc
+    if as_json:
+        sys.stdout.write(json.dumps(explained, indent=2) + "\n")
+    else:
+        render_ask(explained, Console())
 
 
 @app.command(name="eval")
@@ -275,6 +328,9 @@ def keys_revoke(
     _err().print(f"revoked {key_id}")
 
 
+app.add_typer(users_app, name="users")
+
+
 channels_app = typer.Typer(
     no_args_is_help=True,
     help="Helpdesk channels: check their credentials, print what to set up on their side",
@@ -345,6 +401,18 @@ def _print_setup(setup: Any) -> None:
         for line in text.splitlines():
             typer.echo(f"    {line}")
     typer.echo("")
+
+
+from ticketflow.cli_reports import report, review_app  # noqa: E402  (commands kept in their own module)
+
+app.command(name="report")(report)
+app.add_typer(review_app, name="review")
+app.add_typer(audit_app, name="audit")
+app.add_typer(retention_app, name="retention")
+app.command("erase")(erase)
+from ticketflow.cli_alerts import alerts_app  # noqa: E402  (a sub-app of its own module)
+
+app.add_typer(alerts_app, name="alerts")
 
 
 def main() -> None:

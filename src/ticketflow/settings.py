@@ -7,12 +7,14 @@ e.g. ``TICKETFLOW_ROUTING__UNSURE_THRESHOLD``), the workspace's ``ticketflow.tom
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from contextvars import ContextVar
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from ticketflow.channels.email.settings_model import EmailSettings
@@ -78,6 +80,12 @@ class CustomerSettings(_Section):
     columns: dict[str, str] = Field(default_factory=dict, description="our field -> their column or key")
     order_columns: dict[str, str] = Field(default_factory=dict)
     facts: list[str] = Field(default_factory=list, description="extra columns shown as account facts")
+    currency: str = Field(
+        "",
+        pattern=r"^([A-Za-z]{3})?$",
+        description="ISO 4217 code shown with order totals whose source names none (a `currency` column "
+        "or a `total_<code>` column does)",
+    )
     auth_header: str = "Authorization"
     auth_env: str | None = Field(None, description="environment variable holding the auth header's value")
     timeout_s: float = Field(2.0, gt=0.0)
@@ -264,6 +272,24 @@ class ApiSettings(_Section):
     )
 
 
+class ConsoleSettings(_Section):
+    """``[console]``: people's sessions in the browser console and how sign-ins are throttled."""
+
+    idle_minutes: float = Field(30.0, gt=0.0, description="a session unused this long expires")
+    session_hours: float = Field(
+        12.0, gt=0.0, description="a session ends this long after sign-in, used or not"
+    )
+    login_attempts_per_account: int = Field(
+        5, ge=1, description="sign-in attempts per username in a burst, then one per login_refill_s"
+    )
+    login_attempts_per_address: int = Field(
+        20, ge=1, description="sign-in attempts per client address in a burst, then one per login_refill_s"
+    )
+    login_refill_s: float = Field(
+        60.0, gt=0.0, description="how often a throttled sign-in attempt comes back"
+    )
+
+
 class DeliverySettings(_Section):
     """``[delivery]``: how the durable sender sends, retries, and what it tells a customer on a handoff."""
 
@@ -279,6 +305,196 @@ class DeliverySettings(_Section):
     max_backoff_s: float = Field(600.0, gt=0.0, description="longest wait between two attempts")
 
 
+_ENV_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
+_SPAN = r"^\d+(\.\d+)?\s*[smhd]?$"
+
+
+def seconds(value: str | float) -> float:
+    """``"15m"``, ``"1h"``, ``"2d"``, ``"90s"`` or a number of seconds, as seconds."""
+    if isinstance(value, int | float):
+        return float(value)
+    text = value.strip().lower()
+    factor = {"s": 1, "m": 60, "h": 3600, "d": 86400}.get(text[-1:])
+    return float(text[:-1]) * factor if factor else float(text)
+
+
+class AlertRuleSettings(_Section):
+    """One ``[[alerts.rules]]``: the metric, above what, over which sliding window, paged how often."""
+
+    name: str = Field(..., min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.-]+$")
+    metric: Literal[
+        "cost_per_ticket",
+        "escalation_rate",
+        "budget_spent",
+        "check_failure_rate",
+        "model_error_rate",
+        "model_latency_p95_ms",
+        "backlog_depth",
+        "backlog_age_s",
+    ]
+    threshold: float = Field(..., description="the rule breaches when the metric is above it")
+    window: str | float = Field("1h", description="sliding window: 90s, 15m, 1h, 1d or seconds")
+    cooldown: str | float = Field("30m", description="after a resolution, no new firing before this")
+    severity: Literal["info", "warning", "critical"] = "warning"
+    min_samples: int = Field(1, ge=1, description="fewer data points in the window: not measured")
+    check: str | None = Field(None, description="check_failure_rate: count this check only")
+
+    @field_validator("window", "cooldown")
+    @classmethod
+    def _span(cls, value: str | float) -> str | float:
+        if isinstance(value, str) and not re.match(_SPAN, value.strip().lower()):
+            raise ValueError(f"{value!r} is not a duration: write 90s, 15m, 1h, 1d or a number of seconds")
+        if seconds(value) < 0:
+            raise ValueError("a duration cannot be negative")
+        return value
+
+
+class SlackAlertSettings(_Section):
+    """``[alerts.slack]``: a Slack incoming webhook. Its URL is a secret: only ever in the environment."""
+
+    webhook_url_env: str = Field(
+        "TICKETFLOW_ALERTS_SLACK_WEBHOOK_URL", pattern=_ENV_NAME, description="the variable holding the URL"
+    )
+    timeout_s: float = Field(10.0, gt=0.0)
+
+
+class EmailAlertSettings(_Section):
+    """``[alerts.email]``: mail to the on-call addresses over SMTP (default: ``[channels.email]``'s)."""
+
+    to: list[str] = Field(..., min_length=1, description="recipients")
+    from_address: str | None = Field(None, description="default: [channels.email] from_address")
+    outbound: str | None = Field(None, description="smtp://host:port (default: [channels.email] outbound)")
+    username_env: str | None = Field(None, pattern=_ENV_NAME)
+    password_env: str | None = Field(None, pattern=_ENV_NAME)
+    timeout_s: float = Field(30.0, gt=0.0)
+
+
+class WebhookAlertSettings(_Section):
+    """``[alerts.webhook]``: a JSON POST signed with HMAC-SHA256 (the secret from the environment)."""
+
+    url: str = Field(..., pattern=r"^https?://", description="where events are POSTed")
+    secret_env: str = Field(
+        "TICKETFLOW_ALERTS_WEBHOOK_SECRET", pattern=_ENV_NAME, description="the variable holding the secret"
+    )
+    timeout_s: float = Field(10.0, gt=0.0)
+
+
+class AlertsSettings(_Section):
+    """``[alerts]``: rules evaluated by a scheduled durable workflow, and who is told when one moves."""
+
+    enabled: bool = Field(True, description="evaluate the rules in serve and worker")
+    every_s: int = Field(60, ge=1, le=86400, description="seconds between two evaluations")
+    rules: list[AlertRuleSettings] | None = Field(
+        None, description="the rules; unset: the defaults (docs/alerts.md); [] for none"
+    )
+    max_attempts: int = Field(6, ge=1, le=20, description="sends of one notification before giving up")
+    backoff_s: float = Field(2.0, gt=0.0, description="wait after a failed send, doubling")
+    slack: SlackAlertSettings | None = None
+    email: EmailAlertSettings | None = None
+    webhook: WebhookAlertSettings | None = None
+
+    @field_validator("rules")
+    @classmethod
+    def _unique(cls, value: list[AlertRuleSettings] | None) -> list[AlertRuleSettings] | None:
+        names = [rule.name for rule in value or ()]
+        twice = sorted({name for name in names if names.count(name) > 1})
+        if twice:
+            raise ValueError(f"rule names must be unique: {', '.join(twice)}")
+        return value
+
+
+class TelemetrySettings(_Section):
+    """``[telemetry]``: OpenTelemetry traces over OTLP/HTTP, off unless an endpoint is set (here or in
+    ``OTEL_EXPORTER_OTLP_ENDPOINT``)."""
+
+    otlp_endpoint: str | None = Field(
+        None, pattern=r"^https?://", description="e.g. http://127.0.0.1:4318 (traces go to /v1/traces)"
+    )
+    service_name: str = "ticketflow"
+
+
+_DURATION = re.compile(r"(?:(\d+(?:\.\d+)?)h)?\s*(?:(\d+(?:\.\d+)?)m)?\s*(?:(\d+(?:\.\d+)?)s)?")
+
+
+def parse_duration(text: str) -> float:
+    """``"4h"``, ``"90m"``, ``"1h30m"``, ``"45s"`` to seconds; ``ValueError`` naming the form otherwise."""
+    match = _DURATION.fullmatch(text.strip().lower())
+    if not text.strip() or match is None or not any(match.groups()):
+        raise ValueError(f"{text!r} is not a duration; write it like '4h', '90m' or '1h30m'")
+    hours, minutes, seconds = (float(g) if g else 0.0 for g in match.groups())
+    total = hours * 3600 + minutes * 60 + seconds
+    if total <= 0:
+        raise ValueError(f"{text!r} must be longer than zero")
+    return total
+
+
+class ReviewSettings(_Section):
+    """``[reviews]``: the review queue agents work (leases, which checks block a person's reply, due times).
+
+    Due times count business hours (``business_hours:`` in rules.yaml; around the clock when absent): a
+    review is due ``targets[reason]`` after it was queued, else the target of the reason's prefix before
+    ``:`` (``validation`` for ``validation:pii``), else ``default_target``.
+    """
+
+    lease_s: float = Field(900.0, ge=10.0, le=86_400.0, description="how long a claim holds, in seconds")
+    blocking_checks: list[str] = Field(
+        default_factory=lambda: ["pii"],
+        description="checks whose failure refuses a person's reply (422); the others only warn",
+    )
+    default_target: str = Field("8h", description="business time to answer a review whose reason has none")
+    targets: dict[str, str] = Field(
+        default_factory=dict, description='per handoff reason, e.g. refund = "4h"'
+    )
+
+    @field_validator("default_target")
+    @classmethod
+    def _duration(cls, value: str) -> str:
+        parse_duration(value)
+        return value
+
+    @field_validator("targets")
+    @classmethod
+    def _durations(cls, value: dict[str, str]) -> dict[str, str]:
+        for reason, text in value.items():
+            try:
+                parse_duration(text)
+            except ValueError as exc:
+                raise ValueError(f"targets.{reason}: {exc}") from None
+        return value
+
+    def target_s(self, reason: str) -> float:
+        """Seconds of business time to answer a review handed off for ``reason``."""
+        prefix = reason.split(":", 1)[0].strip()
+        text = self.targets.get(reason) or self.targets.get(prefix) or self.default_target
+        return parse_duration(text)
+
+
+class FeedbackSettings(_Section):
+    """``[feedback]``: the signed rating link in replies, and the window that verifies a resolution.
+
+    The link is off until ``link_base_url`` is set and the secret's variable (``secret_env``) holds a value;
+    the secret itself is never written in ticketflow.toml.
+    """
+
+    window_hours: float = Field(
+        72.0, gt=0.0, description="a customer message within this many hours of an answer reopens it"
+    )
+    link_base_url: str | None = Field(
+        None, description="where customers reach this server, e.g. https://support.example.com; unset: off"
+    )
+    secret_env: str = Field(
+        "TICKETFLOW_FEEDBACK_SECRET", description="environment variable holding the links' signing secret"
+    )
+    link_ttl_days: float = Field(30.0, gt=0.0, le=366.0, description="how long a rating link stays valid")
+    link_text: str = Field(
+        "Did this answer your question? Tell us: {link}",
+        description="appended to each automated reply; {link} becomes the signed link",
+    )
+    rate_limit_per_minute: int = Field(
+        30, ge=1, description="feedback requests per minute per client address before 429"
+    )
+
+
 class ChannelsSettings(_Section):
     """``[channels.*]``: the channels beyond the HTTP API, each off until its section is present.
 
@@ -290,6 +506,40 @@ class ChannelsSettings(_Section):
     zendesk: ZendeskSettings | None = None
     intercom: IntercomSettings | None = None
     freshdesk: FreshdeskSettings | None = None
+
+
+_PERIOD = re.compile(r"^\s*(\d+)\s*([hdwy])\s*$")
+_PERIOD_HOURS = {"h": 1, "d": 24, "w": 24 * 7, "y": 24 * 365}
+
+
+def parse_period(value: str) -> timedelta:
+    """A retention period: a whole number and a unit, ``h`` hours, ``d`` days, ``w`` weeks, ``y`` years of
+    365 days (``"0d"``, ``"365d"``, ``"7y"``)."""
+    found = _PERIOD.match(value)
+    if found is None:
+        raise ValueError(f"{value!r} is not a period such as '0d', '12h', '365d' or '7y'")
+    return timedelta(hours=int(found.group(1)) * _PERIOD_HOURS[found.group(2)])
+
+
+class RetentionSettings(_Section):
+    """How long each kind of data is kept (``[retention]``, ``docs/audit.md``): periods like ``"30d"``."""
+
+    checkpoints: str = Field(
+        "0d", description="the durable runtime's checkpoints of a ticket, after its delivery is final"
+    )
+    messages: str = Field("365d", description="customers' messages and the replies, after the ticket's end")
+    ledger: str = Field("7y", description="the ledger and audit trail: kept at least this long, never pruned")
+    sweep_schedule: str = Field("*/10 * * * *", description="cron of the scheduled retention sweep")
+
+    def period(self, kind: Literal["checkpoints", "messages", "ledger"]) -> timedelta:
+        """The period configured for ``kind``."""
+        return parse_period(getattr(self, kind))
+
+    @field_validator("checkpoints", "messages", "ledger")
+    @classmethod
+    def _is_a_period(cls, value: str) -> str:
+        parse_period(value)
+        return value
 
 
 class Settings(BaseSettings):
@@ -319,9 +569,15 @@ class Settings(BaseSettings):
     api: ApiSettings = ApiSettings()
     channels: ChannelsSettings = ChannelsSettings()
     delivery: DeliverySettings = DeliverySettings()
+    feedback: FeedbackSettings = FeedbackSettings()
     anthropic: AnthropicSettings = AnthropicSettings()
     openai_compatible: OpenAICompatibleSettings = OpenAICompatibleSettings()
     judge: JudgeSettings = JudgeSettings()
+    alerts: AlertsSettings = AlertsSettings()
+    telemetry: TelemetrySettings = TelemetrySettings()
+    console: ConsoleSettings = ConsoleSettings()
+    reviews: ReviewSettings = ReviewSettings()
+    retention: RetentionSettings = RetentionSettings()
     scope: ScopeSettings = ScopeSettings()
     languages: LanguageSettings = LanguageSettings()
 
@@ -369,6 +625,7 @@ class Settings(BaseSettings):
                 raise ConfigError(f"{ws}: the workspace folder does not exist (try `ticketflow init {ws}`)")
             data = read_toml(ws / "ticketflow.toml")
             _refuse_written_secrets(data, ws / "ticketflow.toml")
+            _refuse_written_feedback_secret(data, ws / "ticketflow.toml")
             overrides.setdefault("workspace", ws)
         token = _toml_data.set(data)
         try:
@@ -385,8 +642,25 @@ SECRET_KEYS = frozenset({"api_token", "oauth_token", "webhook_secret", "access_t
 """Keys of a ``[channels.*]`` section that hold secrets: accepted from the environment only."""
 
 
+ALERT_SECRETS = {"slack": ("webhook_url", "url"), "webhook": ("secret",), "email": ("password",)}
+"""Keys of ``[alerts.*]`` that would hold secrets, refused in the file with the variable to use instead."""
+
+
+def _refuse_written_alert_secrets(data: dict[str, Any], path: Path) -> None:
+    alerts = data.get("alerts")
+    for name, keys in ALERT_SECRETS.items():
+        section = alerts.get(name) if isinstance(alerts, dict) else None
+        written = sorted(set(keys) & set(section)) if isinstance(section, dict) else []
+        if written:
+            raise ConfigError(
+                f"{path}: [alerts.{name}] {', '.join(written)}: secrets are read from the environment only; "
+                f"remove it and name the variable that holds it ({name}: see docs/alerts.md)"
+            )
+
+
 def _refuse_written_secrets(data: dict[str, Any], path: Path) -> None:
     """A secret written into ticketflow.toml is refused: files get copied, committed and shared."""
+    _refuse_written_alert_secrets(data, path)
     for name, section in (data.get("channels") or {}).items():
         written = sorted(SECRET_KEYS & set(section)) if isinstance(section, dict) else []
         if written:
@@ -395,6 +669,16 @@ def _refuse_written_secrets(data: dict[str, Any], path: Path) -> None:
                 f"{path}: [channels.{name}] {', '.join(written)}: secrets are read from the environment "
                 f"only; remove them from the file and set {variables}"
             )
+
+
+def _refuse_written_feedback_secret(data: dict[str, Any], path: Path) -> None:
+    """``[feedback] secret`` is refused like a channel's secret: the link's key comes from the environment."""
+    section = data.get("feedback")
+    if isinstance(section, dict) and "secret" in section:
+        raise ConfigError(
+            f"{path}: [feedback] secret: secrets are read from the environment only; remove it from the "
+            f"file and set {section.get('secret_env', 'TICKETFLOW_FEEDBACK_SECRET')}"
+        )
 
 
 def redact_url(url: str) -> str:

@@ -67,12 +67,15 @@ def test_demo_reports_every_ticket_as_json_with_a_ledger(workspace: Path) -> Non
     line = json.loads(ledger[0])
     assert {"decision", "outcome", "checks", "tokens", "projected_cost_usd", "stage_ms"} <= set(line)
     assert report["rule_answers"] >= 1, "the scaffold's password question has a canned answer"
+    verified = report["verified_resolution"]  # measured from the demo's store: nobody has written back
+    assert verified["sent"] == report["outcomes"]["sent"] == verified["pending"]
+    assert verified["resolved"] == verified["reopened"] == 0 and verified["verified_resolution_rate"] is None
 
 
 def test_demo_renders_tables_for_people(workspace: Path) -> None:
     result = runner.invoke(app, ["demo", "--workspace", str(workspace)])
     assert result.exit_code == 0, result.output
-    for heading in ("Outcomes", "Escalations by reason", "Stage latency", "ledger"):
+    for heading in ("Outcomes", "Verified resolution", "Escalations by reason", "Stage latency", "ledger"):
         assert heading in result.stdout
 
 
@@ -107,3 +110,38 @@ def test_a_missing_workspace_is_a_clear_error(tmp_path: Path) -> None:
     result = runner.invoke(app, ["demo", "--workspace", str(tmp_path / "nowhere")])
     assert result.exit_code == 2
     assert "does not exist" in result.output
+
+
+def test_ask_explains_one_message_without_storing_or_sending_it(workspace: Path) -> None:
+    refund = runner.invoke(
+        app, ["ask", "I want a refund for my order, it arrived broken", "-w", str(workspace), "--json"]
+    )
+    assert refund.exit_code == 0, refund.output
+    explained = json.loads(refund.stdout)
+    assert explained["decision"]["route"] == "escalate" and explained["delivery"]["outcome"] == "escalated"
+    assert explained["decision"]["triggers"], "the reasons for escalating are shown"
+    assert explained["draft"] is None and explained["checks"] == []
+    stored = [p for p in workspace.rglob("*") if p.suffix in {".db", ".sqlite", ".sqlite3"}]
+    assert stored == [], "ask stores nothing"
+
+    shown = runner.invoke(app, ["ask", "Could you send me a copy of my invoice?", "-w", str(workspace)])
+    assert shown.exit_code == 0, shown.output
+    assert "decision" in shown.stdout and "outcome" in shown.stdout and "cost $" in shown.stdout
+
+
+def test_ask_refuses_an_empty_message(workspace: Path) -> None:
+    result = runner.invoke(app, ["ask", "   ", "-w", str(workspace)])
+    assert result.exit_code == 2 and "empty" in result.output
+
+
+def test_train_reports_what_it_measured(workspace: Path) -> None:
+    examples = workspace / "examples.jsonl"
+    result = runner.invoke(app, ["train", str(examples), "-w", str(workspace), "--json"])
+    assert result.exit_code == 0, result.output
+    measured = json.loads(result.stdout)["intent"]
+    assert measured["examples"] > 0 and measured["labels"] >= 2
+    assert {"accuracy", "unsure_threshold", "automated_share", "per_label", "weak", "warnings"} <= set(
+        measured
+    )
+    shown = runner.invoke(app, ["train", str(examples), "-w", str(workspace)])
+    assert shown.exit_code == 0 and "intent model" in shown.stdout

@@ -167,7 +167,9 @@ def test_the_reply_or_the_handoff_lands_on_the_freshdesk_ticket(app: Served, fd:
         assert len(ticket.replies) == 1
     else:
         wait_until(lambda: ticket.notes, "the handoff note")
-        wait_until(lambda: any(t.startswith("ticketflow-escalated-") for t in ticket.tags), "the escalation tag")
+        wait_until(
+            lambda: any(t.startswith("ticketflow-escalated-") for t in ticket.tags), "the escalation tag"
+        )
         assert ticket.replies == []
 
 

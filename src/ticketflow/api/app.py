@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
@@ -19,7 +20,9 @@ from fastapi.responses import JSONResponse
 
 from ticketflow import __version__
 from ticketflow.api.limits import BodyLimit, RequireJson
-from ticketflow.api.routes import conversations, messages, operations, tickets, webhooks
+from ticketflow.api.routes import alerts as alert_routes
+from ticketflow.api.routes import conversations, feedback, messages, operations, tickets, webhooks
+from ticketflow.api.routes import reviews as review_routes
 from ticketflow.api.security import Guard, Refused
 from ticketflow.domain.access import Principal
 from ticketflow.errors import InputError, SignatureError, UnreadableInput
@@ -71,14 +74,18 @@ def create_app(runtime: Runtime, *, manage_runtime: bool = True) -> FastAPI:
         redoc_url=None,
         openapi_url=None,
     )
-    guard = Guard(runtime.engine.api_keys)
+    console = runtime.engine.settings.console
+    guard = Guard(runtime.engine.api_keys, runtime.store.users, timedelta(minutes=console.idle_minutes))
+    app.state.guard = guard
     app.exception_handler(RequestValidationError)(invalid)
     app.exception_handler(InputError)(refused)
     app.exception_handler(SignatureError)(refused)
     app.exception_handler(Refused)(denied)
     app.exception_handler(HTTPException)(http_error)
-    for module in (messages, tickets, operations, webhooks, conversations):
+    for module in (messages, tickets, operations, webhooks, conversations, feedback):
         app.include_router(module.router(runtime, guard))
+    app.include_router(alert_routes.router(runtime, guard))
+    app.include_router(review_routes.router(runtime, guard))
     app.include_router(schema_route(app, guard))
     # outermost last: the body limit and the content type are checked before anything else reads the body
     app.add_middleware(RequireJson)

@@ -21,11 +21,14 @@ class _Bucket:
 
 
 class RateLimit:
-    """``per_minute`` requests per caller, in bursts of up to ``per_minute / 6`` (10 s worth)."""
+    """``per_minute`` requests per caller, in bursts of up to ``per_minute / 6`` (10 s worth) unless ``burst``
+    says otherwise (the console's sign-in throttle: a few attempts, then one a minute)."""
 
-    def __init__(self, per_minute: int, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, per_minute: float, clock: Callable[[], float] = time.monotonic, *, burst: float | None = None
+    ) -> None:
         self.rate = per_minute / 60.0
-        self.burst = max(1.0, per_minute / 6.0)
+        self.burst = max(1.0, per_minute / 6.0) if burst is None else max(1.0, burst)
         self._clock = clock
         self._buckets: dict[str, _Bucket] = {}
         self._lock = threading.Lock()

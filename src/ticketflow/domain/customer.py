@@ -16,6 +16,10 @@ class Order:
     items: str = ""
     carrier: str = ""
     tracking: str = ""
+    currency: str = ""
+    """ISO 4217 code of ``total`` when the source says (a ``currency`` column, or ``total_usd``'s suffix)."""
+    facts: tuple[tuple[str, str], ...] = field(default=())
+    """The source's other non-empty columns, in its order (size, delivery date, return window...)."""
 
 
 @dataclass(frozen=True, slots=True)

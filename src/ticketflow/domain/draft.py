@@ -46,6 +46,9 @@ class Draft:
     attempt: int = 1
     projections: tuple[Usage, ...] = field(default=())
     """What the same prompt would cost on each priced Claude model (offline drafter only)."""
+    masked: tuple[str, ...] = field(default=())
+    """The placeholders (``<EMAIL_ADDRESS_1>``) that stood in for personal values in the prompt the model
+    saw: what the audit records of the data that reached it, never the values."""
 
     @classmethod
     def handoff(cls, reason: str, *, attempt: int, usage: tuple[Usage, ...] = ()) -> Draft:

@@ -44,6 +44,10 @@ def render_demo(report: dict[str, Any], console: Console) -> None:
             ],
         )
     )
+    verified = report.get("verified_resolution")
+    if verified:
+        console.print(_kv("Verified resolution (beside sent)", resolution_rows(verified)))
+        console.print(f"[dim]{verified['note']}[/]")
     reasons = Table(title="Escalations by reason", title_justify="left")
     reasons.add_column("reason")
     reasons.add_column("tickets", justify="right")
@@ -136,6 +140,13 @@ def render_eval(report: dict[str, Any], console: Console) -> None:
             f"{report['tokens']['input_p50']:.0f} / {report['tokens']['input_p95']:.0f}",
         )
     )
+    if "verified_resolution" in report:
+        v = report["verified_resolution"]
+        rows.append(("automation rate (labelled records)", _pct(v["automation_rate"])))
+        rows.append(("verified resolution rate (same records)", _pct(v["verified_resolution_rate"])))
+        rows.append(("resolved ÷ sent", _pct(v["resolved_share_of_sent"]) if v["sent"] else "—"))
+        if v.get("follow_up_agreement") is not None:
+            rows.append(("follow-up judged as labelled", _pct(v["follow_up_agreement"])))
     console.print(_kv("Scores", rows))
     if "escalation" in report and report["escalation"]["by_reason"]:
         table = Table(title="Escalation by reason", title_justify="left")
@@ -144,3 +155,89 @@ def render_eval(report: dict[str, Any], console: Console) -> None:
         for reason, s in report["escalation"]["by_reason"].items():
             table.add_row(reason, f"{s['precision']:.3f}", f"{s['recall']:.3f}", str(s["support"]))
         console.print(table)
+
+
+def render_ask(explained: dict[str, Any], console: Console) -> None:
+    """Print ``ticketflow ask``'s explanation: decision and reasons, context, draft, checks, outcome, cost."""
+    from rich.markup import escape
+
+    decision = explained["decision"]
+    console.rule("[bold]decision")
+    console.print(
+        f"route [bold]{decision['route']}[/]  intent {decision.get('intent') or '—'}  "
+        f"confidence {decision['confidence']:.2f}  tone {decision.get('tone', 0.0):.2f}"
+    )
+    for reason in decision.get("reasons") or ():
+        console.print(f"  • {escape(str(reason))}")
+    for trigger in decision.get("triggers") or ():
+        console.print(f"  ! {trigger['id']}: {escape(trigger['reason'])} ({escape(trigger['evidence'])!r})")
+    context = explained["context"]
+    if context is not None:
+        console.rule(f"[bold]context[/] ({context['tokens']} tokens)")
+        for passage in context["passages"]:
+            console.print(
+                f"  {passage['score']:.3f}  {escape(passage['source'])}  {escape(passage['title'])}"
+            )
+        if context["policies"]:
+            console.print("  policies: " + ", ".join(escape(p) for p in context["policies"]))
+        if context["dropped"]:
+            console.print("  dropped for the budget: " + ", ".join(escape(d) for d in context["dropped"]))
+    draft = explained["draft"]
+    if draft is not None:
+        console.rule(f"[bold]draft[/] ({draft['action']})")
+        console.print(escape(draft["reply"] or f"(no reply: {draft.get('escalation_reason')})"))
+    if explained["checks"]:
+        console.rule("[bold]checks")
+        for check in explained["checks"]:
+            evidence = "; ".join(check.get("evidence") or ())
+            console.print(f"  {check['verdict']:<5} {check['name']:<12} {escape(evidence)}")
+    delivery, cost = explained["delivery"], explained["cost"]
+    console.rule("[bold]outcome")
+    reason = f" ({escape(delivery['reason'])})" if delivery.get("reason") else ""
+    console.print(f"[bold]{delivery['outcome']}[/]{reason}")
+    if delivery.get("body") and (draft is None or delivery["body"] != draft["reply"]):
+        console.print(escape(delivery["body"]))
+    projected = ", ".join(f"{model} ${usd:.5f}" for model, usd in cost["projected"].items())
+    console.print(
+        f"cost ${cost['charged_usd']:.5f}" + (f"; on Claude it would be {projected}" if projected else "")
+    )
+
+
+def render_training(report: dict[str, Any], console: Console) -> None:
+    """Print what ``ticketflow train`` measured of the intent model (out-of-fold figures)."""
+    from rich.markup import escape
+
+    console.rule(f"[bold]intent model[/] — {report['examples']} examples, {report['labels']} intents")
+    if report["cross_validated"]:
+        console.print(f"cross-validated accuracy {_pct(report['accuracy'])}")
+        automated = report["automated_accuracy"]
+        accuracy = _pct(automated) if automated is not None else "—"
+        console.print(
+            f"unsure threshold {report['unsure_threshold']:.3f}: {_pct(report['automated_share'])} of "
+            f"held-out tickets clear it and are routed with {accuracy} accuracy; the rest go to a person"
+        )
+    weak = report.get("weak") or []
+    if weak:
+        table = Table(title="weakest intents (held-out F1 below 0.8)", title_justify="left")
+        for column in ("intent", "examples", "precision", "recall", "most often taken for"):
+            table.add_column(column)
+        for s in weak[:10]:
+            row = (s["label"], str(s["examples"]), f"{s['precision']:.2f}", f"{s['recall']:.2f}")
+            table.add_row(*row, s["confused_with"] or "—")
+        console.print(table)
+    for warning in report["warnings"]:
+        console.print(f"[yellow]warning:[/] {escape(warning)}")
+
+
+def resolution_rows(verified: dict[str, Any]) -> list[tuple[str, str]]:
+    """Sent, then how many of those answers are verified resolved, reopened or still pending, and rated."""
+    rate = verified.get("verified_resolution_rate")
+    shown = _pct(rate) if rate is not None else "not yet known"
+    return [
+        ("automated answers sent", f"{verified['sent']}"),
+        ("verified resolved", f"{verified['resolved']}"),
+        ("reopened (came back, or rated bad)", f"{verified['reopened']}"),
+        ("pending (window still open)", f"{verified['pending']}"),
+        ("rated good / bad", f"{verified['rated_good']} / {verified['rated_bad']}"),
+        ("verified resolution rate (resolved ÷ decided)", shown),
+    ]

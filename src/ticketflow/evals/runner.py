@@ -16,6 +16,7 @@ from ticketflow.domain.records import EvalRecord
 from ticketflow.domain.result import TicketResult
 from ticketflow.evals import metrics
 from ticketflow.evals.records import ticket_from_record
+from ticketflow.evals.resolution import resolution_scores
 from ticketflow.evals.retrieval import RetrievalScorer, scorer
 from ticketflow.evals.validation_scores import check_scores, validate_draft
 from ticketflow.pipeline import STAGES
@@ -177,6 +178,8 @@ def score(
         for stage, ms in res.timings_ms:
             stage_times.setdefault(stage, []).append(ms)
     report["latency_ms"] = {s: metrics.p50_p95(stage_times[s]) for s in STAGES if s in stage_times}
+    if (verified := resolution_scores(pairs)) is not None:
+        report["verified_resolution"] = verified
     outcomes: dict[str, int] = {}
     for res in results:
         outcomes[res.delivery.outcome.value] = outcomes.get(res.delivery.outcome.value, 0) + 1

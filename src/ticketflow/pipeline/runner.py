@@ -13,7 +13,7 @@ import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ticketflow.domain.checks import CheckResult
 from ticketflow.domain.context import ContextPack
@@ -26,8 +26,12 @@ from ticketflow.pipeline.delivery import Deliverer
 from ticketflow.pipeline.generation import Generator, Prepared
 from ticketflow.pipeline.intake import Intake
 from ticketflow.pipeline.routing import Router
+from ticketflow.pipeline.tracing import TicketTrace
 from ticketflow.pipeline.validation import Validator
 from ticketflow.ports.provider import GenerationRequest
+
+if TYPE_CHECKING:
+    from opentelemetry.trace import Span, Tracer
 
 T = TypeVar("T")
 Step = Callable[..., Any]
@@ -54,8 +58,19 @@ def _timed(fn: Callable[..., T]) -> Callable[..., tuple[T, float]]:
     return run
 
 
+def _traced(trace: TicketTrace | None, name: str, fn: Callable[..., T]) -> Callable[..., T]:
+    """``fn`` in a span of its own when the ticket is traced, else ``fn`` itself."""
+    return fn if trace is None else trace.stage(name, fn)
+
+
+def _known(trace: TicketTrace | None, span: Span | None, ticket: Ticket) -> None:
+    """The ticket is loaded (or its triage replayed): its id on the ticket span and the spans after."""
+    if trace is not None and span is not None:
+        trace.known(span, ticket)
+
+
 def _grouped(
-    fn: Callable[..., T],
+    fn: Callable[..., T], trace: TicketTrace | None = None
 ) -> Callable[..., tuple[T, tuple[tuple[str, float], ...]]]:
     """``fn(stage, *args)`` with a ``stage`` that calls and times each stage in place: several stages in
     one step, each one's time measured inside the step and returned with the result (so it is replayed)."""
@@ -64,7 +79,7 @@ def _grouped(
         spent: list[tuple[str, float]] = []
 
         def stage(name: str, inner: Callable[..., Any], *inner_args: Any) -> Any:
-            result, elapsed = _timed(inner)(*inner_args)
+            result, elapsed = _timed(_traced(trace, name, inner))(*inner_args)
             spent.append((name, elapsed))
             return result
 
@@ -93,6 +108,8 @@ class Pipeline:
     delivery: Deliverer
     regenerate: bool = True
     hooks: Hooks = field(default_factory=Hooks)
+    tracer: Tracer | None = None
+    """OpenTelemetry spans per ticket, stage and model call (``pipeline.tracing``); None: no tracing."""
 
     def process(self, ticket: Ticket, step: Step = direct, defer: Defer | None = None) -> TicketResult:
         """Run every stage over ``ticket``, each through a ``step`` of its own."""
@@ -127,6 +144,23 @@ class Pipeline:
         defer: Defer | None,
         record: Callable[[TicketResult], object] | None,
     ) -> TicketResult:
+        if self.tracer is None:
+            return self._stages(load, step, defer, record, None, None)
+        trace = TicketTrace(self.tracer)
+        with trace.ticket() as span:
+            result = self._stages(load, step, defer, record, trace, span)
+            trace.finished(span, result)
+            return result
+
+    def _stages(
+        self,
+        load: Callable[[], Ticket],
+        step: Step,
+        defer: Defer | None,
+        record: Callable[[TicketResult], object] | None,
+        trace: TicketTrace | None,
+        span: Span | None,
+    ) -> TicketResult:
         grouped = record is not None
         timings: dict[str, float] = {}
 
@@ -135,15 +169,16 @@ class Pipeline:
                 timings[name] = round(timings.get(name, 0.0) + elapsed, 3)
 
         def stage(name: str, fn: Callable[..., T], *args: Any) -> T:
-            result, elapsed = step(name, _timed(fn), *args)
+            result, elapsed = step(name, _timed(_traced(trace, name, fn)), *args)
             add(((name, elapsed),))
             return result  # type: ignore[no-any-return]
 
         if grouped:
-            (ticket, routed, decision, context), spent = step("triage", _grouped(self._triage), load)
+            (ticket, routed, decision, context), spent = step("triage", _grouped(self._triage, trace), load)
             add(spent)
         else:
             ticket, routed, decision, context = self._triage(stage, load)
+        _known(trace, span, ticket)
         for hook in self.hooks.on_routed:
             hook(ticket, routed)
         draft = None
@@ -163,7 +198,9 @@ class Pipeline:
                 judged += _calls_of(checks)
 
         def deliver() -> TicketResult:
-            delivered, elapsed = _timed(self.delivery.run)(ticket, decision, context, draft, checks)
+            delivered, elapsed = _timed(_traced(trace, "delivery", self.delivery.run))(
+                ticket, decision, context, draft, checks
+            )
             spent = {**timings, "delivery": round(timings.get("delivery", 0.0) + elapsed, 3)}
             result = TicketResult(
                 ticket=ticket,

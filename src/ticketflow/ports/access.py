@@ -1,10 +1,11 @@
-"""Credentials: API keys for machines (people's accounts and sessions build on the same scopes)."""
+"""Credentials: API keys for machines, accounts and sessions for people, on the same scopes."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Protocol
 
-from ticketflow.domain.access import ApiKey, Principal, Scope, WebhookTarget
+from ticketflow.domain.access import ApiKey, Principal, Role, Scope, SessionCheck, User, WebhookTarget
 
 
 class ApiKeys(Protocol):
@@ -45,3 +46,37 @@ class KeyWebhooks(Protocol):
 
 class KeyStore(ApiKeys, KeyWebhooks, Protocol):
     """API keys with their webhooks, as ``ticketflow keys`` manages them."""
+
+
+class Users(Protocol):
+    """People's accounts (passwords hashed with argon2) and their server-side sessions (tokens hashed)."""
+
+    def create(self, username: str, role: Role, password: str) -> User:
+        """A new account; ``ValueError`` for a taken or invalid username or a too short password."""
+        ...
+
+    def list(self) -> list[User]:
+        """Every account, oldest first, disabled ones included."""
+        ...
+
+    def disable(self, username: str) -> bool:
+        """Stop the account from signing in and end its sessions; False when there is no such active one."""
+        ...
+
+    def verify(self, username: str, password: str) -> User | None:
+        """The active account when the password is its own, else None (unknown, disabled or wrong: the same
+        answer, taking the same time)."""
+        ...
+
+    def open_session(self, user: User, lifetime: timedelta) -> str:
+        """A new session for ``user`` ending after ``lifetime`` at the latest; its token, stored hashed."""
+        ...
+
+    def session(self, token: str, idle: timedelta) -> SessionCheck:
+        """Who the session token stands for, refreshing its idle clock; expired after ``idle`` unused or
+        past its lifetime, unknown when closed, forged or its account disabled."""
+        ...
+
+    def close_session(self, token: str) -> None:
+        """End the session (signing out); nothing happens for an unknown token."""
+        ...

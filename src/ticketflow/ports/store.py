@@ -7,12 +7,14 @@ made once: the repeat returns False and writes nothing, so a durable step can si
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from ticketflow.domain.feedback import Feedback, Rating
 from ticketflow.domain.ids import ConversationId, TicketId
 from ticketflow.domain.message import InboundMessage, Ticket, Turn
 from ticketflow.domain.outcome import Handoff
+from ticketflow.domain.resolution import DEFAULT_WINDOW, Answer, ResolutionSummary
 from ticketflow.domain.result import TicketResult
 from ticketflow.domain.views import AuditEntry, DeliveryLine, FetchLine, LedgerLine, TicketStatus, TicketView
 
@@ -200,4 +202,42 @@ class Cursors(Protocol):
 
     def put(self, name: str, value: Any) -> None:
         """Store ``value`` under ``name``, replacing what was there."""
+        ...
+
+
+class FeedbackStore(Protocol):
+    """Customers' ratings and the facts that verify an automated answer (see ``domain.resolution``).
+
+    The console's verified-resolution tile, ``/metrics``, the demo report and ``GET /v1/tickets/{id}`` all
+    read :meth:`resolution_summary` or :meth:`resolution`, so every place shows the same figures.
+    """
+
+    def rate(
+        self,
+        ticket_id: TicketId,
+        rating: Rating,
+        *,
+        score: int | None = None,
+        comment: str | None = None,
+        source: str = "link",
+        at: datetime,
+    ) -> bool:
+        """Record the customer's rating of the ticket, replacing an earlier one (True when it did);
+        ``KeyError`` when there is no such ticket. Each rating is an audit event ``rated``."""
+        ...
+
+    def feedback(self, ticket_id: TicketId) -> Feedback | None:
+        """The ticket's current rating, or None."""
+        ...
+
+    def answer(self, ticket_id: TicketId) -> Answer | None:
+        """The facts about the ticket's automated answer (when sent, the customer's next message, the
+        rating), or None when the ticket was not answered automatically."""
+        ...
+
+    def resolution_summary(
+        self, since: datetime, until: datetime, now: datetime, *, window: timedelta = DEFAULT_WINDOW
+    ) -> ResolutionSummary:
+        """Automated answers recorded in ``[since, until)``, counted as sent / resolved / reopened /
+        pending and by rating, judged at ``now`` with ``window``."""
         ...

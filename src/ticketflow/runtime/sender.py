@@ -40,6 +40,7 @@ from zoneinfo import ZoneInfo
 
 from dbos import DBOS, DBOSConfiguredInstance, SetEnqueueOptions, SetWorkflowID, StepOptions
 
+from ticketflow.domain.feedback import FeedbackLinks
 from ticketflow.domain.ids import TicketId
 from ticketflow.domain.message import Ticket
 from ticketflow.domain.outcome import Handoff, Outcome
@@ -52,6 +53,7 @@ from ticketflow.runtime.batching import INSTANCE
 from ticketflow.settings import DeliverySettings
 
 DELIVER_WORKFLOW = "ticketflow.deliver"
+DELIVER_REVIEWED_WORKFLOW = "ticketflow.deliver_reviewed"
 DELIVERIES_QUEUE = "deliveries"
 API = "api"
 DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -63,6 +65,8 @@ class Kind(StrEnum):
     REPLY = "reply"
     HAND_OFF = "hand_off"
     HOLDING = "holding"
+    REVIEWED = "reviewed"
+    """A reply a person approved or wrote in the review queue (``runtime.reviews``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +92,11 @@ class Attempt:
 def delivery_id(ticket_id: str) -> str:
     """The id of the ticket's delivery workflow."""
     return f"deliver:{ticket_id}"
+
+
+def reviewed_delivery_id(ticket_id: str) -> str:
+    """The id of the workflow that sends the reply a person approved or wrote for the ticket (once)."""
+    return f"deliver-reviewed:{ticket_id}"
 
 
 def key_for(ticket_id: str, kind: str) -> str:
@@ -137,12 +146,18 @@ def plan(
     settings: DeliverySettings,
     hours: BusinessHours | None,
     now: datetime,
+    *,
+    links: FeedbackLinks | None = None,
 ) -> tuple[Outgoing, ...]:
-    """What the ticket's outcome sends through ``channel`` (nothing for an outcome not recorded)."""
+    """What the ticket's outcome sends through ``channel`` (nothing for an outcome not recorded); with
+    ``links``, a reply ends with the signed link that asks the customer to rate it."""
     if view.outcome is None:
         return ()
     if view.outcome in (Outcome.SENT.value, Outcome.DECLINED.value):  # a decline is a configured reply
-        return (Outgoing(Kind.REPLY, channel.name, body=view.reply),) if view.reply else ()
+        if not view.reply:
+            return ()
+        body = links.append_to(view.reply, view.id, now) if links is not None else view.reply
+        return (Outgoing(Kind.REPLY, channel.name, body=body),)
     out: list[Outgoing] = []
     if Capability.HAND_OFF in channel.capabilities and view.handoff is not None:
         out.append(Outgoing(Kind.HAND_OFF, channel.name, handoff=view.handoff))
@@ -172,8 +187,11 @@ class Sender(DBOSConfiguredInstance):
         settings: DeliverySettings,
         hours: BusinessHours | None,
         name: str = INSTANCE,
+        *,
+        feedback_links: FeedbackLinks | None = None,
     ) -> None:
         self._channels = channels
+        self._links = feedback_links
         self._tickets = tickets
         self._deliveries = deliveries
         self._mail = mail
@@ -212,6 +230,35 @@ class Sender(DBOSConfiguredInstance):
                 self._running -= 1
                 self._idle.notify_all()
 
+    def start_reviewed(self, ticket_id: str, conversation_id: str, body: str) -> None:
+        """Enqueue the reply a person approved or wrote (idempotent by id: a ticket's reviewed reply is
+        one workflow, ``deliver-reviewed:{ticket_id}``, and one message, ``send:{ticket_id}:reviewed``)."""
+        with (
+            SetWorkflowID(reviewed_delivery_id(ticket_id)),
+            SetEnqueueOptions(queue_partition_key=conversation_id),
+        ):
+            DBOS.enqueue_workflow(DELIVERIES_QUEUE, self.deliver_reviewed, ticket_id, body)
+
+    @DBOS.workflow(name=DELIVER_REVIEWED_WORKFLOW)
+    def deliver_reviewed(self, ticket_id: str, body: str) -> list[str]:
+        """Send a reviewed reply through the ticket's own channel; returns ``reviewed:status``."""
+        with self._idle:
+            self._running += 1
+        try:
+            planned: Outgoing | None = DBOS.run_step(
+                {"name": "plan:reviewed"}, self._plan_reviewed, ticket_id, body
+            )
+            return [] if planned is None else [f"{planned.kind}:{self._send(ticket_id, planned)}"]
+        finally:
+            with self._idle:
+                self._running -= 1
+                self._idle.notify_all()
+
+    def _plan_reviewed(self, ticket_id: str, body: str) -> Outgoing | None:
+        ticket = self._tickets.load_ticket(TicketId(ticket_id))
+        name = channel_for(ticket, self._channels, self._mail)
+        return Outgoing(Kind.REVIEWED, name, body=body) if name in self._channels else None
+
     def drain(self, timeout: float) -> bool:
         """Wait up to ``timeout`` seconds for the deliveries running in this process (before the runtime
         stops, so none is cut off while it holds a connection); False when some still run. One that is
@@ -228,7 +275,7 @@ class Sender(DBOSConfiguredInstance):
         channel = self._channels.get(name)
         if channel is None:
             return ()
-        return plan(view, channel, self._settings, self._hours, datetime.now(UTC))
+        return plan(view, channel, self._settings, self._hours, datetime.now(UTC), links=self._links)
 
     def _send(self, ticket_id: str, out: Outgoing) -> str:
         settings = self._settings

@@ -12,18 +12,25 @@ from dbos import DBOS, DBOSConfig, DBOSConfiguredInstance, SetEnqueueOptions, Se
 from ticketflow.domain.ids import TicketId
 from ticketflow.domain.message import InboundMessage
 from ticketflow.domain.result import TicketResult
+from ticketflow.domain.views import TicketStatus
 from ticketflow.ports.store import TicketStore, Unfinished
 from ticketflow.runtime import batching
+from ticketflow.runtime.alerts import AlertChecks, AlertCollector
 from ticketflow.runtime.batching import BatchWorkflows
 from ticketflow.runtime.delivery_metrics import DeliveryCollector
 from ticketflow.runtime.mail_intake import MailIntake
 from ticketflow.runtime.metrics import TicketMetrics
 from ticketflow.runtime.polling_desks import DeskPolling
 from ticketflow.runtime.polling_email import MailPolling
+from ticketflow.runtime.resolution_metrics import ResolutionCollector
+from ticketflow.runtime.retention import Retention
+from ticketflow.runtime.reviews import ReviewDesk
 from ticketflow.runtime.sender import Sender
 from ticketflow.runtime.workflows import TICKETS_QUEUE, TicketWorkflows
+from ticketflow.wiring import alerts as alert_wiring
 from ticketflow.wiring.desks import pollers
 from ticketflow.wiring.engine import Engine
+from ticketflow.wiring.feedback import window
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +74,8 @@ class Runtime:
         self.metrics = TicketMetrics(unledgered=engine.store.attempts.unledgered)
         engine.pipeline.hooks.on_delivered.append(self.metrics.observe)
         self.metrics.registry.register(DeliveryCollector(engine.store.deliveries))
+        resolution = ResolutionCollector(engine.store.feedback, window(engine.settings.feedback))
+        self.metrics.registry.register(resolution)
         self._mail = MailIntake(self) if mail_intake and engine.settings.channels.email else None
         self._sender: Sender | None = None
         self._polling: MailPolling | None = None
@@ -74,7 +83,21 @@ class Runtime:
         self._batches: BatchWorkflows | None = None
         self._pollers = pollers(engine.settings.channels, engine.channels)
         self._desk_polling: DeskPolling | None = None
+        self._retention: Retention | None = None
+        self.alert_rules = alert_wiring.rules(engine.settings.alerts)
+        self._notifiers = alert_wiring.notifiers(engine.settings) if engine.settings.alerts.enabled else ()
+        self.metrics.registry.register(AlertCollector(self.alert_rules, engine.store.alerts))
+        self.alerts: AlertChecks | None = None
         self._started = False
+        self.reviews = ReviewDesk(
+            engine.store.review_desk,
+            self.tickets,
+            engine.pipeline,
+            engine.settings.reviews,
+            engine.workspace.rules.business_hours,
+            dispatch=self._send_reviewed,
+        )
+        """The review queue agents work (``runtime.reviews``); its replies go out through this sender."""
 
     def start(self) -> None:
         s = self.engine.settings
@@ -90,7 +113,7 @@ class Runtime:
             # transactions. It retries any statement that fails on a lost connection (until the database
             # answers again), so the ping buys nothing but latency.
             config["db_engine_kwargs"] = {"pool_pre_ping": False}
-        if self.engine.batch is not None or self._pollers:
+        if self.engine.batch is not None or self._pollers or (s.alerts.enabled and s.alerts.every_s < 60):
             # the batch and polling schedules are applied after launch: let the scheduler see them without
             # a 30 s delay
             config["scheduler_polling_interval_sec"] = 1.0
@@ -118,7 +141,16 @@ class Runtime:
             self._polling.schedule()
         if self._desk_polling is not None:
             self._desk_polling.schedule()
+        if self._retention is not None:
+            self._retention.schedule()
+        if self.alerts is not None:
+            self.alerts.schedule()
+        else:
+            AlertChecks.unschedule()
         self._started = True
+        reviewed = self.reviews.resume()
+        if reviewed:
+            log.info("re-enqueued %d reviewed repl(ies)", reviewed)
         if self._mail is not None:
             self._mail.start()
         resumed = self.resubmit_unfinished()
@@ -149,12 +181,27 @@ class Runtime:
             store.mail,
             engine.settings.delivery,
             engine.workspace.rules.business_hours,
+            feedback_links=engine.feedback_links,
         )
         self._workflows = TicketWorkflows(engine.pipeline, self.tickets, self._batches, sender=self._sender)
         email = engine.settings.channels.email
         if email is not None and email.imap is not None:
             self._polling = MailPolling(self)
         self._desk_polling = DeskPolling(self._pollers, store.cursors, self.submit)
+        if engine.settings.retention.sweep_schedule:
+            self._retention = Retention(engine.settings)
+        alerts = engine.settings.alerts
+        if alerts.enabled:
+            self.alerts = AlertChecks(
+                self.alert_rules,
+                store.figures,
+                store.alerts,
+                self._notifiers,
+                daily_budget=engine.settings.anthropic.daily_budget_usd,
+                every_s=alerts.every_s,
+                max_attempts=alerts.max_attempts,
+                backoff_s=alerts.backoff_s,
+            )
 
     def stop(self) -> None:
         if self._started:
@@ -163,10 +210,22 @@ class Runtime:
             if self._sender is not None:
                 self._sender.drain(timeout=5.0)
             DBOS.destroy(workflow_completion_timeout_sec=0)
-            for instance in (self._workflows, self._batches, self._sender, self._polling, self._desk_polling):
+            instances = (
+                self._workflows,
+                self._batches,
+                self._sender,
+                self._polling,
+                self._desk_polling,
+                self.alerts,
+            )
+            for instance in instances:
                 if instance is not None:
                     _unregister(instance)
+            if self._retention is not None:
+                _unregister(self._retention)
             self._workflows = self._batches = self._sender = self._polling = self._desk_polling = None
+            self._retention = None
+            self.alerts = None
             self._started = False
 
     def __enter__(self) -> Runtime:
@@ -191,6 +250,11 @@ class Runtime:
         with SetWorkflowID(ticket.workflow_id), SetEnqueueOptions(queue_partition_key=ticket.conversation_id):
             DBOS.enqueue_workflow(queue, self._workflows.process_ticket, ticket.ticket_id, batch)
 
+    def _send_reviewed(self, ticket_id: str, conversation_id: str, body: str) -> None:
+        if self._sender is None:
+            raise RuntimeError("the runtime is not started: call Runtime.start() first")
+        self._sender.start_reviewed(ticket_id, conversation_id, body)
+
     def enqueue(self, ticket: Unfinished) -> None:
         """Enqueue the workflow of a ticket already accepted (idempotent by workflow id)."""
         self._enqueue(ticket)
@@ -201,8 +265,15 @@ class Runtime:
         ``submitted_by`` is the API key that posted it, whose webhook (if any) receives the replies.
         """
         accepted = self.tickets.accept(message, submitted_by=submitted_by)
+        if not accepted.created and self._finished(accepted.ticket_id):
+            # its workflow may be pruned already ([retention] checkpoints): enqueueing would run it again
+            return accepted.ticket_id, False
         self._enqueue(Unfinished(accepted.ticket_id, accepted.workflow_id, accepted.conversation_id))
         return accepted.ticket_id, accepted.created
+
+    def _finished(self, ticket_id: TicketId) -> bool:
+        view = self.tickets.view(ticket_id)
+        return view is not None and view.status is TicketStatus.DONE
 
     def resubmit_unfinished(self) -> int:
         pending = self.tickets.unfinished()

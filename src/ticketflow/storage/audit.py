@@ -12,13 +12,25 @@ import sqlalchemy as sa
 
 from ticketflow.domain.ids import TicketId
 from ticketflow.domain.views import AuditEntry
+from ticketflow.storage import chain
 from ticketflow.storage.tables import audit_log
 from ticketflow.storage.times import aware, utcnow
 
 
-def append(conn: sa.Connection, ticket_id: str, event: str, detail: dict[str, Any]) -> None:
-    """Add an event to a ticket's trail inside the caller's transaction: it commits with what it records."""
-    conn.execute(audit_log.insert().values(ticket_id=ticket_id, event=event, detail=detail, at=utcnow()))
+def append(conn: sa.Connection, ticket_id: str | None, event: str, detail: dict[str, Any]) -> None:
+    """Add an event to a ticket's trail inside the caller's transaction: it commits with what it records.
+
+    The row is linked into the audit chain (``storage.chain``) over its detail's digest. ``detail`` names
+    data by ids, kinds and hashes, never by its personal values."""
+    values: dict[str, Any] = {
+        "ticket_id": ticket_id,
+        "event": event,
+        "detail": detail,
+        "at": utcnow(),
+        "detail_sha256": chain.digest(detail),
+    }
+    values.update(chain.link(conn, chain.AUDIT, chain.audit_fields(values)))
+    conn.execute(audit_log.insert().values(**values))
 
 
 def recorded(conn: sa.Connection, ticket_id: str, event: str) -> bool:

@@ -12,6 +12,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from ticketflow.domain.audit_record import text_sha256
 from ticketflow.domain.ids import ConversationId, TicketId
 from ticketflow.domain.outcome import Handoff, Outcome
 from ticketflow.domain.serialize import jsonable
@@ -20,6 +21,9 @@ from ticketflow.storage import audit
 from ticketflow.storage.mail_ids import insert_ignoring_duplicates, remember
 from ticketflow.storage.tables import deliveries, reviews, tickets
 from ticketflow.storage.times import aware, aware_or_none, utcnow
+
+SENT_BY = "ticketflow.sender"
+"""Who or what the ``delivered`` audit entry says sent a message: the durable sender (``runtime.sender``)."""
 
 QUEUED, SENT, FAILED = (s.value for s in DeliveryStatus)
 
@@ -94,7 +98,13 @@ class SqlDeliveries:
             )
             if mail_thread is not None:
                 remember(conn, message_id, mail_thread, (), direction="out")
-            detail = {"kind": row.kind, "channel": row.channel, "message_id": message_id}
+            detail = {
+                "kind": row.kind,
+                "channel": row.channel,
+                "message_id": message_id,
+                "body_sha256": text_sha256(row.body) if row.body else None,
+                "sent_by": SENT_BY,
+            }
             audit.append(conn, row.ticket_id, "delivered", detail)
 
     def retrying(self, key: str, error: str) -> None:

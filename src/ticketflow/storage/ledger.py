@@ -3,7 +3,8 @@
 Lines are written with the ticket's result, in its transaction, by :func:`record`; ``(ticket_id, seq)`` is
 unique in both tables, so a result recorded twice cannot add lines twice. After the result's own calls come
 the attempts the journal holds and the result does not (a process died with them in flight): their settled
-usage, or an ``in_doubt`` line at the journal's estimate. Lines are only ever inserted.
+usage, or an ``in_doubt`` line at the journal's estimate. Lines are only ever inserted (triggers refuse
+anything else), each linked into the ledger's hash chain (``storage.chain``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from ticketflow.domain.draft import Usage
 from ticketflow.domain.ids import TicketId
 from ticketflow.domain.result import TicketResult
 from ticketflow.domain.views import FetchLine, LedgerLine
+from ticketflow.storage import chain
 from ticketflow.storage.attempts import in_flight_usd
 from ticketflow.storage.tables import fetches, ledger
 from ticketflow.storage.times import aware, utcnow
@@ -27,27 +29,27 @@ def record(conn: sa.Connection, result: TicketResult, at: datetime, reconciled: 
     the ticket's lines."""
     ticket_id = result.ticket.id
     for seq, usage in enumerate((*result.model_calls, *reconciled), start=1):
-        conn.execute(
-            ledger.insert().values(
-                ticket_id=ticket_id,
-                seq=seq,
-                purpose=usage.purpose,
-                model=usage.model,
-                projected=usage.projected,
-                input_tokens=usage.input_tokens,
-                output_tokens=usage.output_tokens,
-                cache_creation_input_tokens=usage.cache_creation_input_tokens,
-                cache_read_input_tokens=usage.cache_read_input_tokens,
-                cost_usd=usage.cost_usd,
-                latency_ms=usage.latency_ms,
-                attempt=usage.attempt,
-                request_id=usage.request_id,
-                stop_reason=usage.stop_reason,
-                at=at,
-                attempt_id=usage.attempt_id,
-                in_doubt=usage.in_doubt,
-            )
-        )
+        values = {
+            "ticket_id": ticket_id,
+            "seq": seq,
+            "purpose": usage.purpose,
+            "model": usage.model,
+            "projected": usage.projected,
+            "input_tokens": usage.input_tokens,
+            "output_tokens": usage.output_tokens,
+            "cache_creation_input_tokens": usage.cache_creation_input_tokens,
+            "cache_read_input_tokens": usage.cache_read_input_tokens,
+            "cost_usd": usage.cost_usd,
+            "latency_ms": usage.latency_ms,
+            "attempt": usage.attempt,
+            "request_id": usage.request_id,
+            "stop_reason": usage.stop_reason,
+            "at": at,
+            "attempt_id": usage.attempt_id,
+            "in_doubt": usage.in_doubt,
+        }
+        values.update(chain.link(conn, chain.LEDGER, chain.ledger_fields(values)))
+        conn.execute(ledger.insert().values(**values))
     fetch = result.context.customer_fetch if result.context is not None else None
     if fetch is not None:
         conn.execute(

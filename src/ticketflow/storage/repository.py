@@ -20,21 +20,26 @@ from ticketflow.domain.result import TicketResult
 from ticketflow.domain.serialize import jsonable
 from ticketflow.domain.views import TicketStatus, TicketView
 from ticketflow.ports.store import Accepted, Unfinished
+from ticketflow.storage.alerts import SqlAlertStore, SqlOpsFigures
 from ticketflow.storage.attempts import SqlAttempts
 from ticketflow.storage.audit import SqlAuditLog
 from ticketflow.storage.batch_items import SqlBatchClaims
 from ticketflow.storage.conversation_events import SqlConversationEvents
 from ticketflow.storage.conversations import SqlConversations
 from ticketflow.storage.cursors import SqlCursors
+from ticketflow.storage.dashboard import SqlDashboard
 from ticketflow.storage.db import create_engine, migrate
 from ticketflow.storage.deliveries import SqlDeliveries
+from ticketflow.storage.feedback import SqlFeedback
 from ticketflow.storage.keys import SqlApiKeys
 from ticketflow.storage.ledger import SqlLedger
 from ticketflow.storage.mail_ids import SqlMailThreads
 from ticketflow.storage.outbox import SqlOutbox
+from ticketflow.storage.review_desk import SqlReviewDesk
 from ticketflow.storage.reviews import SqlReviewQueue
 from ticketflow.storage.tables import fetches, ledger, outbox, reviews, tickets
 from ticketflow.storage.tickets import DONE, SqlTickets
+from ticketflow.storage.users import SqlUsers
 
 
 class SqlStore:
@@ -46,6 +51,8 @@ class SqlStore:
         """``HistorySource``, and seeding a conversation with earlier turns."""
         self.outbox = SqlOutbox(engine)
         self.reviews = SqlReviewQueue(engine)
+        self.review_desk = SqlReviewDesk(engine)
+        """Reviews as agents work them (``ports.reviews.ReviewRecords``): leases, actions, history."""
         self.ledger = SqlLedger(engine)
         self.audit = SqlAuditLog(engine)
         self.tickets = SqlTickets(
@@ -65,7 +72,17 @@ class SqlStore:
         """Message-IDs of mail conversations, for threading (``ports.store.MailThreads``)."""
         self.cursors = SqlCursors(engine)
         """Pollers' checkpoints (``ports.store.Cursors``)."""
+        self.feedback = SqlFeedback(engine)
+        """Ratings and verified resolution (``ports.store.FeedbackStore``)."""
         self.tickets.deliveries = self.deliveries
+        self.alerts = SqlAlertStore(engine)
+        """Alert rules' states and events (``ports.alerts.AlertStore``)."""
+        self.figures = SqlOpsFigures(engine, self.ledger.spent_today)
+        """Windowed figures the alert rules are measured on (``ports.alerts.OpsFigures``)."""
+        self.users = SqlUsers(engine)
+        """People's accounts and console sessions (``ports.access.Users``)."""
+        self.dashboard = SqlDashboard(engine)
+        """The console dashboard's figures."""
 
     @classmethod
     def open(cls, url: str, *, migrate_schema: bool = True) -> SqlStore:

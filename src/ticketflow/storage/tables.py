@@ -85,9 +85,15 @@ ledger = sa.Table(
     sa.Column("at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("attempt_id", sa.String(64)),
     sa.Column("in_doubt", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("chain_seq", sa.Integer),
+    sa.Column("prev_hash", sa.String(64)),
+    sa.Column("hash", sa.String(64)),
     sa.UniqueConstraint("ticket_id", "seq", name="uq_ledger_ticket_seq"),
+    sa.Index("uq_ledger_chain_seq", "chain_seq", unique=True),
 )
-"""``in_doubt``: an attempt journaled but never seen answered (its process died); its cost is the estimate."""
+"""``in_doubt``: an attempt journaled but never seen answered (its process died); its cost is the estimate.
+``chain_seq``/``prev_hash``/``hash``: the row's link in the ledger's hash chain (``storage.chain``; revision
+0012); rows written before it are unchained. Triggers refuse UPDATE and DELETE (revision 0012)."""
 
 attempts = sa.Table(
     "attempts",
@@ -125,6 +131,23 @@ fetches = sa.Table(
 )
 """The ledger's other half: every lookup of customer facts a ticket made, timed, with how fresh it was."""
 
+grades = sa.Table(
+    "grades",
+    metadata,
+    sa.Column("ticket_id", sa.String(MAX_ID), primary_key=True),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("should_escalate", sa.Boolean),
+    sa.Column("answer_right", sa.Boolean),
+    sa.Column("grader", sa.String(200)),
+    sa.Column("note", sa.Text),
+    sa.Column("graded_at", sa.DateTime(timezone=True), nullable=False),
+)
+"""The monthly review's grades, one per sampled ticket (graded again: replaced); ``kind`` is the half of the
+sample it was drawn into (``answered`` or ``escalated``)."""
+
+sa.Index("ix_tickets_received_at", tickets.c.received_at)
+"""Reports and the monthly review read tickets by the time they arrived (revision 0014)."""
+
 outbox = sa.Table(
     "outbox",
     metadata,
@@ -143,7 +166,29 @@ reviews = sa.Table(
     sa.Column("handoff", sa.JSON, nullable=False),
     sa.Column("status", sa.String(16), nullable=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("lease_holder", sa.String(200)),
+    sa.Column("lease_expires_at", sa.DateTime(timezone=True)),
+    sa.Column("assignee", sa.String(200)),
+    sa.Column("closed_at", sa.DateTime(timezone=True)),
 )
+"""One row per handed-off ticket. ``status`` is ``open``, ``claimed`` (``lease_holder`` until
+``lease_expires_at``), ``sent`` or ``rejected``; each change is one conditional UPDATE
+(``storage.review_desk``)."""
+
+review_actions = sa.Table(
+    "review_actions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("ticket_id", sa.String(64), nullable=False, index=True),
+    sa.Column("action", sa.String(16), nullable=False),
+    sa.Column("actor", sa.String(200), nullable=False),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("reason", sa.Text),
+    sa.Column("diff", sa.Text),
+    sa.Column("body", sa.Text),
+)
+"""What agents did to each review: who, when, a rejection's reason, the reply sent and its diff from the
+draft."""
 
 audit_log = sa.Table(
     "audit_log",
@@ -153,7 +198,25 @@ audit_log = sa.Table(
     sa.Column("event", sa.String(64), nullable=False),
     sa.Column("detail", sa.JSON),
     sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("detail_sha256", sa.String(64)),
+    sa.Column("chain_seq", sa.Integer),
+    sa.Column("prev_hash", sa.String(64)),
+    sa.Column("hash", sa.String(64)),
+    sa.Index("uq_audit_log_chain_seq", "chain_seq", unique=True),
 )
+"""Append-only (triggers, revision 0012): the one UPDATE allowed sets ``detail`` to NULL (erasure), and the
+chain covers ``detail_sha256``, not ``detail``, so it still verifies after it (``storage.chain``)."""
+
+chain_heads = sa.Table(
+    "chain_heads",
+    metadata,
+    sa.Column("chain", sa.String(32), primary_key=True),
+    sa.Column("seq", sa.Integer, nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+"""The newest link of each hash chain (``audit_log``, ``ledger``): what an append builds on, and what tells
+``audit verify`` that entries were cut off the end."""
 
 batch_items = sa.Table(
     "batch_items",
@@ -229,3 +292,74 @@ cursors = sa.Table(
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
 )
 """Where each poller resumes (an IMAP folder's ``(UIDVALIDITY, UID)``, a helpdesk's cursor), by name."""
+
+alert_states = sa.Table(
+    "alert_states",
+    metadata,
+    sa.Column("rule", sa.String(100), primary_key=True),
+    sa.Column("firing", sa.Boolean, nullable=False),
+    sa.Column("cooling", sa.Boolean, nullable=False),
+    sa.Column("seq", sa.Integer, nullable=False),
+    sa.Column("value", sa.Float),
+    sa.Column("since", sa.DateTime(timezone=True)),
+    sa.Column("last_fired_at", sa.DateTime(timezone=True)),
+    sa.Column("resolved_at", sa.DateTime(timezone=True)),
+    sa.Column("evaluated_at", sa.DateTime(timezone=True)),
+)
+"""Each alert rule's state (revision 0013): firing or not, and its firings' count (``seq``)."""
+
+alert_events = sa.Table(
+    "alert_events",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("rule", sa.String(100), nullable=False, index=True),
+    sa.Column("seq", sa.Integer, nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("metric", sa.String(64), nullable=False),
+    sa.Column("value", sa.Float),
+    sa.Column("threshold", sa.Float, nullable=False),
+    sa.Column("severity", sa.String(16), nullable=False),
+    sa.Column("summary", sa.Text, nullable=False),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("notified_at", sa.DateTime(timezone=True)),
+    sa.Column("outcome", sa.Text),
+    sa.UniqueConstraint("rule", "seq", "kind", name="uq_alert_events_rule_seq_kind"),
+)
+"""Every move of an alert rule (``fired``/``resolved``), once per firing; ``notified_at`` once sent."""
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("username", sa.String(64), nullable=False, unique=True),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("password_hash", sa.String(255), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("disabled_at", sa.DateTime(timezone=True)),
+)
+"""People's accounts for the console: ``password_hash`` is argon2id (argon2-cffi), never the password."""
+
+user_sessions = sa.Table(
+    "user_sessions",
+    metadata,
+    sa.Column("token_sha256", sa.String(64), primary_key=True),
+    sa.Column("user_id", sa.String(32), sa.ForeignKey("users.id"), nullable=False, index=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("seen_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("closed_at", sa.DateTime(timezone=True)),
+)
+"""Server-side console sessions, keyed by the SHA-256 of the cookie's token: ``seen_at`` is the idle clock,
+``expires_at`` the absolute end; signing out or disabling the account sets ``closed_at``."""
+
+feedback = sa.Table(
+    "feedback",
+    metadata,
+    sa.Column("ticket_id", sa.String(MAX_ID), primary_key=True),
+    sa.Column("rating", sa.String(16), nullable=False),
+    sa.Column("score", sa.Integer),
+    sa.Column("comment", sa.Text),
+    sa.Column("source", sa.String(32), nullable=False),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+)
+"""The customer's rating of a ticket's answer (``good``/``bad``/``neutral``, a 1–5 score when given), one per
+ticket: a second rating replaces the first (each is an audit event ``rated``)."""

@@ -7,10 +7,9 @@ event. The ``decided`` event is what makes a second ``finish`` (a replayed step)
 
 from __future__ import annotations
 
-from typing import Any
-
 import sqlalchemy as sa
 
+from ticketflow.domain.audit_record import decided_detail
 from ticketflow.domain.ids import (
     ConversationId,
     TicketId,
@@ -38,22 +37,6 @@ from ticketflow.storage.times import aware, aware_or_none, utcnow
 from ticketflow.storage.upsert import insert_or_ignore
 
 DONE = TicketStatus.DONE.value
-
-
-def _decided(result: TicketResult) -> dict[str, Any]:
-    """The ``decided`` audit entry: what routing chose and why, and how the ticket ended."""
-    d = result.decision
-    return {
-        "route": d.route.value,
-        "intent": d.intent,
-        "confidence": d.confidence,
-        "reasons": list(d.reasons),
-        "triggers": [t.id for t in d.triggers],
-        "out_of_hours": d.out_of_hours,
-        "checks": {c.name: c.verdict.value for c in result.checks},
-        "outcome": result.delivery.outcome.value,
-        "model_calls": len(result.model_calls),
-    }
 
 
 class SqlTickets:
@@ -192,11 +175,6 @@ class SqlTickets:
         now = utcnow()
         with self.engine.begin() as conn:
             first = not audit.recorded(conn, ticket_id, "decided")
-            if first:
-                audit.append(conn, ticket_id, "decided", _decided(result))
-                known = (u.attempt_id for u in result.model_calls if u.attempt_id)
-                ledger.record(conn, result, now, attempts.unledgered(conn, ticket_id, known))
-                attempts.mark_ledgered(conn, ticket_id, now)
             conn.execute(
                 tickets.update()
                 .where(tickets.c.id == ticket_id)
@@ -213,6 +191,11 @@ class SqlTickets:
                     updated_at=now,
                 )
             )
+            if first:  # last: the chains' lock (``storage.chain``) is held for the rest of the transaction
+                audit.append(conn, ticket_id, "decided", decided_detail(result))
+                known = (u.attempt_id for u in result.model_calls if u.attempt_id)
+                ledger.record(conn, result, now, attempts.unledgered(conn, ticket_id, known))
+                attempts.mark_ledgered(conn, ticket_id, now)
         return first
 
     def view(self, ticket_id: TicketId) -> TicketView | None:

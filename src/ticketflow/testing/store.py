@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from ticketflow.domain.audit_record import decided_detail
 from ticketflow.domain.checks import CheckResult
 from ticketflow.domain.ids import (
     ConversationId,
@@ -295,22 +296,7 @@ class MemoryTickets:
         ticket_id = result.ticket.id
         first = not any(owner == ticket_id and e.event == "decided" for owner, e in self._t.audit)
         if first:
-            d = result.decision
-            self._t.append(
-                ticket_id,
-                "decided",
-                {
-                    "route": d.route.value,
-                    "intent": d.intent,
-                    "confidence": d.confidence,
-                    "reasons": list(d.reasons),
-                    "triggers": [t.id for t in d.triggers],
-                    "out_of_hours": d.out_of_hours,
-                    "checks": {c.name: c.verdict.value for c in result.checks},
-                    "outcome": result.delivery.outcome.value,
-                    "model_calls": len(result.model_calls),
-                },
-            )
+            self._t.append(ticket_id, "decided", decided_detail(result))
             self._ledger.record(result, self._t.clock())
         row = self._t.tickets.get(ticket_id)
         if row is not None:

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ticketflow.domain.context import PolicyQuote
+from ticketflow.domain.feedback import FeedbackLinks
 from ticketflow.domain.message import InboundMessage, Ticket
 from ticketflow.domain.result import TicketResult
 from ticketflow.errors import ConfigError
@@ -34,7 +35,8 @@ from ticketflow.privacy.presidio import PresidioPatterns
 from ticketflow.settings import Settings
 from ticketflow.storage.past_tickets import SqlPastTickets
 from ticketflow.storage.repository import SqlStore
-from ticketflow.wiring import adapters
+from ticketflow.wiring import adapters, telemetry
+from ticketflow.wiring.feedback import feedback_links
 from ticketflow.wiring.models import TrainedModels, models_dir, workspace_models
 
 
@@ -71,7 +73,12 @@ class Engine:
             store.keys.webhook if store is not None else None,
         )
         self.pii_detector: PiiDetector = PresidioPatterns(nlp_dir=models_dir(settings) / "spacy-blank-en")
+        self.tracer, stop_tracing = telemetry.tracer(settings)
+        if stop_tracing is not None:
+            self._closers.append(stop_tracing)
         self.pipeline = self.build_pipeline(models)
+        self.feedback_links: FeedbackLinks | None = feedback_links(settings.feedback)
+        """The signed rating link appended to replies (``[feedback]``), or None when it is off."""
 
     @classmethod
     def from_workspace(
@@ -147,6 +154,7 @@ class Engine:
                 previous=s.context.previous_tickets,
                 on_stale=s.customers.on_stale,
                 live_intents=frozenset(s.customers.live_intents),
+                currency=s.customers.currency.upper(),
                 rankers=adapters.document_rankers(s, ws),
             ),
             generator=Generator(self.provider, system_prompt, masker=PlaceholderMasker(detector, published)),
@@ -156,6 +164,7 @@ class Engine:
             ),
             delivery=Deliverer(self.store),
             regenerate=s.validation.regenerate,
+            tracer=self.tracer,
         )
 
     @property
@@ -194,5 +203,7 @@ class Engine:
         if self._owns_providers:
             while self._providers.closers:
                 self._providers.closers.pop()()
+        while self._closers:
+            self._closers.pop()()
         if self.store is not None:
             self.store.close()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -33,16 +34,42 @@ def _rows(path: Path, required: tuple[str, ...]) -> list[tuple[int, dict[str, st
         return rows
 
 
+_ORDER_CORE = {"order_id", "id", "customer_id", "status", "placed_at", "total", "currency"}
+_ORDER_NAMED = ("items", "carrier", "tracking")
+_TOTAL_IN = re.compile(r"total_([a-z]{3})", re.IGNORECASE)
+
+
+def _total(row: dict[str, str]) -> tuple[str, str, set[str]]:
+    """The order's total, its currency, and the columns they were read from.
+
+    ``total`` with an optional ``currency`` column; else a ``total_<code>`` column (``total_eur``,
+    ``total_usd``), whose suffix is the currency unless a ``currency`` column says otherwise.
+    """
+    currency = row.get("currency", "").upper()
+    if row.get("total"):
+        return row["total"], currency, {"total"}
+    for column, value in row.items():
+        found = _TOTAL_IN.fullmatch(column)
+        if found and value:
+            return value, currency or found.group(1).upper(), {column}
+    return "", currency, set()
+
+
 def order_from_row(row: dict[str, str]) -> Order:
-    """An order from a row with ``orders.csv`` column names (``order_id``, ``status``, ``total_eur``...)."""
+    """An order from a row with ``orders.csv`` column names (``order_id``, ``status``, ``total`` and
+    ``currency`` or ``total_<code>``, ``items``...); every other non-empty column is kept as a fact."""
+    total, currency, used = _total(row)
+    skip = _ORDER_CORE | set(_ORDER_NAMED) | used | {c for c in row if _TOTAL_IN.fullmatch(c)}
     return Order(
         id=row.get("order_id", row.get("id", "")),
         status=row.get("status", ""),
         placed_at=row.get("placed_at", ""),
-        total=row.get("total_eur", row.get("total", "")),
+        total=total,
         items=row.get("items", ""),
         carrier=row.get("carrier", ""),
         tracking=row.get("tracking", ""),
+        currency=currency,
+        facts=tuple((k, v) for k, v in row.items() if k not in skip and v),
     )
 
 

@@ -27,7 +27,22 @@ from ticketflow.domain.message import CustomerRef
 from ticketflow.knowledge.customers.files import customer_from_row, order_from_row
 
 CUSTOMER_FIELDS = ("id", "name", "email", "plan", "status")
-ORDER_FIELDS = ("order_id", "customer_id", "status", "placed_at", "total_eur", "items", "carrier", "tracking")
+ORDER_FIELDS = (
+    "order_id",
+    "customer_id",
+    "status",
+    "placed_at",
+    "total",
+    "currency",
+    "total_eur",
+    "total_usd",
+    "total_gbp",
+    "items",
+    "carrier",
+    "tracking",
+)
+"""Read when present (``order_columns`` maps them onto the other system's names); ``total`` with
+``currency`` is the general form, ``total_<code>`` columns are recognised for the common currencies."""
 
 
 def _text(value: Any) -> str:

@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ticketflow.errors import ConfigError
+from ticketflow.knowledge.routing.report import TrainingReport, training_report
 from ticketflow.knowledge.vectors import TfidfRows
 
 if TYPE_CHECKING:
@@ -248,6 +249,8 @@ class TextClassifier:
         self._stored = stored
         self._model: tuple[Pipeline, _FastText] | None = None
         self._lock = threading.Lock()
+        self.report: TrainingReport | None = None
+        """What training measured (set by :meth:`train`; a model loaded from disk has none)."""
         if pipeline is not None:
             self._model = (pipeline, _FastText(pipeline))
         elif stored is None:
@@ -280,6 +283,7 @@ class TextClassifier:
         model = _fit(texts, labels)
         classes = tuple(str(c) for c in model.classes_)
         calibration = Calibration()
+        report = training_report(labels, classes, None, None, None)
         margins, gold = _out_of_fold(texts, labels, classes)
         if margins is not None:
             temperature = fit_temperature(margins, gold)
@@ -304,7 +308,10 @@ class TextClassifier:
                 oof_accuracy=float(correct.mean()),
                 label_thresholds=cuts,
             )
-        return cls(model, classes, fingerprint(texts, labels), calibration)
+            report = training_report(labels, classes, probabilities, gold, calibration.unsure_threshold)
+        trained = cls(model, classes, fingerprint(texts, labels), calibration)
+        trained.report = report
+        return trained
 
     def _fitted(self) -> tuple[Pipeline, _FastText]:
         """The pipeline and its fast path, read from the model file on first use."""

@@ -32,6 +32,7 @@ from ticketflow.knowledge.routing.classifier import (
     fingerprint,
     fit_temperature,
 )
+from ticketflow.knowledge.routing.report import TrainingReport
 from ticketflow.knowledge.vectors import TfidfRows
 
 if TYPE_CHECKING:
@@ -126,6 +127,9 @@ def _calibrate(
 
 class EmbeddingClassifier:
     """An ``IntentClassifier`` over TF-IDF n-grams plus a sentence embedding; calibrated probabilities."""
+
+    report: TrainingReport | None = None
+    """Training's figures: not measured for this backend yet (``ticketflow train`` says so)."""
 
     def __init__(
         self,

@@ -12,12 +12,13 @@ an expired cache because the live fetch failed are marked stale in the account s
 from __future__ import annotations
 
 import math
+import re
 import time
 from dataclasses import dataclass, replace
 from typing import Literal
 
 from ticketflow.domain.context import ContextPack, Passage, PastTicket, PolicyQuote
-from ticketflow.domain.customer import Customer, CustomerFetch, CustomerUnavailable
+from ticketflow.domain.customer import Customer, CustomerFetch, CustomerUnavailable, Order
 from ticketflow.domain.decision import Decision
 from ticketflow.domain.message import Ticket, Turn
 from ticketflow.domain.tokens import estimate_tokens
@@ -38,31 +39,69 @@ class _Item:
     text: str
 
 
-def render_customer(customer: Customer, orders: int = 3) -> str:
-    """The CUSTOMER ACCOUNT section: the account's facts and at most ``orders`` of its orders.
+_DIGITS = re.compile(r"\d{4,}")
 
-    A fact served from an expired cache is marked as last known, so the reply does not state it as live; the
-    phone number is never shown.
+
+def named_first(orders: tuple[Order, ...], text: str) -> tuple[Order, ...]:
+    """``orders`` with the ones ``text`` names first, in the order named; the rest keep their order.
+
+    An order is named by its id (any case) or by its id's number alone ("100203" names ``NW-100203``).
+    """
+    lowered = text.lower()
+    numbers = set(_DIGITS.findall(text))
+
+    def named_at(order: Order) -> int | None:
+        if order.id and order.id.lower() in lowered:
+            return lowered.index(order.id.lower())
+        digits = _DIGITS.findall(order.id)
+        if digits and digits[-1] in numbers:
+            return text.index(digits[-1])
+        return None
+
+    found = sorted((at, n) for n, o in enumerate(orders) if (at := named_at(o)) is not None)
+    first = [orders[n] for _, n in found]
+    return (*first, *(o for o in orders if o not in first))
+
+
+def render_order(order: Order, currency: str = "") -> str:
+    """One order line, with only the fields the source has: status, date, total and currency, items..."""
+    parts = [order.status] if order.status else []
+    if order.placed_at:
+        parts.append(f"placed {order.placed_at}")
+    if order.total:
+        code = order.currency or currency
+        parts.append(f"total {order.total} {code}".rstrip())
+    if order.items:
+        parts.append(f"items: {order.items}")
+    if order.carrier:
+        parts.append(f"carrier {order.carrier}")
+    if order.tracking:
+        parts.append(f"tracking {order.tracking}")
+    parts += [f"{k}: {v}" for k, v in order.facts]
+    return f"order {order.id}: {', '.join(parts)}" if parts else f"order {order.id}"
+
+
+def render_customer(customer: Customer, orders: int = 3, text: str = "", currency: str = "") -> str:
+    """The CUSTOMER ACCOUNT section: the account's facts and at most ``orders`` of its orders, those the
+    customer's ``text`` names first; a field the source does not have is left out, not rendered empty.
+
+    ``currency`` is the workspace's default for totals whose source names none. A fact served from an
+    expired cache is marked as last known, so the reply does not state it as live; the phone number is
+    never shown.
     """
     stale = set(customer.stale)
 
     def mark(field: str) -> str:
         return " (last known; live lookup failed)" if field in stale else ""
 
-    lines = [
-        f"id: {customer.id}",
-        f"name: {customer.name}",
-        f"plan: {customer.plan}{mark('plan')}",
-        f"status: {customer.status}{mark('status')}",
-    ]
+    lines = [f"id: {customer.id}"]
+    for label, value in (("name", customer.name), ("plan", customer.plan), ("status", customer.status)):
+        if value:
+            lines.append(f"{label}: {value}{mark(label)}")
     lines += [f"{k}: {v}{mark(k)}" for k, v in customer.facts if k not in {"phone"}]
     if customer.orders and "orders" in stale:
         lines.append("orders below are last known; live lookup failed")
-    for order in customer.orders[:orders]:
-        extra = f", tracking {order.tracking}" if order.tracking else ""
-        lines.append(
-            f"order {order.id}: {order.status}, placed {order.placed_at}, total {order.total} EUR{extra}"
-        )
+    lines += [render_order(order, currency) for order in named_first(customer.orders, text)[:orders]]
     return "\n".join(lines)
 
 
@@ -122,8 +161,11 @@ class ContextBuilder:
         relative_score: float = 0.6,
         intent_weight: int = INTENT_WEIGHT,
         rankers: tuple[DocumentRanker, ...] = (),
+        currency: str = "",
     ) -> None:
-        """``live_intents``: with ``on_stale="handoff"``, the intents that need live facts (empty: all).
+        """``currency``: ISO code shown with order totals whose source names none (``customers.currency``).
+
+        ``live_intents``: with ``on_stale="handoff"``, the intents that need live facts (empty: all).
 
         ``relative_score``: a passage after the first is used only if it scores at least this share of the
         best one; a weak third match costs tokens and invites the model to answer the wrong question. With
@@ -138,6 +180,7 @@ class ContextBuilder:
         """
         self._knowledge = knowledge
         self._customers = customers
+        self._currency = currency
         self._budget = token_budget
         self._k = passages
         self._past = past_tickets
@@ -238,7 +281,8 @@ class ContextBuilder:
         previous = previous or []
         items: list[_Item] = []
         if customer is not None:
-            items.append(_Item("customer", "CUSTOMER ACCOUNT", render_customer(customer)))
+            account = render_customer(customer, text=ticket.text, currency=self._currency)
+            items.append(_Item("customer", "CUSTOMER ACCOUNT", account))
         if policies:
             p = policies[0]
             items.append(_Item(f"policy:{p.id}", "RELEVANT POLICY", f"[{p.id}] {p.title}\n{p.text}"))

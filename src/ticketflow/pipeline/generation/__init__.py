@@ -72,7 +72,9 @@ class Generator:
     def finish(self, prepared: Prepared, draft: Draft) -> Draft:
         """The provider's draft with the placeholders put back, so the checks see what the customer would."""
         if prepared.masked is not None and self.masker is not None:
-            return dataclasses.replace(draft, reply=self.masker.unmask(draft.reply, prepared.masked))
+            placeholders = tuple(p for p, _ in prepared.masked.placeholders)
+            reply = self.masker.unmask(draft.reply, prepared.masked)
+            return dataclasses.replace(draft, reply=reply, masked=placeholders)
         return draft
 
     def run(

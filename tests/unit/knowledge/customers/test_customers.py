@@ -147,3 +147,16 @@ def test_broken_customers_json_names_the_file_and_line(tmp_path: Path) -> None:
         CsvCustomers.from_json(path)
 
     assert str(caught.value).startswith(f"{path}:3: ")
+
+
+def test_an_order_row_keeps_its_currency_and_every_other_column() -> None:
+    from ticketflow.knowledge.customers.files import order_from_row
+
+    usd = order_from_row(
+        {"order_id": "A1", "status": "shipped", "total_usd": "53.27", "size": "L", "gift": ""}
+    )
+    assert (usd.total, usd.currency, usd.facts) == ("53.27", "USD", (("size", "L"),))
+    general = order_from_row({"id": "A2", "total": "12.00", "currency": "sek"})
+    assert (general.total, general.currency, general.facts) == ("12.00", "SEK", ())
+    store = order_from_row({"order_id": "A3", "total_eur": "49.85", "customer_id": "C1"})
+    assert (store.total, store.currency) == ("49.85", "EUR")
