@@ -135,6 +135,54 @@ class PrivacySettings(_Section):
     )
 
 
+class ScopeSettings(_Section):
+    """``[scope]``: what out-of-scope requests and chatter get instead of a retrieved passage.
+
+    ``intents`` maps an intent of the workspace's taxonomy to a response named in ``responses``, or to
+    ``"handoff"`` (a person, reason = the intent). Such a ticket gets no model call and no retrieval.
+    """
+
+    intents: dict[str, str] = Field(
+        default_factory=lambda: {"out_of_scope": "decline", "thanks": "thanks"},
+        description="intent -> response name (in responses) or 'handoff'; add venting = 'handoff' to hand "
+        "off a canned answer's negative message that asks nothing (off by default: it also catches "
+        "problem reports such as 'never got the code')",
+    )
+    responses: dict[str, str] = Field(
+        default_factory=lambda: {
+            "decline": "Thanks for getting in touch. We can only help with orders, deliveries, returns and "
+            "accounts at {name}, so we can't help with this request.",
+            "thanks": "You're welcome! If there's anything else about your order or account, just reply.",
+        },
+        description="response name -> text; {name} becomes the workspace's name",
+    )
+    density: bool = Field(
+        True, description="treat a message far from every example of the workspace as out_of_scope"
+    )
+    density_quantile: float = Field(
+        0.02, gt=0.0, lt=0.5, description="share of the workspace's own examples the density cut calls far"
+    )
+
+
+class LanguageSettings(_Section):
+    """``[languages]``: which languages the workspace serves and which ones detection tells apart."""
+
+    served: list[str] = Field(
+        default_factory=lambda: ["en"],
+        description="ISO 639-1 codes the workspace's knowledge and canned answers are written in",
+    )
+    candidates: list[str] = Field(
+        default_factory=lambda: ["en", "de", "fr", "es", "it", "nl", "pt", "pl", "sv", "da"],
+        description="languages detection chooses among (with served); fewer is faster and more accurate",
+    )
+    detect: bool = Field(True, description="detect every message's language (lingua)")
+    accuracy: Literal["low", "high"] = Field(
+        "low",
+        description="low: trigram models screen, the full models confirm a foreign language; high: full "
+        "models for every message (slow to load, more memory)",
+    )
+
+
 class ModelSettings(_Section):
     """``[models]``: the Claude model per role (ids are configuration; a retired one fails naming this)."""
 
@@ -541,6 +589,8 @@ class Settings(BaseSettings):
     reviews: ReviewSettings = ReviewSettings()
     retention: RetentionSettings = RetentionSettings()
     privacy: PrivacySettings = PrivacySettings()
+    scope: ScopeSettings = ScopeSettings()
+    languages: LanguageSettings = LanguageSettings()
 
     @classmethod
     def settings_customise_sources(

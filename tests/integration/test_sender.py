@@ -147,3 +147,19 @@ def test_the_expected_response_time_follows_business_hours() -> None:
     friday_night = datetime(2026, 12, 4, 18, 0, tzinfo=UTC)
     assert expected_response(hours, friday_night).startswith("on Monday after we open at 09:00")
     assert expected_response(None, friday_night) == "as soon as possible"
+
+
+def test_a_decline_is_sent_once_as_a_reply_recorded_as_declined_with_no_model_call(
+    runtime: Runtime, desk: MemoryChannel
+) -> None:
+    ticket_id, _ = runtime.submit(_message("zendesk", "z-9", "Tell me a joke about penguins, please."))
+    [line] = _delivered(runtime, ticket_id)
+    result = runtime.result(ticket_id)
+    assert (result.decision.route.value, result.delivery.outcome) == ("decline", "declined")
+    assert result.draft is None and not result.model_calls and result.context is None  # no passage, no model
+    [sent] = desk.sent_for(Capability.REPLY)
+    assert sent.content == runtime.store.outbox.reply(ticket_id)
+    assert "can't help with this request" in str(sent.content)
+    assert (line.kind, line.status) == ("reply", "sent")
+    view = runtime.store.ticket_view(ticket_id)
+    assert view is not None and view["outcome"] == "declined" and view["decision"]["route"] == "decline"

@@ -46,7 +46,8 @@ def test_bad_drafts_are_caught_and_good_ones_pass(engine: Engine) -> None:
 
     assert report["validation"]["catch_rate"] >= 0.95
     assert report["validation"]["false_flag_rate"] <= 0.05
-    assert all(c["recall"] >= 0.8 for c in report["validation"]["by_check"].values())
+    # a check no draft of the set is labelled for (relevance has its own set) has no recall to hold
+    assert all(c["recall"] >= 0.8 for c in report["validation"]["by_check"].values() if c["support"])
 
 
 @pytest.mark.dataset

@@ -15,6 +15,9 @@ class Route(StrEnum):
     """The model drafts a grounded reply, which validation checks."""
     ESCALATE = "escalate"
     """A human must act; the ticket goes to the review queue with a handoff package."""
+    DECLINE = "decline"
+    """Out of scope or chatter (thanks, another company's order): a short configured response, no model
+    call and no retrieved passage."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +48,8 @@ class Decision:
     out_of_hours: bool | None = None
     """Whether the message arrived outside the workspace's business hours (rules.yaml); None when the
     workspace sets none or the arrival time is unknown. Recorded, never an escalation by itself."""
+    language: str | None = None
+    """The message's language (ISO 639-1, e.g. ``de``) when detection was sure; None when unsure or off."""
 
     @property
     def primary_reason(self) -> str | None:

@@ -15,6 +15,9 @@ class Outcome(StrEnum):
     """A draft exists but a human must approve or fix it (validation failed, low confidence)."""
     ESCALATED = "escalated"
     """Routing or the model decided a human must handle it."""
+    DECLINED = "declined"
+    """Out of scope or chatter: the workspace's configured short response (a decline, a thank-you) was
+    sent; no model call, no retrieved passage. Not counted as automation."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,6 +36,7 @@ def render_demo(report: dict[str, Any], console: Console) -> None:
                 ("sent to the customer", f"{outcomes['sent']}"),
                 ("held for human review (draft failed a check)", f"{outcomes['review']}"),
                 ("escalated to a human", f"{outcomes['escalated']}"),
+                ("declined (out of scope, thanks): configured reply", f"{outcomes.get('declined', 0)}"),
                 ("automation rate (sent ÷ all)", _pct(report["automation_rate"])),
                 ("escalation rate", _pct(report["escalation_rate"])),
                 ("answered by a rule, no model call", f"{report['rule_answers']}"),

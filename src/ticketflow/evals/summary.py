@@ -53,6 +53,7 @@ def ledger_line(result: TicketResult) -> dict[str, Any]:
             "sentiment": d.sentiment,
             "injection": d.injection,
             "rule": d.rule_id,
+            "language": d.language,
         },
         "outcome": result.delivery.outcome.value,
         "outcome_reason": result.delivery.reason,
@@ -112,6 +113,9 @@ def summarise(
         "automation_rate": outcomes.get(Outcome.SENT.value, 0) / n if n else 0.0,
         "escalation_rate": len(escalated) / n if n else 0.0,
         "review_rate": outcomes.get(Outcome.REVIEW.value, 0) / n if n else 0.0,
+        "declines_by_rule": dict(
+            Counter(r.delivery.reason or "unknown" for r in results if r.delivery.outcome is Outcome.DECLINED)
+        ),
         "escalations_by_reason": dict(
             Counter(r.delivery.reason or "unknown" for r in escalated).most_common()
         ),

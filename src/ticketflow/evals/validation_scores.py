@@ -25,6 +25,7 @@ from ticketflow.domain.records import EvalRecord
 from ticketflow.domain.result import TicketResult
 from ticketflow.evals import metrics
 from ticketflow.evals.records import ticket_from_record
+from ticketflow.evals.relevance_scores import relevance_scores
 from ticketflow.pipeline.delivery import Deliverer
 from ticketflow.wiring.engine import Engine
 
@@ -219,4 +220,7 @@ def check_scores(engine: Engine, pairs: Sequence[tuple[EvalRecord, TicketResult]
     grounding = grounding_scores(pairs)
     if grounding is not None:
         report["grounding"] = grounding
+    relevance = relevance_scores(pairs)
+    if relevance is not None:
+        report["relevance"] = relevance
     return report

@@ -33,6 +33,8 @@ class Deliverer:
     ) -> Delivery:
         if decision.route is Route.RULE and decision.canned_answer:
             return self._send(ticket, decision.canned_answer, reason=decision.rule_id)
+        if decision.route is Route.DECLINE and decision.canned_answer:
+            return self._send(ticket, decision.canned_answer, decision.rule_id, Outcome.DECLINED)
         if decision.route is Route.ESCALATE or draft is None:
             reason = decision.primary_reason or "unrouted"
             tried = tuple(f"{t.id}: {t.evidence}" for t in decision.triggers)
@@ -52,10 +54,12 @@ class Deliverer:
             return self._handoff(ticket, decision, Outcome.REVIEW, reason, tried, context, draft.reply)
         return self._send(ticket, draft.reply, reason=None)
 
-    def _send(self, ticket: Ticket, body: str, reason: str | None) -> Delivery:
+    def _send(
+        self, ticket: Ticket, body: str, reason: str | None, outcome: Outcome = Outcome.SENT
+    ) -> Delivery:
         if self._outbox is not None:
             self._outbox.send(ticket.id, ticket.conversation_id, ticket.message.channel, body)
-        return Delivery(Outcome.SENT, reason=reason, body=body)
+        return Delivery(outcome, reason=reason, body=body)
 
     def _handoff(
         self,

@@ -65,3 +65,24 @@ class AnswerMatcher(Protocol):
     def match(self, text: str) -> CannedMatch | None:
         """The canned answer whose example phrasing is nearest to ``text``, if above ``threshold``."""
         ...
+
+
+class LanguageDetector(Protocol):
+    """Tells which language a message is written in."""
+
+    def detect(self, text: str) -> str | None:
+        """The ISO 639-1 code of ``text``'s language, or None when it cannot be told (short, ambiguous)."""
+        ...
+
+
+class ScopeModel(Protocol):
+    """How far a message is from everything the workspace was taught (a density check)."""
+
+    @property
+    def cut(self) -> float:
+        """The nearness below which a message is out of scope."""
+        ...
+
+    def far(self, text: str) -> float | None:
+        """The message's nearness to the workspace's examples when below ``cut`` (out of scope), else None."""
+        ...

@@ -85,7 +85,7 @@ class TicketMetrics:
     def observe(self, result: TicketResult) -> None:
         outcome = result.delivery.outcome.value
         self.tickets.labels(result.decision.route.value, outcome).inc()
-        if outcome != "sent":
+        if outcome not in ("sent", "declined"):  # a decline is answered, by its configured reply
             self.escalations.labels(result.delivery.reason or "unknown").inc()
         for check in result.checks:
             if check.failed:

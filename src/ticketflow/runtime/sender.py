@@ -153,7 +153,7 @@ def plan(
     ``links``, a reply ends with the signed link that asks the customer to rate it."""
     if view.outcome is None:
         return ()
-    if view.outcome == Outcome.SENT.value:
+    if view.outcome in (Outcome.SENT.value, Outcome.DECLINED.value):  # a decline is a configured reply
         if not view.reply:
             return ()
         body = links.append_to(view.reply, view.id, now) if links is not None else view.reply

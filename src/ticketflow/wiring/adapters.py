@@ -19,15 +19,18 @@ from ticketflow.checks.judge import ModelJudge
 from ticketflow.checks.length import LengthCompleteness
 from ticketflow.checks.pii import PiiLeak
 from ticketflow.checks.policy import PolicyPromises
+from ticketflow.checks.relevance import Relevance
 from ticketflow.checks.tone import ToneBrand
 from ticketflow.domain.access import WebhookTarget
 from ticketflow.errors import ConfigError
 from ticketflow.knowledge.customers.cache import TieredCustomers
 from ticketflow.knowledge.customers.sources import HttpCustomers, SqlCustomers
 from ticketflow.knowledge.encoder import sentence_encoder
+from ticketflow.knowledge.language import LinguaDetector
 from ticketflow.knowledge.retrieval.dense import DenseRanker
 from ticketflow.knowledge.retrieval.questions import NearestQuestions
 from ticketflow.knowledge.routing.canned import CannedMatcher
+from ticketflow.knowledge.routing.scope import LazyNeighbourhood
 from ticketflow.knowledge.workspace.loader import Workspace
 from ticketflow.knowledge.workspace.phrasings import labelled as labelled_phrasings
 from ticketflow.pipeline.generation.prompt import REPLY_SCHEMA
@@ -35,7 +38,7 @@ from ticketflow.ports.attempts import AttemptJournal
 from ticketflow.ports.channel import Channel, ChannelRequest
 from ticketflow.ports.check import Check
 from ticketflow.ports.customers import CustomerSource
-from ticketflow.ports.knowledge import DocumentRanker
+from ticketflow.ports.knowledge import DocumentRanker, IntentClassifier
 from ticketflow.ports.pii import PiiDetector, PiiMasker
 from ticketflow.ports.provider import Provider
 from ticketflow.ports.store import MailThreads
@@ -46,6 +49,7 @@ from ticketflow.providers.offline import OfflineDrafter
 from ticketflow.providers.openai_compatible import OpenAICompatibleProvider
 from ticketflow.settings import Settings
 from ticketflow.wiring import desks
+from ticketflow.wiring.models import intent_examples
 
 
 @dataclass
@@ -215,6 +219,52 @@ def smtp_intake(settings: EmailSettings, accept: Callable[[ChannelRequest], None
     )
 
 
+def chatter_responses(settings: Settings) -> dict[str, str | None]:
+    """``[scope] intents`` resolved: intent to its response text (``{name}`` filled in), None = handoff.
+
+    Only intents the workspace's taxonomy knows are kept (a ``thanks`` the model was never taught cannot
+    be predicted anyway); a response name missing from ``[scope] responses`` is a ``ConfigError``.
+    """
+    scope = settings.scope
+    resolved: dict[str, str | None] = {}
+    for intent, response in scope.intents.items():
+        if response == "handoff":
+            resolved[intent] = None
+        elif response in scope.responses:
+            resolved[intent] = scope.responses[response].replace("{name}", settings.name).strip()
+        else:
+            raise ConfigError(
+                f"[scope] intents.{intent} = {response!r}: no such response in [scope] responses "
+                f"({', '.join(sorted(scope.responses)) or 'none'}) and not 'handoff'"
+            )
+    return resolved
+
+
+def scope_model(settings: Settings, workspace: Workspace) -> LazyNeighbourhood | None:
+    """The density check over the workspace's intent examples (not its ``out_of_scope`` ones), fitted on
+    first use; None when ``[scope] density`` is off."""
+    if not settings.scope.density:
+        return None
+    texts = [t for t, i in intent_examples(workspace.examples, workspace.phrasings) if i != "out_of_scope"]
+    return LazyNeighbourhood(texts, settings.scope.density_quantile)
+
+
+def language_detector(settings: Settings) -> LinguaDetector | None:
+    """lingua over the served languages plus ``[languages] candidates``; None when detection is off."""
+    languages = settings.languages
+    if not languages.detect:
+        return None
+    return LinguaDetector(
+        [*languages.served, *languages.candidates], accuracy=languages.accuracy, trusted=languages.served
+    )
+
+
+def writes_any_language(settings: Settings) -> bool:
+    """Whether the provider can reply in the customer's language: Claude can, the offline drafter cannot
+    (it quotes the workspace's own passages), nor do we assume a local model can."""
+    return settings.resolved_provider == "anthropic"
+
+
 def canned_matcher(workspace: Workspace) -> CannedMatcher | None:
     """Nearest-neighbour matching of canned answers: their example phrasings plus labelled tickets.
 
@@ -269,6 +319,16 @@ def checks(settings: Settings, workspace: Workspace, detector: PiiDetector) -> l
         PiiLeak(detector),
         InjectionEcho(),
     ]
+
+
+def relevance(workspace: Workspace, topics: IntentClassifier | None) -> Relevance:
+    """The relevance check over the intent model; two intents are related when an article or policy's
+    front matter names both (its answer serves either question)."""
+    related: dict[str, set[str]] = {}
+    for doc in (*workspace.articles, *workspace.policies):
+        for intent in doc.intents:
+            related.setdefault(intent, set()).update(doc.intents)
+    return Relevance(topics, {intent: frozenset(near) for intent, near in related.items()})
 
 
 def judge(

@@ -141,6 +141,11 @@ class Engine:
                 tone_model=models.tone,
                 lexicon=VaderLexicon(),
                 matcher=adapters.canned_matcher(ws),
+                chatter=adapters.chatter_responses(s),
+                language=adapters.language_detector(s),
+                languages=tuple(s.languages.served),
+                any_language=adapters.writes_any_language(s),
+                scope=adapters.scope_model(s, ws),
             ),
             context=ContextBuilder(
                 ws.index,
@@ -155,7 +160,10 @@ class Engine:
                 rankers=adapters.document_rankers(s, ws),
             ),
             generator=Generator(self.provider, system_prompt, masker=PlaceholderMasker(detector, published)),
-            validator=Validator([*adapters.checks(s, ws, detector), *judge], s.validation.policy),
+            validator=Validator(
+                [*adapters.checks(s, ws, detector), adapters.relevance(ws, models.intent), *judge],
+                s.validation.policy,
+            ),
             delivery=Deliverer(self.store),
             regenerate=s.validation.regenerate,
             tracer=self.tracer,

@@ -142,3 +142,14 @@ def test_auto_route_without_a_draft_is_never_sent() -> None:
     assert delivery.outcome is Outcome.ESCALATED
     assert delivery.reason == "unrouted"
     assert store.outbox.sent == {}
+
+
+def test_a_decline_sends_its_configured_reply_as_declined() -> None:
+    decision = Decision(
+        Route.DECLINE, "out_of_scope", 0.9, rule_id="decline:out_of_scope", canned_answer="We can't help."
+    )
+    message = InboundMessage("api", "m-9", CustomerRef(email="ada@example.com"), "weather?")
+    ticket = Ticket(ticket_id_for("api", "m-9"), conversation_id_for("api", "m-9"), message)
+    delivered = Deliverer().run(ticket, decision, None, None, ())
+    assert delivered.outcome is Outcome.DECLINED and delivered.body == "We can't help."
+    assert delivered.reason == "decline:out_of_scope"

@@ -306,3 +306,80 @@ def test_out_of_hours_is_unknown_without_business_hours_or_arrival_time() -> Non
 
     assert Router(_rules(), FixedClassifier("track_order", 0.9)).run(_arrived(at)).out_of_hours is None
     assert Router(with_hours, FixedClassifier("track_order", 0.9)).run(_arrived(None)).out_of_hours is None
+
+
+class _Fixed:
+    """A language detector that always answers ``code``."""
+
+    def __init__(self, code: str | None) -> None:
+        self.code = code
+
+    def detect(self, text: str) -> str | None:
+        return self.code
+
+
+def test_a_confident_out_of_scope_intent_is_declined_with_its_configured_response() -> None:
+    router = Router(_rules(), FixedClassifier("out_of_scope", 0.95), chatter={"out_of_scope": "We can't."})
+    decision = router.run(_ticket("what's the weather in Rome"))
+    assert decision.route is Route.DECLINE
+    assert decision.canned_answer == "We can't." and decision.rule_id == "decline:out_of_scope"
+
+
+def test_chatter_without_a_response_is_handed_off_with_the_intent_as_reason() -> None:
+    router = Router(_rules(), FixedClassifier("thanks", 0.95), chatter={"thanks": None})
+    decision = router.run(_ticket("thanks a lot"))
+    assert decision.route is Route.ESCALATE and decision.reasons == ("thanks",)
+
+
+def test_escalation_beats_a_decline() -> None:
+    router = Router(_rules(), FixedClassifier("out_of_scope", 0.95), chatter={"out_of_scope": "We can't."})
+    assert router.run(_ticket("my lawyer will hear about this")).route is Route.ESCALATE
+
+
+def test_an_unserved_language_is_handed_off_unless_the_model_writes_it() -> None:
+    offline = Router(_rules(), FixedClassifier("track_order", 0.95), language=_Fixed("de"))
+    decision = offline.run(_ticket("Wo ist meine Bestellung?"))
+    assert decision.route is Route.ESCALATE and decision.reasons == ("language",)
+    assert decision.language == "de"
+    claude = Router(_rules(), FixedClassifier("track_order", 0.95), language=_Fixed("de"), any_language=True)
+    decision = claude.run(_ticket("Wo ist meine Bestellung?"))
+    assert decision.route is Route.AUTO  # not the English canned answer
+    assert any(t.id == "language" for t in decision.triggers)
+
+
+def test_a_served_or_unknown_language_routes_as_before() -> None:
+    for code in ("en", None):
+        router = Router(_rules(), FixedClassifier("track_order", 0.95), language=_Fixed(code))
+        assert router.run(_ticket("where is my parcel")).route is Route.RULE
+
+
+class _Far:
+    """A scope model that calls every message far."""
+
+    cut = 0.3
+
+    def far(self, text: str) -> float | None:
+        return 0.1
+
+
+def test_a_message_far_from_every_example_is_declined_whatever_the_intent_model_says() -> None:
+    router = Router(
+        _rules(), FixedClassifier("track_order", 0.99), chatter={"out_of_scope": "We can't."}, scope=_Far()
+    )
+    decision = router.run(_ticket("my connecting flight was delayed at the gate"))
+    assert decision.route is Route.DECLINE and decision.intent == "out_of_scope"
+    assert any(t.id == "scope:far" and "track_order" in t.evidence for t in decision.triggers)
+    assert router.run(_ticket("my lawyer says the flight was delayed")).route is Route.ESCALATE
+
+
+def test_venting_without_a_question_is_handed_off_and_a_question_is_not_venting() -> None:
+    router = Router(
+        _rules(),
+        FixedClassifier("track_order", 0.99),
+        tone_model=FixedToneModel(0.9),
+        chatter={"venting": None},
+    )
+    decision = router.run(_ticket("@shop your service is atrocious. Worst week ever."))
+    assert decision.route is Route.ESCALATE and decision.reasons == ("venting",)
+    assert decision.intent == "track_order"
+    assert router.run(_ticket("This is awful. Where is my parcel?")).route is Route.RULE

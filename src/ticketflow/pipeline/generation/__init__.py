@@ -51,7 +51,9 @@ class Generator:
         attempt: int = 1,
     ) -> Prepared:
         """The provider request for a ticket (personal data masked), and how to undo the masking."""
-        prompt = build_user_prompt(context, feedback)
+        # routing marks a language the workspace does not serve with a ``language`` trigger
+        foreign = decision.language if any(t.id == "language" for t in decision.triggers) else None
+        prompt = build_user_prompt(context, feedback, foreign)
         masked = mask_customer_text(self.masker, prompt, context) if self.masker else None
         if masked is not None:
             prompt = masked.text

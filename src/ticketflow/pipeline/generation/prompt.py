@@ -63,10 +63,17 @@ def _policy_set(policies: Sequence[PolicyQuote]) -> str:
     return f"\nPOLICY SET (quote exactly; cite by the id in square brackets):\n\n{quoted}\n"
 
 
-def build_user_prompt(context: ContextPack, feedback: tuple[str, ...] = ()) -> str:
+def build_user_prompt(
+    context: ContextPack, feedback: tuple[str, ...] = (), language: str | None = None
+) -> str:
     """The variable part of the prompt: the rendered context, then any validation failures to fix as
-    feedback."""
+    feedback; with ``language`` (an ISO 639-1 code other than the knowledge's), the reply's language."""
     prompt = context.rendered
+    if language:
+        prompt += (
+            f"\n\nLANGUAGE: the customer wrote in ISO 639-1 language {language!r}; write the whole reply in "
+            "that language (the facts above stay as they are; translate them faithfully)."
+        )
     if feedback:
         notes = "\n".join(f"- {f}" for f in feedback)
         prompt += f"\n\nYOUR PREVIOUS DRAFT FAILED THESE CHECKS; fix them:\n{notes}"

@@ -2,20 +2,33 @@
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Mapping
 from typing import Any
 
+from ticketflow.domain.asking import asks_anything
 from ticketflow.domain.decision import Decision, Route, Trigger
 from ticketflow.domain.message import Ticket
 from ticketflow.domain.rules import RuleBook
 from ticketflow.pipeline.routing.injection import injection_finding
 from ticketflow.pipeline.routing.tone import NEGATIVE, NEUTRAL, ToneReading, cue_text, score_tone
-from ticketflow.ports.knowledge import AnswerMatcher, IntentClassifier, ToneModel
+from ticketflow.ports.knowledge import (
+    AnswerMatcher,
+    IntentClassifier,
+    LanguageDetector,
+    ScopeModel,
+    ToneModel,
+)
 from ticketflow.ports.sentiment import SentimentLexicon
 
 UNSURE = "unsure"
 TONE = "tone"
 CANNED = "canned"
 INJECTION = "injection"
+LANGUAGE = "language"
+DECLINE = "decline"
+OUT_OF_SCOPE = "out_of_scope"
+VENTING = "venting"
 
 
 class Router:
@@ -26,6 +39,16 @@ class Router:
     canned answer's example phrasing is a close enough match; then the intent's canned answer; else the
     model drafts. Injection suspicion is recorded as a trigger but is not an escalation reason: it hardens
     generation and validation instead.
+
+    Out of scope and chatter (``chatter``: intent to its configured response, or None for a handoff) come
+    after escalation: a confident ``out_of_scope`` or ``thanks`` gets its short response (route
+    ``decline``), never a retrieved passage; so does a message that ``scope`` finds far from every
+    example the workspace was taught (an airline's tweet to a home-goods store), whatever its intent,
+    and a canned answer is not sent to ``venting`` (negative sentiment, no question or request anywhere),
+    which gets its own entry instead (a handoff by default).
+    A message in a language the workspace does not serve (``languages``) goes to the model when it can
+    write that language (``any_language``), else to a person with reason ``language``; canned answers
+    and declines are written in the served languages.
     """
 
     def __init__(
@@ -39,6 +62,11 @@ class Router:
         negative_threshold: float | None = None,
         lexicon: SentimentLexicon | None = None,
         matcher: AnswerMatcher | None = None,
+        chatter: Mapping[str, str | None] | None = None,
+        language: LanguageDetector | None = None,
+        languages: tuple[str, ...] = ("en",),
+        any_language: bool = False,
+        scope: ScopeModel | None = None,
     ) -> None:
         self._rules = rules
         self._classifier = classifier
@@ -48,6 +76,11 @@ class Router:
         self.negative_threshold = negative_threshold
         self._lexicon = lexicon
         self._matcher = matcher
+        self._chatter = dict(chatter or {})
+        self._language = language
+        self.languages = languages
+        self.any_language = any_language
+        self._scope = scope
 
     def _sentiment(self, text: str, tone: ToneReading) -> str:
         if self._tone_model is None:
@@ -64,8 +97,34 @@ class Router:
         hours, arrived = self._rules.business_hours, ticket.message.received_at
         return None if hours is None or arrived is None else not hours.is_open(arrived)
 
+    def _foreign(self, text: str) -> str | None:
+        """The message's language when detection is sure of it, else None."""
+        return self._language.detect(text) if self._language is not None else None
+
     def run(self, ticket: Ticket) -> Decision:
+        decision = self._route(ticket)
+        if (
+            decision.route is Route.RULE
+            and VENTING in self._chatter
+            and decision.sentiment == NEGATIVE
+            and not asks_anything(ticket.text)
+        ):  # upset and asking nothing: an approved answer to a question answers nothing here
+            fired = Trigger(
+                VENTING, VENTING, f"negative sentiment, no question or request ({decision.rule_id})"
+            )
+            kept = {f.name for f in dataclasses.fields(Decision)} - {
+                "route",
+                "reasons",
+                "rule_id",
+                "canned_answer",
+            }
+            common = {name: getattr(decision, name) for name in kept}
+            return self._decline(VENTING, [*decision.triggers, fired], common)
+        return decision
+
+    def _route(self, ticket: Ticket) -> Decision:
         text = ticket.text
+        language = self._foreign(text)
         intent, confidence = self._classifier.predict(text) if self._classifier else (None, 0.0)
         sure = intent is not None and confidence >= self.unsure_threshold
         tone = score_tone(text, self._rules.tone, self._lexicon)
@@ -92,9 +151,15 @@ class Router:
             "injection": finding is not None,
             "sentiment": self._sentiment(text, tone),
             "out_of_hours": self._out_of_hours(ticket),
+            "language": language,
         }
         if reasons:
             return Decision(Route.ESCALATE, reasons=reasons, **common)
+        if language is not None and language not in self.languages:
+            return self._other_language(language, triggers, common)
+        declined = self._out_of_scope(text, intent if sure else None, triggers, common)
+        if declined is not None:
+            return declined
         if not sure:
             match = self._matcher.match(text) if self._matcher is not None else None
             canned = self._rules.canned.get(match.intent) if match is not None else None
@@ -122,3 +187,44 @@ class Router:
                 **{**common, "triggers": fired},
             )
         return Decision(Route.AUTO, **common)
+
+    def _other_language(self, language: str, triggers: list[Trigger], common: dict[str, Any]) -> Decision:
+        """A language the workspace does not serve: the model writes it if it can, else a person."""
+        evidence = f"{language} not in served languages {list(self.languages)}"
+        if self.any_language:
+            fired = (*triggers, Trigger(LANGUAGE, "reply_in_language", evidence))
+            return Decision(Route.AUTO, **{**common, "triggers": fired})
+        fired = (*triggers, Trigger(LANGUAGE, LANGUAGE, evidence))
+        return Decision(Route.ESCALATE, reasons=(LANGUAGE,), **{**common, "triggers": fired})
+
+    def _out_of_scope(
+        self, text: str, intent: str | None, triggers: list[Trigger], common: dict[str, Any]
+    ) -> Decision | None:
+        """A sure chatter intent's response; or, far from every example, out_of_scope's; else None."""
+        if intent is not None and intent in self._chatter:
+            return self._decline(intent, triggers, common)
+        if self._scope is None or OUT_OF_SCOPE not in self._chatter:
+            return None
+        far = self._scope.far(text)
+        if far is None:
+            return None
+        # nothing the workspace was taught is near it, whatever the intent model says
+        guess = f"{common['intent']} {common['confidence']:.2f}"
+        evidence = f"nearest example {far:.2f} < {self._scope.cut:.2f} ({guess})"
+        return self._decline(OUT_OF_SCOPE, [*triggers, Trigger("scope:far", OUT_OF_SCOPE, evidence)], common)
+
+    def _decline(self, intent: str, triggers: list[Trigger], common: dict[str, Any]) -> Decision:
+        """Out of scope or chatter: the configured response, or a handoff when it has none."""
+        response = self._chatter[intent]
+        evidence = f"{intent} ({common['confidence']:.2f})"
+        seen = common if intent == VENTING else {**common, "intent": intent}  # venting keeps its intent
+        if response is None:
+            fired = (*triggers, Trigger(f"{DECLINE}:{intent}", intent, evidence))
+            return Decision(Route.ESCALATE, reasons=(intent,), **{**seen, "triggers": fired})
+        fired = (*triggers, Trigger(f"{DECLINE}:{intent}", DECLINE, evidence))
+        return Decision(
+            Route.DECLINE,
+            rule_id=f"{DECLINE}:{intent}",
+            canned_answer=response,
+            **{**seen, "triggers": fired},
+        )
