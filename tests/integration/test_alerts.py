@@ -349,3 +349,17 @@ def test_a_webhook_url_written_in_the_toml_is_refused(tmp_path: Path) -> None:
         ConfigError, match=r"\[alerts.slack\] webhook_url: secrets are read from the environment"
     ):
         Settings.load(tmp_path)
+
+
+def test_backlog_age_counts_from_acceptance_not_from_an_old_message_date(database_url: str) -> None:
+    store = SqlStore.open(database_url)
+    try:
+        written = datetime.now(UTC) - timedelta(days=30)  # a backfilled helpdesk ticket, say
+        store.accept(
+            InboundMessage("api", "old-1", CustomerRef(email="a@example.com"), "hello", received_at=written)
+        )
+        backlog = store.figures.backlog(datetime.now(UTC))
+        assert backlog.depth == 1
+        assert backlog.oldest_age_s < 3600, "waiting minutes, not the month since the customer wrote"
+    finally:
+        store.close()

@@ -16,6 +16,16 @@ from ticketflow.ports.pii import PiiDetector
 NEVER_IN_REPLY = frozenset({"CREDIT_CARD", "IBAN_CODE", "US_SSN", "CVV", "PASSPORT"})
 
 
+_MARKUP = re.compile(r"[*`]+|(?<!\w)_+|_+(?!\w)")
+
+
+def plain(text: str) -> str:
+    """``text`` lower-cased without Markdown emphasis and with single spaces, as the known text is compared:
+    an article's "Select **Edit**" is the reply's "Select Edit" (underscores inside words, as in an email
+    address, stay)."""
+    return " ".join(_MARKUP.sub("", text).lower().split())
+
+
 def _appears_whole(value: str, text: str) -> bool:
     """``value`` occurs in ``text`` as a whole value: ``quill@x.com`` is not inside ``ada.quill@x.com``."""
     return re.search(rf"(?<![\w.@+-]){re.escape(value)}(?![\w@-])", text) is not None
@@ -36,13 +46,13 @@ class PiiLeak:
         reply = subject.draft.reply
         if not reply:
             return CheckResult(self.name, Verdict.PASS, ())
-        known = (subject.context.grounding_text() + "\n" + subject.ticket.text).lower()
+        known = plain(subject.context.grounding_text() + "\n" + subject.ticket.text)
         if subject.context.customer is not None:
-            known += "\n" + subject.context.customer.email.lower()
+            known += " " + plain(subject.context.customer.email)
         leaks = []
         for span in self._detector.find(reply):
             value = span.text_in(reply)
-            if span.type in NEVER_IN_REPLY or not _appears_whole(value.lower(), known):
+            if span.type in NEVER_IN_REPLY or not _appears_whole(plain(value), known):
                 leaks.append(f"{span.type}: {value}")
         if leaks:
             return CheckResult(self.name, Verdict.FAIL, tuple(leaks))

@@ -21,6 +21,17 @@ def _kv(title: str, rows: list[tuple[str, str]]) -> Table:
     return table
 
 
+def _cache_words(report: dict[str, Any]) -> str:
+    """Whether the static prefix was read from the prompt cache, said only for the models where it was."""
+    cached = report.get("prefix_cached_on") or []
+    priced = list(report.get("projected_cost_per_ticket_usd", {}))
+    if not cached:
+        return "(the static prefix was not cached: it is below the cacheable minimum, or caching is off)"
+    missing = [m for m in priced if m not in cached]
+    also = f"; not on {', '.join(missing)} (below its cacheable minimum)" if missing else ""
+    return f"(the static prefix is read from the cache on {', '.join(cached)}{also})"
+
+
 def render_demo(report: dict[str, Any], console: Console) -> None:
     """Print ``ticketflow demo``'s report as tables: outcomes, escalations, check failures, latency and cost.
 
@@ -28,6 +39,8 @@ def render_demo(report: dict[str, Any], console: Console) -> None:
     """
     n = report["tickets"]
     console.rule(f"[bold]ticketflow demo[/] — {n} tickets from {report.get('workspace', '')}")
+    if report.get("routing_trained_on"):
+        console.print(f"routing: {report['routing_trained_on']}")
     outcomes = report["outcomes"]
     console.print(
         _kv(
@@ -62,13 +75,20 @@ def render_demo(report: dict[str, Any], console: Console) -> None:
         checks.add_row("(none)", "0")
     console.print(reasons)
     console.print(checks)
-    cost = Table(title="Projected cost per ticket (over all tickets)", title_justify="left")
+    cost = Table(title="Projected cost (over all tickets, and per drafted ticket)", title_justify="left")
     cost.add_column("model")
     cost.add_column("USD / ticket", justify="right")
     cost.add_column("without caching", justify="right")
+    cost.add_column("USD / drafted ticket", justify="right")
     uncached = report.get("projected_cost_per_ticket_usd_without_caching", {})
+    drafted = report.get("projected_cost_per_drafted_ticket_usd", {})
     for model, usd in report["projected_cost_per_ticket_usd"].items():
-        cost.add_row(model, f"${usd:.5f}", f"${uncached[model]:.5f}" if model in uncached else "—")
+        cost.add_row(
+            model,
+            f"${usd:.5f}",
+            f"${uncached[model]:.5f}" if model in uncached else "—",
+            f"${drafted[model]:.5f}" if model in drafted else "—",
+        )
     claude = report.get("claude")
     if not claude:
         console.print(cost)
@@ -93,7 +113,7 @@ def render_demo(report: dict[str, Any], console: Console) -> None:
     tokens, prompt = report["input_tokens"], report.get("prompt_tokens", report["input_tokens"])
     console.print(
         f"input tokens per drafted ticket: p50 {tokens['p50']:.0f}, p95 {tokens['p95']:.0f} uncached; "
-        f"all prompt tokens p50 {prompt['p50']:.0f}, p95 {prompt['p95']:.0f} (the static prefix is cached)"
+        f"all prompt tokens p50 {prompt['p50']:.0f}, p95 {prompt['p95']:.0f} {_cache_words(report)}"
     )
     latency = Table(title="Stage latency (ms)", title_justify="left")
     latency.add_column("stage")

@@ -45,7 +45,9 @@ def run_records(
     return results
 
 
-def _folds(records: Sequence[EvalRecord], k: int) -> list[tuple[list[int], list[int]]]:
+def folds(records: Sequence[EvalRecord], k: int) -> list[tuple[list[int], list[int]]]:
+    """``k`` (train, test) index splits of ``records``, stratified by intent (or sentiment) label when every
+    record has one and each label has at least ``k`` records, else plain shuffled folds; seeded."""
     labels = [str(r.labels.get("intent") or r.labels.get("sentiment") or "") for r in records]
     counts = {label: labels.count(label) for label in set(labels)}
     if all(labels) and min(counts.values()) >= k:
@@ -71,7 +73,7 @@ def evaluate(
         if cv < 2 or cv > len(records):
             raise ValueError(f"--cv must be between 2 and the number of records ({len(records)})")
         results, ordered = [], []
-        for train, test in _folds(records, cv):
+        for train, test in folds(records, cv):
             trained = train_models(
                 [records[i] for i in train],
                 rules=engine.workspace.rules,

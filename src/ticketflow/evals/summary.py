@@ -35,6 +35,16 @@ def projected_costs_uncached(result: TicketResult) -> dict[str, float]:
     return costs
 
 
+def cached_models(results: Sequence[TicketResult]) -> set[str]:
+    """The models whose projected (offline) or real calls read the static prefix from the prompt cache: a
+    prefix below a model's cacheable minimum is never cached on it, and the report must not say it is."""
+    cached = {u.model for r in results for u in r.model_calls if u.cache_read_input_tokens > 0}
+    for r in results:
+        if r.draft is not None:
+            cached |= {u.model for u in r.draft.projections if u.cache_read_input_tokens > 0}
+    return cached
+
+
 def ledger_line(result: TicketResult) -> dict[str, Any]:
     """One JSON object per ticket: decision, reasons, checks, tokens, projected cost, stage timings."""
     d = result.decision
@@ -107,6 +117,7 @@ def summarise(
     for r in results:
         for model, cost in projected_costs(r).items():
             totals[model] = totals.get(model, 0.0) + cost
+    drafted = len(generated)
     report = {
         "tickets": n,
         "outcomes": {o.value: outcomes.get(o.value, 0) for o in Outcome},
@@ -131,6 +142,8 @@ def summarise(
         "context_tokens": p50_p95([r.context.tokens for r in generated if r.context]),
         "projected_cost_per_ticket_usd": {m: totals[m] / n if n else 0.0 for m in totals},
         "projected_cost_per_ticket_usd_without_caching": {m: uncached[m] / n if n else 0.0 for m in uncached},
+        "projected_cost_per_drafted_ticket_usd": {m: totals[m] / drafted if drafted else 0.0 for m in totals},
+        "prefix_cached_on": sorted(cached_models(results)),
         "cost_projection_note": "offline drafter: what each Claude model would charge for the same prompts",
         "stage_latency_ms": {s: p50_p95(stage_times[s]) for s in STAGES if s in stage_times},
         "ledger_path": ledger_path,

@@ -94,7 +94,9 @@ class SqlOpsFigures:
 
     def backlog(self, now: datetime) -> BacklogFigures:
         t = tickets.c
-        query = sa.select(sa.func.count(), sa.func.min(t.received_at)).where(t.status != DONE)
+        # waiting since we accepted it (or last moved it on), not since the message says it was written: a
+        # helpdesk backfill or an imported history carries old ``received_at`` times that are not backlog
+        query = sa.select(sa.func.count(), sa.func.min(t.updated_at)).where(t.status != DONE)
         with self.engine.connect() as conn:
             depth, oldest = conn.execute(query).one()
         age = (now - aware(oldest)).total_seconds() if oldest is not None else 0.0

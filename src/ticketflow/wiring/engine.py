@@ -8,16 +8,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from ticketflow.domain.context import PolicyQuote
 from ticketflow.domain.feedback import FeedbackLinks
 from ticketflow.domain.message import InboundMessage, Ticket
+from ticketflow.domain.records import EvalRecord
 from ticketflow.domain.result import TicketResult
 from ticketflow.errors import ConfigError
 from ticketflow.knowledge.routing.sentiment import VaderLexicon
-from ticketflow.knowledge.workspace.loader import Workspace, load_workspace
+from ticketflow.knowledge.workspace.loader import Workspace, load_workspace, with_examples
 from ticketflow.pipeline.context import ContextBuilder
 from ticketflow.pipeline.delivery import Deliverer
 from ticketflow.pipeline.generation import Generator
@@ -37,7 +38,7 @@ from ticketflow.storage.past_tickets import SqlPastTickets
 from ticketflow.storage.repository import SqlStore
 from ticketflow.wiring import adapters, telemetry
 from ticketflow.wiring.feedback import feedback_links
-from ticketflow.wiring.models import TrainedModels, models_dir, workspace_models
+from ticketflow.wiring.models import TrainedModels, models_dir, train_models, workspace_models
 
 
 class Engine:
@@ -182,6 +183,15 @@ class Engine:
         if claude is None:
             return None
         return claude.cache_status(self.pipeline.generator.system_prompt).describe(claude.model)
+
+    def held_out(self, train: Sequence[EvalRecord]) -> Engine:
+        """The same engine (store, providers, settings) routed and searched as if ``train`` were the
+        workspace's only labelled examples: the intent model is trained on them and ``intents.yaml``, and the
+        index's article questions come from them; the tone model is kept. For reports on tickets held out."""
+        workspace = with_examples(self.workspace, train)
+        trained = train_models(train, backend=self.settings.routing.backend, phrasings=workspace.phrasings)
+        models = TrainedModels(trained.intent or self.models.intent, self.models.tone)
+        return Engine(self.settings, workspace, models, self.store, chosen=self._providers)
 
     def with_models(self, models: TrainedModels) -> Engine:
         """The same engine with other models (cross-validation folds), sharing workspace, store, provider."""

@@ -95,3 +95,33 @@ def test_a_security_code_or_passport_number_fails_even_when_the_customer_gave_it
 
     assert result.verdict is Verdict.FAIL
     assert result.evidence == (evidence,)
+
+
+class _Flags:
+    """A detector that calls one phrase a PERSON, as a name model does with "Select Edit"."""
+
+    def __init__(self, phrase: str) -> None:
+        self.phrase = phrase
+
+    def find(self, text: str) -> list[object]:
+        from ticketflow.domain.pii import PiiSpan
+
+        at = text.find(self.phrase)
+        return [] if at < 0 else [PiiSpan("PERSON", at, at + len(self.phrase), 0.85)]
+
+
+def test_words_the_article_holds_under_markdown_emphasis_are_not_a_leak() -> None:
+    article = Passage(
+        "kb-profile", "Profile", "1. Open Account.\n2. Select **Edit** next to the detail.", 2.0
+    )
+    ticket = Ticket(
+        ticket_id_for("api", "m-2"),
+        conversation_id_for("api", "m-2"),
+        InboundMessage("api", "m-2", CustomerRef(email="ada.quill@gmail.com"), "How do I change my name?"),
+    )
+    context = ContextPack(ADA, (), (article,), (), rendered="", tokens=0)
+    draft = Draft("Open Account, then Select Edit next to the detail.")
+    subject = CheckInput(ticket, Decision(Route.AUTO, intent="edit", confidence=0.9), context, draft)
+
+    assert PiiLeak(_Flags("Select Edit")).run(subject).verdict is Verdict.PASS  # type: ignore[arg-type]
+    assert PiiLeak(_Flags("Open Account, then")).run(subject).verdict is Verdict.FAIL  # type: ignore[arg-type]

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ticketflow.domain.context import PolicyQuote
@@ -166,3 +167,13 @@ def load_workspace(root: Path, *, index_dir: Path | None = None) -> Workspace:
         questions=questions,
         examples=examples,
     )
+
+
+def with_examples(workspace: Workspace, examples: Sequence[EvalRecord]) -> Workspace:
+    """``workspace`` as if ``examples`` were its only labelled tickets: the questions that expand its articles
+    in the search index are rebuilt from them (in memory), so a ticket held out of ``examples`` is found
+    neither in training nor in the index (the demo's folds)."""
+    questions = article_questions(workspace.articles, tuple(examples), workspace.rules, workspace.phrasings)
+    quotes = [(PolicyQuote(doc.id, doc.title, doc.body.strip()), doc.intents) for doc in workspace.policies]
+    index = Bm25Index(workspace.chunks, quotes, questions=questions)
+    return replace(workspace, examples=tuple(examples), questions=questions, index=index)
