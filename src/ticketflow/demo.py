@@ -25,7 +25,7 @@ from ticketflow.domain.result import TicketResult
 from ticketflow.errors import ConfigError
 from ticketflow.evals.records import message_from_record
 from ticketflow.evals.runner import folds
-from ticketflow.evals.summary import claude_usage, ledger_line, summarise
+from ticketflow.evals.summary import claude_usage, held_out_routing, ledger_line, summarise
 from ticketflow.runtime.service import Runtime
 from ticketflow.settings import Settings
 from ticketflow.wiring.engine import Engine
@@ -78,6 +78,7 @@ def run_demo(
         for result in results:
             handle.write(json.dumps(ledger_line(result)) + "\n")
     report = summarise(results, PRICED_MODELS, str(ledger_path))
+    report["held_out_routing"] = held_out_routing(records, results) if k > 1 else None
     report["routing_trained_on"] = (
         f"each ticket was routed and searched by models trained on the other {k - 1} of {k} folds of "
         "examples.jsonl (and intents.yaml), never on itself"

@@ -62,6 +62,11 @@ def test_demo_reports_every_ticket_as_json_with_a_ledger(workspace: Path) -> Non
     assert report["tickets"] == len(examples)
     assert sum(report["outcomes"].values()) == len(examples)
     assert set(report["projected_cost_per_ticket_usd"]) >= {"claude-sonnet-5-5", "claude-sonnet-4-5"}
+    assert set(report["projected_cost_per_drafted_ticket_usd"]) == set(
+        report["projected_cost_per_ticket_usd"]
+    )
+    # 25 examples are too few to fold: the report says its routing figures are optimistic, not earned
+    assert "optimistic" in report["routing_trained_on"] and report["held_out_routing"] is None
     ledger = Path(report["ledger_path"]).read_text().splitlines()
     assert len(ledger) == len(examples)
     line = json.loads(ledger[0])

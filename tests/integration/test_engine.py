@@ -116,3 +116,14 @@ def test_the_embeddings_ranker_without_the_extra_names_the_setting_to_change(
         ConfigError, match=r'context\.rankers = \[\.\.\., "embeddings"\] needs the embeddings'
     ):
         Engine.from_workspace(STORE, with_store=False).pipeline  # noqa: B018 (building is the test)
+
+
+def test_a_held_out_engine_neither_trains_on_nor_indexes_the_tickets_left_out(engine: Engine) -> None:
+    examples = engine.workspace.examples
+    left_out = next(r for r in examples[200:] if r.labels.get("intent"))
+    train = [r for r in examples if r.id != left_out.id]
+    held = engine.held_out(train)
+    assert left_out not in held.workspace.examples and len(held.workspace.examples) == len(examples) - 1
+    assert all(left_out.text not in q for qs in held.workspace.questions.values() for q in qs)
+    assert any(left_out.text in q for qs in engine.workspace.questions.values() for q in qs)
+    assert held.store is engine.store and held.models.intent is not engine.models.intent

@@ -32,6 +32,20 @@ def _cache_words(report: dict[str, Any]) -> str:
     return f"(the static prefix is read from the cache on {', '.join(cached)}{also})"
 
 
+def _render_routing(report: dict[str, Any], console: Console) -> None:
+    """How the demo's routing was trained, and what it scored on tickets its models did not see."""
+    if report.get("routing_trained_on"):
+        console.print(f"routing: {report['routing_trained_on']}")
+    routed = report.get("held_out_routing")
+    if routed:
+        accuracy = routed["intent_accuracy"]
+        console.print(
+            f"routing on tickets its models did not see: intent right {_pct(accuracy) if accuracy else '—'}"
+            f" of {routed['labelled_intents']}; {routed['should_escalate_but_sent']} of "
+            f"{routed['should_escalate']} tickets labelled for a person were answered automatically"
+        )
+
+
 def render_demo(report: dict[str, Any], console: Console) -> None:
     """Print ``ticketflow demo``'s report as tables: outcomes, escalations, check failures, latency and cost.
 
@@ -39,8 +53,7 @@ def render_demo(report: dict[str, Any], console: Console) -> None:
     """
     n = report["tickets"]
     console.rule(f"[bold]ticketflow demo[/] — {n} tickets from {report.get('workspace', '')}")
-    if report.get("routing_trained_on"):
-        console.print(f"routing: {report['routing_trained_on']}")
+    _render_routing(report, console)
     outcomes = report["outcomes"]
     console.print(
         _kv(

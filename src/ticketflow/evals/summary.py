@@ -186,3 +186,39 @@ def claude_usage(
         "cache_ttl": cache_ttl,
     }
     return round_floats(report, 8)  # type: ignore[return-value]
+
+
+def held_out_routing(records: Sequence[Any], results: Sequence[TicketResult]) -> dict[str, Any] | None:
+    """Routing against the examples' own labels (``labels.intent``, ``labels.route``), paired by external
+    id: meaningful only when each ticket was routed by a model that did not see it (the demo's folds).
+
+    ``escalation_recall``: of the tickets labelled ``escalate``, the share a person got (not sent, declined);
+    ``escalation_precision``: of the tickets routing escalated, the share labelled ``escalate``.
+    """
+    by_id = {str(r.id): r.labels for r in records}
+    pairs = [(by_id.get(r.ticket.message.external_id) or {}, r) for r in results]
+    intents = [(labels["intent"], r.decision.intent) for labels, r in pairs if labels.get("intent")]
+    should = [r for labels, r in pairs if labels.get("route") == Route.ESCALATE.value]
+    escalated = [(labels, r) for labels, r in pairs if r.decision.route is Route.ESCALATE]
+    if not intents and not should:
+        return None
+    automatic = (Outcome.SENT, Outcome.DECLINED)
+    caught = sum(1 for r in should if r.delivery.outcome not in automatic)
+    return round_floats(  # type: ignore[return-value]
+        {
+            "intent_accuracy": sum(1 for gold, got in intents if gold == got) / len(intents)
+            if intents
+            else None,
+            "labelled_intents": len(intents),
+            "should_escalate": len(should),
+            "should_escalate_but_sent": len(should) - caught,
+            "escalation_recall": caught / len(should) if should else None,
+            "escalation_precision": (
+                sum(1 for labels, _ in escalated if labels.get("route") == Route.ESCALATE.value)
+                / len(escalated)
+                if escalated
+                else None
+            ),
+        },
+        4,
+    )
