@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -150,3 +151,22 @@ def test_train_reports_what_it_measured(workspace: Path) -> None:
     )
     shown = runner.invoke(app, ["train", str(examples), "-w", str(workspace)])
     assert shown.exit_code == 0 and "intent model" in shown.stdout
+
+
+def test_a_workspace_without_labelled_tickets_answers_from_its_articles(workspace: Path) -> None:
+    (workspace / "examples.jsonl").unlink()
+    (workspace / "intents.yaml").unlink()
+
+    def ask(text: str) -> dict[str, Any]:
+        result = runner.invoke(app, ["ask", text, "-w", str(workspace), "--json"])
+        assert result.exit_code == 0, result.output
+        return json.loads(result.stdout)  # type: ignore[no-any-return]
+
+    question = ask("How long does delivery take?")
+    assert question["decision"]["route"] == "auto" and question["decision"]["intent"] is None
+    assert question["context"]["passages"], "retrieval-first: the articles are searched with no intent"
+    assert question["context"]["policies"], "a policy is chosen by content when no intent names one"
+    refund = ask("I want a refund for the broken chair")
+    assert refund["delivery"] == {**refund["delivery"], "outcome": "escalated", "reason": "refund"}
+    stranger = ask("I want a refund for my order, and I forgot my password")
+    assert stranger["decision"]["route"] == "escalate", "the hard triggers still fire first"

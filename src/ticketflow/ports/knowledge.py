@@ -15,8 +15,9 @@ class KnowledgeIndex(Protocol):
         """The ``k`` best passages for ``query``, best first, at most one per source document."""
         ...
 
-    def policies_for(self, intent: str | None) -> list[PolicyQuote]:
-        """The policies whose front matter names ``intent``, most specific first."""
+    def policies_for(self, intent: str | None, text: str = "") -> list[PolicyQuote]:
+        """The policies whose front matter names ``intent``, most specific first; with no intent (a workspace
+        without labelled tickets, or routing unsure), the policy ``text`` is most about, by content."""
         ...
 
 

@@ -31,7 +31,7 @@ class StaticKnowledge:
         ranked = sorted(self.passages, key=lambda p: -len(words & set(p.text.lower().split())))
         return ranked[:k]
 
-    def policies_for(self, intent: str | None) -> list[PolicyQuote]:
+    def policies_for(self, intent: str | None, text: str = "") -> list[PolicyQuote]:
         return list(self.policies.get(intent or "", []))
 
 

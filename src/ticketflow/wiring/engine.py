@@ -119,10 +119,6 @@ class Engine:
     def build_pipeline(self, models: TrainedModels) -> Pipeline:
         """The six stages over this engine's ports, with ``models`` routing."""
         s, ws = self.settings, self.workspace
-        if models.intent is None:
-            raise ConfigError(
-                f"{ws.root}: no intent model; label tickets in examples.jsonl or run `ticketflow train`"
-            )
         detector = self.pii_detector
         published = published_values(detector, [d.body for d in (*ws.policies, *ws.articles)])
         policy_set = [PolicyQuote(d.id, d.title, d.body.strip()) for d in ws.policies]
@@ -137,6 +133,8 @@ class Engine:
                     s.routing.unsure_threshold
                     if s.routing.unsure_threshold is not None
                     else models.intent.unsure_threshold
+                    if models.intent is not None
+                    else 1.0  # no intent model: nothing is sure, routing is by rules and retrieval
                 ),
                 tone_threshold=s.routing.tone_threshold,
                 tone_model=models.tone,

@@ -137,12 +137,19 @@ def test_unsure_escalation_intent_is_not_reported_as_that_intent() -> None:
     assert all(not t.id.startswith("intent:") for t in decision.triggers)
 
 
-def test_without_a_classifier_everything_unmatched_is_unsure() -> None:
+def test_without_a_classifier_an_unmatched_ticket_is_answered_from_the_knowledge_base() -> None:
+    """A workspace with no labelled tickets yet: retrieval-first, the drafter and validation decide."""
     decision = Router(_rules(), None).run(_ticket("Where is my parcel?"))
 
-    assert decision.route is Route.ESCALATE
+    assert decision.route is Route.AUTO
     assert decision.intent is None
-    assert decision.reasons == ("unsure",)
+    assert decision.reasons == ()
+
+
+def test_without_a_classifier_the_hard_triggers_still_escalate() -> None:
+    decision = Router(_rules(), None).run(_ticket("My lawyer asks where my parcel is"))
+
+    assert decision.route is Route.ESCALATE and decision.reasons == ("legal_threat",)
 
 
 def test_injection_attempt_is_flagged_with_evidence() -> None:

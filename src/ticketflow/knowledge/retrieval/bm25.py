@@ -107,6 +107,8 @@ class Bm25Index:
         self._ready: tuple[bm25s.BM25, bm25s.BM25 | None] | None = None
         """The chunk retriever and the question retriever, once loaded or built."""
         self._lock = threading.Lock()
+        self._policy_index: bm25s.BM25 | None = None
+        """BM25 over the policies, built on the first ticket no intent maps to a policy."""
         if not self._chunks:
             return
         stored = cache_dir / f"bm25-{self.digest}" if cache_dir is not None else None
@@ -206,10 +208,27 @@ class Bm25Index:
             fused[source] = (chunk_score + scale * score, index)
         return fused
 
-    def policies_for(self, intent: str | None) -> list[PolicyQuote]:
-        if intent is None:
-            return []
+    def policies_for(self, intent: str | None, text: str = "") -> list[PolicyQuote]:
+        if intent is None:  # no intent model (a workspace without labels), or routing had no sure intent
+            return self._policy_about(text)
         named = [(p, intents) for p, intents in self._policies if intent in intents]
         # a policy that names fewer intents is more specific to this one
         named.sort(key=lambda pair: len(pair[1]))
         return [p for p, _ in named]
+
+    def _policy_about(self, text: str) -> list[PolicyQuote]:
+        """The one policy whose title and text share the most BM25 weight with ``text`` (none shares any:
+        none), for tickets no intent maps to a policy."""
+        if not text.strip() or not self._policies:
+            return []
+        if self._policy_index is None:
+            import bm25s
+
+            with self._lock:
+                if self._policy_index is None:
+                    index = bm25s.BM25()
+                    corpus = [f"{p.title}. {p.title}. {p.text}" for p, _ in self._policies]
+                    index.index(_tokenize(corpus), show_progress=False)
+                    self._policy_index = index
+        docs, scores = self._policy_index.retrieve(_tokenize([text]), k=1, show_progress=False)
+        return [self._policies[int(docs[0][0])][0]] if float(scores[0][0]) > 0 else []

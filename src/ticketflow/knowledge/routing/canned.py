@@ -24,6 +24,9 @@ if TYPE_CHECKING:
     from scipy.sparse import csr_matrix
 
 TARGET_PRECISION = 0.95
+WITHOUT_NEGATIVES = 0.75
+"""The least cut when no text of another intent is known (a workspace with no labelled tickets yet): the
+canned examples alone cannot show where a match turns wrong, so only close rephrasings of them match."""
 _NEVER = 1.01
 """A threshold no cosine reaches: used when the data cannot support any cut."""
 
@@ -133,6 +136,8 @@ class CannedMatcher:
         threshold = self._threshold
         if threshold is None:
             threshold = self._calibrate(matrix, by_term, rows[len(self._examples) :])
+            if not self._corpus:
+                threshold = max(threshold, WITHOUT_NEGATIVES)
         return _Fitted(vectors, by_term, threshold)
 
     def _calibrate(self, matrix: csr_matrix, by_term: csr_matrix, corpus: csr_matrix) -> float:

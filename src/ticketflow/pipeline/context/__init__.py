@@ -223,7 +223,7 @@ class ContextBuilder:
         customer, fetch = self._lookup(ticket)
         ranked = self.retrieve(ticket.text, decision.intent, confidence=decision.confidence)
         passages = [p for p in ranked if p.score >= self._relative * ranked[0].score]
-        policies = self._knowledge.policies_for(decision.intent)[:2]
+        policies = self._knowledge.policies_for(decision.intent, ticket.text)[:2]
         previous = self._previous_tickets(ticket, decision)
         pack = self.assemble(ticket, customer, policies, passages, previous)
         handoff = None

@@ -161,22 +161,9 @@ class Router:
         if declined is not None:
             return declined
         if not sure:
-            match = self._matcher.match(text) if self._matcher is not None else None
-            canned = self._rules.canned.get(match.intent) if match is not None else None
-            if match is not None and canned is not None:
-                evidence = (
-                    f"nearest example {match.example!r} ({match.similarity:.2f} >= {self._matcher.threshold})"  # type: ignore[union-attr]
-                )
-                fired = (*triggers, Trigger(f"{CANNED}:{match.intent}", CANNED, evidence))
-                return Decision(
-                    Route.RULE,
-                    rule_id=f"{CANNED}:{match.intent}",
-                    canned_answer=canned.answer,
-                    **{**common, "intent": match.intent, "triggers": fired},
-                )
-            evidence = f"{intent} ({confidence:.2f} < {self.unsure_threshold})"
-            unsure = (*triggers, Trigger(UNSURE, UNSURE, evidence))
-            return Decision(Route.ESCALATE, reasons=(UNSURE,), **{**common, "triggers": unsure})
+            return self._unsure(
+                text, f"{intent} ({confidence:.2f} < {self.unsure_threshold})", triggers, common
+            )
         canned = self._rules.canned.get(str(intent))
         if canned is not None:
             fired = (*triggers, Trigger(f"{CANNED}:{intent}", CANNED, f"{intent} ({confidence:.2f})"))
@@ -196,6 +183,29 @@ class Router:
             return Decision(Route.AUTO, **{**common, "triggers": fired})
         fired = (*triggers, Trigger(LANGUAGE, LANGUAGE, evidence))
         return Decision(Route.ESCALATE, reasons=(LANGUAGE,), **{**common, "triggers": fired})
+
+    def _unsure(self, text: str, evidence: str, triggers: list[Trigger], common: dict[str, Any]) -> Decision:
+        """No sure intent: the nearest canned example's answer; with no intent model at all (a workspace
+        without labelled tickets), the knowledge base; else a person (``unsure``)."""
+        match = self._matcher.match(text) if self._matcher is not None else None
+        canned = self._rules.canned.get(match.intent) if match is not None else None
+        if match is not None and canned is not None:
+            nearest = (
+                f"nearest example {match.example!r} ({match.similarity:.2f} >= {self._matcher.threshold})"  # type: ignore[union-attr]
+            )
+            fired = (*triggers, Trigger(f"{CANNED}:{match.intent}", CANNED, nearest))
+            return Decision(
+                Route.RULE,
+                rule_id=f"{CANNED}:{match.intent}",
+                canned_answer=canned.answer,
+                **{**common, "intent": match.intent, "triggers": fired},
+            )
+        if self._classifier is None:
+            # answer from the knowledge base: the drafter hands off when nothing answers, validation checks
+            # the rest, and the hard triggers have already escalated what must go to a person
+            return Decision(Route.AUTO, **common)
+        unsure = (*triggers, Trigger(UNSURE, UNSURE, evidence))
+        return Decision(Route.ESCALATE, reasons=(UNSURE,), **{**common, "triggers": unsure})
 
     def _out_of_scope(
         self, text: str, intent: str | None, triggers: list[Trigger], common: dict[str, Any]
