@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 
-from ticketflow.checks._text import STOP, is_glue, sentences, stems
+from ticketflow.checks._text import STOP, WORD, is_glue, sentences, stems
 from ticketflow.domain.checks import CheckResult, Verdict
 from ticketflow.ports.check import CheckInput
 
@@ -70,20 +70,19 @@ def figures(text: str) -> set[str]:
 
 MIN_SUPPORT = 0.75
 """A claim with less than this share of its words in the context is unsupported."""
-_CLAIM_WORD = re.compile(r"[a-z0-9]+")
 _NEGATION = re.compile(
     r"\b(?:not|no|never|none|nothing|nobody|neither|nor|cannot|without)\b|n't\b", re.IGNORECASE
 )
-_NEGATION_WORDS = frozenset({"not", "no", "never", "none", "nothing", "nobody", "neither", "nor", "cannot"})
+CLAIM_STOP = STOP | {"nobody", "neither", "nor", "cannot", "never", "none", "nothing"}
 
 
 def claim_words(text: str) -> list[str]:
-    """The words a claim is made of, cut to six letters: two-letter words and bare numbers count too
-    ("tv", "uk", "86"), since a claim about them is a claim; function words, negations (judged apart) and
-    everyday support words ("see", "order", "account") are left out, as they state nothing.
+    """The words a claim is made of, cut to six letters: two-letter words and numbers count ("tv", "uk",
+    "86"), since a claim about them is a claim. Function words, negations (judged apart, see
+    :func:`negated`) and everyday support words ("see", "order", "account") are left out: they state nothing.
     """
-    words = (w for w in _CLAIM_WORD.findall(text.lower()) if w not in STOP and w not in _NEGATION_WORDS)
-    return [w[:6] for w in words if w[:5] not in _EXTRA_STOP]
+    words = (w for w in WORD.findall(text.lower()) if w not in CLAIM_STOP and not _NEGATION.search(w))
+    return [w[:6] for w in words if (len(w) > 1 or w.isdigit()) and w[:5] not in _EXTRA_STOP]
 
 
 def negated(sentence: str) -> bool:
