@@ -5,7 +5,15 @@ from __future__ import annotations
 import pytest
 from subjects import subject
 
-from ticketflow.checks.grounding import GroundedFigures, amounts, claim_words, negated, unsupported_claims
+from ticketflow.checks.grounding import (
+    MIN_SUPPORT,
+    GroundedFigures,
+    amounts,
+    claim_words,
+    negated,
+    support_score,
+    unsupported_claims,
+)
 from ticketflow.domain.checks import Verdict
 
 
@@ -101,3 +109,14 @@ def test_a_reply_of_short_sentences_is_judged_as_a_whole() -> None:
 def test_claim_words_keep_short_words_and_numbers_and_drop_function_words() -> None:
     assert claim_words("The TV is not in the UK box 86") == ["tv", "uk", "box", "86"]
     assert negated("We can't refund that") and negated("never") and not negated("Nothingham note")
+
+
+def test_the_support_score_is_that_of_the_weakest_claim() -> None:
+    source = "Gift cards are not refundable. Returned items are refunded within 5 business days."
+
+    assert support_score("Thanks for getting in touch!", source) == 1.0  # claims nothing
+    assert support_score("Returned items are refunded within 5 business days.", source) == 1.0
+    assert support_score("Returned items are refunded within 9 business days.", source) == 0.0  # figure
+    assert support_score("Gift cards are refundable.", source) == 0.0  # contradiction
+    half = support_score("Returned items are refunded. Gift cards travel by llama caravan.", source)
+    assert 0.0 < half < MIN_SUPPORT
