@@ -5,10 +5,17 @@ customer's own message. Two tests:
 
 - *Figures*: numbers, prices, dates, links, email addresses and order ids must appear in the context.
   Figures are compared after normalising separators (``4,95`` = ``4.95``).
-- *Claims*: a sentence that states something (not a greeting, thanks, apology or "that isn't in our
-  documentation") and has two content words or more must be made of words found in the context: with
-  less than three quarters of its content words there, it is an unsupported claim (a feature, a policy
-  term or a promise the context does not hold).
+- *Claims*: each sentence that states something (not a greeting, thanks, apology or "that isn't in our
+  documentation") and has two claim words or more is judged on its own: with less than three quarters
+  of its claim words in the context, it is an unsupported claim (a feature, a policy term or a promise
+  the context does not hold). Claim words are content words cut to six letters, short words and
+  numbers included. A supported claim is also checked for polarity: when every context sentence that
+  holds its words says the opposite ("not refundable" against "refundable"), it contradicts the context.
+  A reply made only of sentences too short to judge is judged as one claim.
+
+:func:`support_score` gives the same judgement as a number (the weakest claim's support), which the
+evaluation cross-validates; the measurements are in docs/benchmarks.md ("Grounding: claims, numbers and
+negation").
 """
 
 from __future__ import annotations
