@@ -67,6 +67,45 @@ def amounts(text: str) -> set[tuple[str, str]]:
     return {(_norm(n), u.lower().rstrip("s")) for n, u in _UNIT.findall(text)}
 
 
+_NUMBER_WORDS = {
+    word: str(value)
+    for value, word in enumerate(
+        [
+            "zero",
+            "one",
+            "two",
+            "three",
+            "four",
+            "five",
+            "six",
+            "seven",
+            "eight",
+            "nine",
+            "ten",
+            "eleven",
+            "twelve",
+            "thirteen",
+            "fourteen",
+            "fifteen",
+            "sixteen",
+            "seventeen",
+            "eighteen",
+            "nineteen",
+            "twenty",
+        ]
+    )
+}
+_NUMBER_WORD = re.compile(r"\b(" + "|".join(_NUMBER_WORDS) + r")\b", re.IGNORECASE)
+
+
+def spelled_out(source: str) -> str:
+    """``source`` with its numbers written as words also given as digits ("two albums" → "2 albums"), so a
+    reply may write as figures what the context spells out. Only the context is read this way: a reply's
+    "one of our team" is no figure.
+    """
+    return _NUMBER_WORD.sub(lambda m: _NUMBER_WORDS[m.group(1).lower()], source)
+
+
 def figures(text: str) -> set[str]:
     """Every figure in ``text`` (numbers, prices, dates, links, emails, ids), normalised for comparison.
 
@@ -150,8 +189,9 @@ def support_score(reply: str, source: str) -> float:
     is missing or a claim contradicts the source, 1 when it claims nothing. The check fails a reply under
     ``MIN_SUPPORT``; the evaluation uses the score itself to cross-validate that threshold.
     """
-    allowed = figures(source)
-    if any(f not in allowed for f in figures(reply)) or amounts(reply) - amounts(source):
+    allowed = figures(source) | figures(spelled_out(source))
+    known_amounts = amounts(source) | amounts(spelled_out(source))
+    if any(f not in allowed for f in figures(reply)) or amounts(reply) - known_amounts:
         return 0.0
     return min((support for support, _ in _claims(reply, source)), default=1.0)
 
@@ -176,9 +216,9 @@ class GroundedFigures:
                 *(t.text for t in subject.ticket.history),
             ]
         )
-        allowed = figures(source)
+        allowed = figures(source) | figures(spelled_out(source))
         missing = sorted(f for f in figures(subject.draft.reply) if f not in allowed)
-        known_amounts = amounts(source)
+        known_amounts = amounts(source) | amounts(spelled_out(source))
         missing += sorted(
             f"{n} {u}" for n, u in amounts(subject.draft.reply) - known_amounts if n not in missing
         )

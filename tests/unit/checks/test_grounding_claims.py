@@ -11,6 +11,7 @@ from ticketflow.checks.grounding import (
     amounts,
     claim_words,
     negated,
+    spelled_out,
     support_score,
     unsupported_claims,
 )
@@ -120,3 +121,13 @@ def test_the_support_score_is_that_of_the_weakest_claim() -> None:
     assert support_score("Gift cards are refundable.", source) == 0.0  # contradiction
     half = support_score("Returned items are refunded. Gift cards travel by llama caravan.", source)
     assert 0.0 < half < MIN_SUPPORT
+
+
+def test_a_figure_the_context_spells_out_passes_and_another_fails() -> None:
+    source = "The duo has earned two platinum albums. Returns are accepted within five business days."
+
+    assert support_score("They earned 2 platinum albums.", source) == 1.0
+    assert support_score("Returns are accepted within 5 business days.", source) == 1.0
+    assert support_score("They earned 3 platinum albums.", source) == 0.0
+    assert support_score("Returns are accepted within 5 hours.", source) == 0.0
+    assert spelled_out("one of two") == "1 of 2"
