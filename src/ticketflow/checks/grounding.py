@@ -99,7 +99,7 @@ _NUMBER_WORD = re.compile(r"\b(" + "|".join(_NUMBER_WORDS) + r")\b", re.IGNORECA
 
 
 def spelled_out(source: str) -> str:
-    """``source`` with its numbers written as words also given as digits ("two albums" → "2 albums"), so a
+    """``source`` with its numbers written as words also given as digits ("two awards" → "2 awards"), so a
     reply may write as figures what the context spells out. Only the context is read this way: a reply's
     "one of our team" is no figure.
     """
@@ -151,7 +151,7 @@ def _contradicted(sentence: str, words: list[str], source_sentences: list[tuple[
 def _claims(reply: str, source: str) -> list[tuple[float, str]]:
     """Each judged claim of ``reply`` with its support (0 for a contradiction) and the evidence naming it."""
     known = set(claim_words(source))
-    source_sentences = [(negated(s), set(claim_words(s))) for s in sentences(source)]
+    source_sentences: list[tuple[bool, set[str]]] = []  # split only when a claim is supported
     claims, short = [], []
     for sentence in sentences(reply):
         if is_glue(sentence):
@@ -161,10 +161,13 @@ def _claims(reply: str, source: str) -> list[tuple[float, str]]:
             short += words
             continue
         novel = ", ".join(sorted({w for w in words if w not in known})[:6])
-        if _contradicted(sentence, words, source_sentences) and _support(words, known) >= 0.75:
+        support = _support(words, known)
+        if support >= MIN_SUPPORT and not source_sentences:
+            source_sentences = [(negated(s), set(claim_words(s))) for s in sentences(source)]
+        if support >= MIN_SUPPORT and _contradicted(sentence, words, source_sentences):
             claims.append((0.0, f"contradicts the context: {sentence[:120]!r}"))
         else:
-            claims.append((_support(words, known), f"unsupported: {sentence[:120]!r} (new: {novel})"))
+            claims.append((support, f"unsupported: {sentence[:120]!r} (new: {novel})"))
     if not claims and len(short) >= 2:  # "Lovely weather. Great films." is judged as one claim
         novel = ", ".join(sorted(set(short) - known)[:6])
         claims.append((_support(short, known), f"unsupported: {reply[:120]!r} (new: {novel})"))
@@ -189,8 +192,8 @@ def support_score(reply: str, source: str) -> float:
     is missing or a claim contradicts the source, 1 when it claims nothing. The check fails a reply under
     ``MIN_SUPPORT``; the evaluation uses the score itself to cross-validate that threshold.
     """
-    allowed = figures(source) | figures(spelled_out(source))
-    known_amounts = amounts(source) | amounts(spelled_out(source))
+    spelled = spelled_out(source)  # holds every figure of ``source`` too
+    allowed, known_amounts = figures(spelled), amounts(spelled)
     if any(f not in allowed for f in figures(reply)) or amounts(reply) - known_amounts:
         return 0.0
     return min((support for support, _ in _claims(reply, source)), default=1.0)
@@ -216,9 +219,10 @@ class GroundedFigures:
                 *(t.text for t in subject.ticket.history),
             ]
         )
-        allowed = figures(source) | figures(spelled_out(source))
+        spelled = spelled_out(source)  # holds every figure of ``source`` too
+        allowed = figures(spelled)
         missing = sorted(f for f in figures(subject.draft.reply) if f not in allowed)
-        known_amounts = amounts(source) | amounts(spelled_out(source))
+        known_amounts = amounts(spelled)
         missing += sorted(
             f"{n} {u}" for n, u in amounts(subject.draft.reply) - known_amounts if n not in missing
         )

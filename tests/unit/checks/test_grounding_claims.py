@@ -124,10 +124,10 @@ def test_the_support_score_is_that_of_the_weakest_claim() -> None:
 
 
 def test_a_figure_the_context_spells_out_passes_and_another_fails() -> None:
-    source = "The duo has earned two platinum albums. Returns are accepted within five business days."
+    source = "Our shop has won two design awards. Returns are accepted within five business days."
 
-    assert support_score("They earned 2 platinum albums.", source) == 1.0
+    assert support_score("The shop has won 2 design awards.", source) == 1.0
     assert support_score("Returns are accepted within 5 business days.", source) == 1.0
-    assert support_score("They earned 3 platinum albums.", source) == 0.0
+    assert support_score("The shop has won 3 design awards.", source) == 0.0
     assert support_score("Returns are accepted within 5 hours.", source) == 0.0
     assert spelled_out("one of two") == "1 of 2"
