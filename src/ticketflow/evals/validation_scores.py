@@ -9,6 +9,8 @@
   overlaps a gold span of the same type (``ADDRESS`` is scored as ``STREET_ADDRESS``).
 - ``grounding``: from ``labels.grounded``; the positive class is *ungrounded* (what the check must catch),
   beside a token-overlap baseline (ungrounded when under half the draft's content words are in the context).
+  Both are also cross-validated (``cross_validated``): record ``i`` is in fold ``i % 5``, each fold is
+  scored at the threshold that does best on the other four, so neither figure is tuned on what it scores.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from ticketflow.checks.grounding import support_score
 from ticketflow.domain.checks import CheckResult, Verdict
 from ticketflow.domain.context import ContextPack, Passage
 from ticketflow.domain.draft import Draft
@@ -186,6 +189,41 @@ def _binary(gold: list[bool], pred: list[bool]) -> dict[str, float]:
     return {"balanced_accuracy": (tpr + tnr) / 2, "precision": pr.precision, "recall": pr.recall}
 
 
+def _best_threshold(gold: Sequence[bool], scores: Sequence[float]) -> float:
+    """The threshold (positive when the score is under it) with the best balanced accuracy on these rows."""
+    positives = sum(gold) or 1
+    negatives = (len(gold) - sum(gold)) or 1
+    ranked = sorted(zip(scores, gold, strict=True))
+    best, best_value = ranked[0][0], -1.0
+    true_pos = false_pos = 0  # of the rows under the threshold so far
+    for i, (score, is_positive) in enumerate(ranked):
+        true_pos += is_positive
+        false_pos += not is_positive
+        if i + 1 < len(ranked) and ranked[i + 1][0] == score:
+            continue  # a threshold falls between distinct scores only
+        value = true_pos / positives + 1 - false_pos / negatives
+        if value > best_value:
+            upper = ranked[i + 1][0] if i + 1 < len(ranked) else score + 1.0
+            best, best_value = (score + upper) / 2, value
+    return best
+
+
+def cross_validated(gold: Sequence[bool], scores: Sequence[float], folds: int = 5) -> dict[str, Any]:
+    """Balanced accuracy of "positive when the score is under a threshold" on held-out folds: record ``i``
+    is in fold ``i % folds``, whose threshold is the best one on the other folds. The thresholds are
+    returned too, so a reader sees how stable they are.
+    """
+    pred = [False] * len(gold)
+    thresholds = []
+    for fold in range(folds):
+        train = [i for i in range(len(gold)) if i % folds != fold]
+        threshold = _best_threshold([gold[i] for i in train], [scores[i] for i in train])
+        thresholds.append(round(threshold, 3))
+        for i in range(fold, len(gold), folds):
+            pred[i] = scores[i] < threshold
+    return {**_binary(list(gold), pred), "thresholds": thresholds}
+
+
 def grounding_scores(pairs: Sequence[tuple[EvalRecord, TicketResult]]) -> dict[str, Any] | None:
     """The grounding check against ``labels.grounded`` (ungrounded is the positive class), beside the
     token-overlap baseline; None when no record has the label, a draft and documents.
@@ -195,11 +233,18 @@ def grounding_scores(pairs: Sequence[tuple[EvalRecord, TicketResult]]) -> dict[s
         return None
     gold = [not bool(r.labels["grounded"]) for r, _ in rows]
     pred = [_failed(res.checks, "grounding") for _, res in rows]
-    baseline = [
-        token_overlap(r.draft or "", " ".join(d.text for d in r.documents) + " " + r.text) < 0.5
-        for r, _ in rows
-    ]
-    return {**_binary(gold, pred), "records": len(rows), "baseline_token_overlap": _binary(gold, baseline)}
+    sources = [" ".join(d.text for d in r.documents) + " " + r.text for r, _ in rows]
+    overlap = [token_overlap(r.draft or "", source) for (r, _), source in zip(rows, sources, strict=True)]
+    support = [support_score(r.draft or "", source) for (r, _), source in zip(rows, sources, strict=True)]
+    return {
+        **_binary(gold, pred),
+        "records": len(rows),
+        "cross_validated": cross_validated(gold, support),
+        "baseline_token_overlap": {
+            **_binary(gold, [o < 0.5 for o in overlap]),
+            "cross_validated": cross_validated(gold, overlap),
+        },
+    }
 
 
 def check_scores(engine: Engine, pairs: Sequence[tuple[EvalRecord, TicketResult]]) -> dict[str, Any]:

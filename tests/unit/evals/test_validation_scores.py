@@ -5,7 +5,7 @@ from __future__ import annotations
 from ticketflow.domain.checks import CheckResult, Verdict
 from ticketflow.domain.pii import PiiSpan
 from ticketflow.domain.records import parse_record
-from ticketflow.evals.validation_scores import pii_scores, token_overlap, validation_scores
+from ticketflow.evals.validation_scores import cross_validated, pii_scores, token_overlap, validation_scores
 
 
 def _record(labels: dict[str, object], text: str = "hello") -> object:
@@ -65,3 +65,23 @@ def test_pii_spans_are_matched_by_type_and_overlap() -> None:
 def test_token_overlap_baseline() -> None:
     assert token_overlap("the kettle boils fast", "A kettle that boils water") == 2 / 3
     assert token_overlap("", "anything") == 1.0
+
+
+def test_cross_validation_scores_each_fold_at_a_threshold_chosen_on_the_others() -> None:
+    # Positives score low, negatives high: every training fold finds a threshold between the two groups.
+    scores = [0.1, 0.9, 0.2, 0.8, 0.3, 0.7, 0.15, 0.85, 0.25, 0.75]
+    gold = [True, False] * 5
+
+    result = cross_validated(gold, scores)
+
+    assert result["balanced_accuracy"] == 1.0
+    assert all(0.3 <= t <= 0.7 for t in result["thresholds"])
+    assert len(result["thresholds"]) == 5
+
+
+def test_cross_validation_does_not_reward_a_score_that_carries_no_signal() -> None:
+    # A held-out fold's rows never set its own threshold: a score unrelated to the label stays near chance.
+    scores = [float(i % 7) for i in range(70)]
+    gold = [i % 2 == 0 for i in range(70)]
+
+    assert cross_validated(gold, scores)["balanced_accuracy"] < 0.7
