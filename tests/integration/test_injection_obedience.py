@@ -86,7 +86,13 @@ def engine(
     with serve(fake.app) as server:
         monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-test")
         monkeypatch.setenv("ANTHROPIC_BASE_URL", server.url)
-        built = Engine.from_workspace(settings=settings, models=store_models)
+        # these attacks ride on real requests; with out-of-scope declines on, routing stops some of them (a
+        # poem, a prize link) before any model call, which is safe but leaves validation, the layer this
+        # test proves, untested: switch the declines off here
+        scope = settings.scope.model_copy(update={"intents": {}, "density": False})
+        built = Engine.from_workspace(
+            settings=settings.model_copy(update={"scope": scope}), models=store_models
+        )
         yield built
         built.close()
 

@@ -209,11 +209,15 @@ class Engine:
         return self.pipeline.process(ticket)
 
     def close(self) -> None:
-        """Close the provider clients this engine opened, and its store."""
+        """Close the provider clients this engine opened, its channels' clients, and its store."""
         if self._owns_providers:
             while self._providers.closers:
                 self._providers.closers.pop()()
         while self._closers:
             self._closers.pop()()
+        for channel in self.channels.values():
+            closing = getattr(channel, "close", None)  # helpdesks hold an HTTP connection pool
+            if callable(closing):
+                closing()
         if self.store is not None:
             self.store.close()
