@@ -47,6 +47,12 @@ def _content_words(text: str) -> set[str]:
     return {w[:5] for w in _WORD.findall(text.lower()) if len(w) > 3 and w not in _STOP}
 
 
+def shares_no_word(question: str, reply: str, intent: str | None) -> bool:
+    """Whether ``reply`` shares no content word with ``question`` (or the routed intent's name)."""
+    asked = _content_words(question) | (_content_words(intent.replace("_", " ")) if intent else set())
+    return bool(asked) and not asked & _content_words(reply)
+
+
 class LengthCompleteness:
     """The ``length`` check: fail an empty reply, one over ``max_words`` words, or a non-answer.
 
@@ -72,10 +78,7 @@ class LengthCompleteness:
             found = pattern.search(reply)
             if found:
                 return CheckResult(self.name, Verdict.FAIL, (f"non-answer: {found.group(0)!r}",))
-        asked = _content_words(subject.ticket.text)
-        if subject.decision.intent:
-            asked |= _content_words(subject.decision.intent.replace("_", " "))
-        if asked and not asked & _content_words(reply):
+        if shares_no_word(subject.ticket.text, reply, subject.decision.intent):
             return CheckResult(
                 self.name, Verdict.WARN, ("the reply shares no content word with the question",)
             )

@@ -159,6 +159,16 @@ def escalation_scores(
     return {"precision": overall.precision, "recall": overall.recall, "by_reason": by_reason}
 
 
+def binary_scores(gold: Sequence[bool], pred: Sequence[bool]) -> dict[str, float]:
+    """Balanced accuracy, precision and recall of ``pred`` against ``gold`` (True is the positive class)."""
+    pr = binary_pr(gold, pred)
+    positives = sum(gold)
+    negatives = len(gold) - positives
+    tpr = sum(g and p for g, p in zip(gold, pred, strict=True)) / positives if positives else 0.0
+    tnr = sum(not g and not p for g, p in zip(gold, pred, strict=True)) / negatives if negatives else 0.0
+    return {"balanced_accuracy": (tpr + tnr) / 2, "precision": pr.precision, "recall": pr.recall}
+
+
 def round_floats(obj: object, digits: int = 4) -> object:
     """Round every float inside nested dicts, lists and tuples, so JSON reports are stable across runs.
 

@@ -180,15 +180,6 @@ def token_overlap(draft: str, source: str) -> float:
     return sum(w in known for w in words) / len(words) if words else 1.0
 
 
-def _binary(gold: list[bool], pred: list[bool]) -> dict[str, float]:
-    pr = metrics.binary_pr(gold, pred)
-    positives = sum(gold)
-    negatives = len(gold) - positives
-    tpr = sum(g and p for g, p in zip(gold, pred, strict=True)) / positives if positives else 0.0
-    tnr = sum(not g and not p for g, p in zip(gold, pred, strict=True)) / negatives if negatives else 0.0
-    return {"balanced_accuracy": (tpr + tnr) / 2, "precision": pr.precision, "recall": pr.recall}
-
-
 def _best_threshold(gold: Sequence[bool], scores: Sequence[float]) -> float:
     """The threshold (positive when the score is under it) with the best balanced accuracy on these rows."""
     positives = sum(gold) or 1
@@ -221,7 +212,7 @@ def cross_validated(gold: Sequence[bool], scores: Sequence[float], folds: int = 
         thresholds.append(round(threshold, 3))
         for i in range(fold, len(gold), folds):
             pred[i] = scores[i] < threshold
-    return {**_binary(list(gold), pred), "thresholds": thresholds}
+    return {**metrics.binary_scores(list(gold), pred), "thresholds": thresholds}
 
 
 def grounding_scores(pairs: Sequence[tuple[EvalRecord, TicketResult]]) -> dict[str, Any] | None:
@@ -237,11 +228,11 @@ def grounding_scores(pairs: Sequence[tuple[EvalRecord, TicketResult]]) -> dict[s
     overlap = [token_overlap(r.draft or "", source) for (r, _), source in zip(rows, sources, strict=True)]
     support = [support_score(r.draft or "", source) for (r, _), source in zip(rows, sources, strict=True)]
     return {
-        **_binary(gold, pred),
+        **metrics.binary_scores(gold, pred),
         "records": len(rows),
         "cross_validated": cross_validated(gold, support),
         "baseline_token_overlap": {
-            **_binary(gold, [o < 0.5 for o in overlap]),
+            **metrics.binary_scores(gold, [o < 0.5 for o in overlap]),
             "cross_validated": cross_validated(gold, overlap),
         },
     }
