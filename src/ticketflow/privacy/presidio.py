@@ -15,6 +15,7 @@ are the same.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import tempfile
@@ -153,9 +154,14 @@ class PresidioPatterns:
         return _merge(_outside(named, known_found, text) + shaped)
 
 
+@functools.lru_cache(maxsize=4)
 def _analyzer(nlp_dir: Path | None, model: str | None) -> AnalyzerEngine:
     """Presidio's analyzer on the spaCy pipeline ``model`` (a package name) or, without one, the blank
     pipeline at ``nlp_dir``, with our recognizers and context words.
+
+    One per process and configuration: it holds no per-workspace state (known values are passed to each
+    call), and every engine built after the first (a worker's, each test's) would otherwise load the
+    spaCy pipeline again.
     """
     import spacy
     from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
