@@ -220,3 +220,22 @@ def test_a_mail_delivered_again_after_its_checkpoints_were_pruned_is_not_process
     assert DBOS.list_workflows(workflow_ids=[view.workflow_id]) == [], "the answered mail was run again"
     assert runtime.store.counts()["tickets"] == 1
     assert len(receiver.messages) == 1
+
+
+def test_a_mail_handed_to_a_person_gets_a_holding_message_in_its_thread(
+    runtime: Runtime, receiver: MailReceiver
+) -> None:
+    refund = _mail("The blender arrived broken. I want my money back, refund me please.", subject="Broken")
+    _send(runtime, refund)
+    [holding] = receiver.wait_for(1, timeout=DEADLINE_S)
+    ticket_id = _ticket_of(runtime, refund["Message-ID"])
+    _delivered(runtime, ticket_id)
+    view = runtime.store.view(ticket_id)
+    assert view is not None and view.outcome != "sent" and view.handoff is not None
+    [line] = runtime.store.deliveries.for_ticket(ticket_id)
+    assert (line.kind, line.status, line.message_id) == ("holding", "sent", holding.message["Message-ID"])
+    assert holding.message["In-Reply-To"] == refund["Message-ID"]
+    assert holding.message["Auto-Submitted"] == "auto-replied"
+    text = holding.message.get_content()
+    assert "A member of our team will get back to you" in text
+    assert "Europe/Berlin" in text  # the expected response time, from the workspace's business hours
