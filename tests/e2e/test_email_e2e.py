@@ -11,10 +11,12 @@ from email.utils import make_msgid
 
 import pytest
 import sqlalchemy as sa
+from dbos import DBOS
 
 from ticketflow.channels.email.settings_model import EmailSettings
 from ticketflow.domain.ids import TicketId
 from ticketflow.errors import StorageError
+from ticketflow.runtime.sender import delivery_id
 from ticketflow.runtime.service import Runtime
 from ticketflow.settings import ChannelsSettings, DeliverySettings, Settings
 from ticketflow.testing.mail import MailReceiver, Received
@@ -199,3 +201,41 @@ def test_a_transient_smtp_failure_is_retried_and_a_permanent_one_goes_to_review(
     view = runtime.store.view(refused_id)
     assert view is not None and view.outcome == "review"
     assert view.handoff is not None and view.handoff.reason.startswith("delivery_failed")
+
+
+def test_a_mail_delivered_again_after_its_checkpoints_were_pruned_is_not_processed_again(
+    runtime: Runtime, receiver: MailReceiver
+) -> None:
+    message = _mail("How long does standard delivery take?")
+    _send(runtime, message)
+    ticket_id = _ticket_of(runtime, message["Message-ID"])
+    _delivered(runtime, ticket_id)
+    receiver.wait_for(1, timeout=DEADLINE_S)
+    view = runtime.store.view(ticket_id)
+    assert view is not None and view.status.value == "done"
+    # what the retention sweep does to a finished ticket's checkpoints ([retention] checkpoints)
+    DBOS.delete_workflows([view.workflow_id, delivery_id(ticket_id)], delete_children=True)
+    # the sending server delivers the same mail again (our 250 was lost), or an IMAP resync fetches it
+    _send(runtime, message)
+    assert DBOS.list_workflows(workflow_ids=[view.workflow_id]) == [], "the answered mail was run again"
+    assert runtime.store.counts()["tickets"] == 1
+    assert len(receiver.messages) == 1
+
+
+def test_a_mail_handed_to_a_person_gets_a_holding_message_in_its_thread(
+    runtime: Runtime, receiver: MailReceiver
+) -> None:
+    refund = _mail("The blender arrived broken. I want my money back, refund me please.", subject="Broken")
+    _send(runtime, refund)
+    [holding] = receiver.wait_for(1, timeout=DEADLINE_S)
+    ticket_id = _ticket_of(runtime, refund["Message-ID"])
+    _delivered(runtime, ticket_id)
+    view = runtime.store.view(ticket_id)
+    assert view is not None and view.outcome != "sent" and view.handoff is not None
+    [line] = runtime.store.deliveries.for_ticket(ticket_id)
+    assert (line.kind, line.status, line.message_id) == ("holding", "sent", holding.message["Message-ID"])
+    assert holding.message["In-Reply-To"] == refund["Message-ID"]
+    assert holding.message["Auto-Submitted"] == "auto-replied"
+    text = holding.message.get_content()
+    assert "A member of our team will get back to you" in text
+    assert "Europe/Berlin" in text  # the expected response time, from the workspace's business hours

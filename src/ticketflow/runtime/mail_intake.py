@@ -75,7 +75,8 @@ class MailIntake:
 
 def store_mail(runtime: Runtime, channel: MailChannel, request: ChannelRequest) -> list[Unfinished]:
     """Parse one raw mail and store it: noise recorded with its reason, a customer's mail remembered by
-    Message-ID and accepted as a ticket (not yet enqueued). Raises when the store cannot take it."""
+    Message-ID and accepted as a ticket (not yet enqueued; a mail already answered is not returned).
+    Raises when the store cannot take it."""
     store = runtime.store
     try:
         parsed = channel.parse(request)
@@ -92,5 +93,9 @@ def store_mail(runtime: Runtime, channel: MailChannel, request: ChannelRequest) 
             message.external_id, message.conversation_ref or message.external_id, chain, direction="in"
         )
         done = runtime.tickets.accept(message)
+        if not done.created and runtime.finished(done.ticket_id):
+            # the same mail again (the sender's retry after a lost 250, an IMAP resync): answered already,
+            # and its workflow may be pruned ([retention] checkpoints), so enqueueing would run it again
+            continue
         accepted.append(Unfinished(done.ticket_id, done.workflow_id, done.conversation_id))
     return accepted

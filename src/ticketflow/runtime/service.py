@@ -265,13 +265,14 @@ class Runtime:
         ``submitted_by`` is the API key that posted it, whose webhook (if any) receives the replies.
         """
         accepted = self.tickets.accept(message, submitted_by=submitted_by)
-        if not accepted.created and self._finished(accepted.ticket_id):
+        if not accepted.created and self.finished(accepted.ticket_id):
             # its workflow may be pruned already ([retention] checkpoints): enqueueing would run it again
             return accepted.ticket_id, False
         self._enqueue(Unfinished(accepted.ticket_id, accepted.workflow_id, accepted.conversation_id))
         return accepted.ticket_id, accepted.created
 
-    def _finished(self, ticket_id: TicketId) -> bool:
+    def finished(self, ticket_id: TicketId) -> bool:
+        """Whether the ticket is done (its workflow may be pruned already: never enqueue it again)."""
         view = self.tickets.view(ticket_id)
         return view is not None and view.status is TicketStatus.DONE
 
