@@ -4,14 +4,16 @@
 
     python -m benchmarks.fuzz [--backend sqlite|postgresql] [--examples 400] [--max-seconds 150] [--json]
 
-Needs ``hypothesis`` (not a ticketflow dependency yet; see docs/benchmarks-load.md). A server runs as a
-subprocess on loopback; the benchmark reads its ``/openapi.json``, takes the ``POST /v1/messages`` body
-schema (fields, enums, ``maxLength``) and, for every example, fills one or more fields of a valid message with
-NUL bytes, lone surrogates, control characters, random unicode, invalid UTF-8 bytes, or strings just under,
-at and past the field's length limit. The body is sent as ASCII-escaped JSON, so a lone surrogate travels
-as ``\\udXXX`` exactly as a careless client would send it. ``GET /v1/tickets/{id}`` gets hostile ids too.
-Then the accepted tickets are given ``--drain-timeout`` s to finish, since a message that was accepted
-and then broke its workflow is as bad as a 5xx.
+Needs ``hypothesis`` (in the ``dev`` extra). A server runs as a subprocess on loopback, called with an API
+key the benchmark makes in its database before it starts (``--api-key`` to bring one) and with the per-key
+rate limit raised out of the way (``--rate-limit``), so every input reaches the intake. The benchmark reads
+its ``/openapi.json``, takes the ``POST /v1/messages`` body schema (fields, enums, ``maxLength``) and, for
+every example, fills one or more fields of a valid message with NUL bytes, lone surrogates, control
+characters, random unicode, invalid UTF-8 bytes, or strings just under, at and past the field's length
+limit. The body is sent as ASCII-escaped JSON, so a lone surrogate travels as ``\\udXXX`` exactly as a
+careless client would send it. ``GET /v1/tickets/{id}`` gets hostile ids too. Then the accepted tickets are
+given ``--drain-timeout`` s to finish, since a message that was accepted and then broke its workflow is as
+bad as a 5xx.
 
 Printed: requests sent, counts by status (5xx expected 0), accepted vs done, DBOS workflows by status, and
 the shortest few inputs that got a 5xx. Nothing is asserted.
@@ -35,6 +37,7 @@ from benchmarks._servers import (
     headers,
     make_backend,
     print_report,
+    provision_api_key,
     server_env,
     start_cluster,
     stop_all,
@@ -288,12 +291,22 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--max-seconds", type=float, default=150.0, help="bound on the sending phase")
     parser.add_argument("--drain-timeout", type=float, default=60.0, help="seconds for accepted tickets")
     parser.add_argument("--failures", type=int, default=5, help="failing inputs to print")
+    parser.add_argument(
+        "--rate-limit",
+        type=int,
+        default=1_000_000,
+        help="the API's per-key requests per minute (TICKETFLOW_API__RATE_LIMIT_PER_MINUTE); the default 600 "
+        "would answer part of the inputs with 429 instead of reading them",
+    )
     args = parser.parse_args(argv)
 
     backend = make_backend(args.backend, args.database_url, "fuzz")
-    env = server_env(backend, TICKETFLOW_PROVIDER="offline")
+    env = server_env(
+        backend, TICKETFLOW_PROVIDER="offline", TICKETFLOW_API__RATE_LIMIT_PER_MINUTE=str(args.rate_limit)
+    )
     procs: list[Proc] = []
     try:
+        args.api_key = provision_api_key(backend, args.api_key)
         procs = start_cluster(backend, env, 0, args.api_key)
         started = time.monotonic()
         fuzzer = run_fuzz(procs[0].url, args)

@@ -5,6 +5,7 @@ Every refusal here happens before anything is stored, so the tests also check th
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -178,3 +179,29 @@ def test_metrics_can_be_made_public(settings: Settings, store_models: TrainedMod
             assert client.get("/v1/tickets/t_x").status_code == 401
     finally:
         engine.close()
+
+
+def test_every_refusal_of_the_body_limits_is_in_the_openapi_document(
+    client: TestClient, engine: Engine
+) -> None:
+    # the limits answer before any route runs, so each route taking a body can return them, and must say so
+    schema = client.get("/openapi.json", headers=_bearer(engine, Scope.ADMIN)).json()
+    limit = engine.settings.api.max_body_bytes
+    checked = 0
+    for template, operations in schema["paths"].items():
+        if "post" not in operations:
+            continue
+        path = re.sub(r"\{[^}]+\}", "t_x", template)
+        documented = operations["post"]["responses"].keys()
+        json_type = {"content-type": "application/json"}
+        over = client.post(path, content=b"{}", headers={**json_type, "content-length": str(limit + 1)})
+        unreadable = client.post(path, content=b"{}", headers={**json_type, "content-length": "2x"})
+        assert (over.status_code, unreadable.status_code) == (413, 400), path
+        assert {"400", "413"} <= documented, f"{template}: {sorted(documented)}"
+        if template.startswith("/v1/"):
+            plain = client.post(path, content=b"{}", headers={"content-type": "text/plain"})
+            assert plain.status_code == 415, path
+            assert "415" in documented, f"{template}: {sorted(documented)}"
+        checked += 1
+    assert checked >= 10  # messages, feedback, the review actions and the webhooks
+    assert _stored(engine) == 0

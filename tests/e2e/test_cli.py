@@ -10,6 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from ticketflow.cli import app
+from ticketflow.settings import Settings
 
 runner = CliRunner()
 
@@ -52,6 +53,13 @@ def test_init_scaffolds_a_commented_workspace(workspace: Path) -> None:
     assert (workspace / "ticketflow.toml").read_text().startswith("#")
     again = runner.invoke(app, ["init", str(workspace)])
     assert again.exit_code == 2 and "not empty" in again.output
+
+
+def test_a_new_workspace_caps_its_daily_spend(workspace: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # on by default (issue 11): a new workspace that meets a flood of tickets stops paying at the cap
+    monkeypatch.delenv("TICKETFLOW_ANTHROPIC__DAILY_BUDGET_USD", raising=False)
+    cap = Settings.load(workspace).anthropic.daily_budget_usd
+    assert cap is not None and cap > 0
 
 
 def test_demo_reports_every_ticket_as_json_with_a_ledger(workspace: Path) -> None:

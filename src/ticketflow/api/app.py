@@ -19,7 +19,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 
 from ticketflow import __version__
-from ticketflow.api.limits import BodyLimit, RequireJson
+from ticketflow.api.limits import BodyLimit, RequireJson, document_refusals
 from ticketflow.api.routes import alerts as alert_routes
 from ticketflow.api.routes import conversations, feedback, messages, operations, tickets, webhooks
 from ticketflow.api.routes import reviews as review_routes
@@ -101,13 +101,14 @@ def create_app(runtime: Runtime, *, manage_runtime: bool = True) -> FastAPI:
 
 
 def schema_route(app: FastAPI, guard: Guard) -> APIRouter:
-    """``GET /openapi.json`` for any authenticated caller."""
+    """``GET /openapi.json`` for any authenticated caller, with the body limits' refusals in every operation
+    they guard (the middleware answers them before a route's own ``responses`` apply)."""
     routes = APIRouter()
     anyone_with_a_key = guard.authenticated()
 
     @routes.get("/openapi.json", include_in_schema=False)
     def openapi(_: Principal = Depends(anyone_with_a_key)) -> dict[str, Any]:
-        return app.openapi()
+        return document_refusals(app.openapi())
 
     return routes
 

@@ -20,6 +20,31 @@ Send = Callable[[Message], Awaitable[None]]
 App = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 WITH_BODY = frozenset({"POST", "PUT", "PATCH"})
+JSON_PREFIXES = ("/v1/",)
+"""Paths whose bodies must be JSON (:class:`RequireJson`)."""
+
+REFUSALS: dict[str, str] = {
+    "400": "The body cannot be read: not valid JSON, or a Content-Length that is not a number",
+    "413": "The body is over the size limit (`[api] max_body_bytes`); refused while it streams",
+}
+"""What :class:`BodyLimit` (and FastAPI, for a body that is not JSON) answers on any route taking a body."""
+NOT_JSON = {"415": "The body is not sent as `application/json`"}
+"""What :class:`RequireJson` answers under :data:`JSON_PREFIXES`."""
+
+
+def document_refusals(schema: dict[str, Any]) -> dict[str, Any]:
+    """``schema`` (an OpenAPI document) with the answers these limits give before any route runs added to
+    every operation they apply to, so the document lists every status the API returns. A route's own
+    description of a status is kept."""
+    for path, operations in schema.get("paths", {}).items():
+        for method, operation in operations.items():
+            if method.upper() not in WITH_BODY:
+                continue
+            added = {**REFUSALS, **(NOT_JSON if path.startswith(JSON_PREFIXES) else {})}
+            responses = operation.setdefault("responses", {})
+            for status, description in added.items():
+                responses.setdefault(status, {"description": description})
+    return schema
 
 
 async def _problem(send: Send, status: int, title: str) -> None:
@@ -90,7 +115,7 @@ class BodyLimit:
 class RequireJson:
     """Refuse a body on a route under ``prefixes`` unless its content type is JSON (415)."""
 
-    def __init__(self, app: App, prefixes: tuple[str, ...] = ("/v1/",)) -> None:
+    def __init__(self, app: App, prefixes: tuple[str, ...] = JSON_PREFIXES) -> None:
         self.app = app
         self.prefixes = prefixes
 
