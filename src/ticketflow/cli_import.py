@@ -15,7 +15,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from ticketflow.errors import TicketflowError
-from ticketflow.evals.importing.fields import DESCRIPTIONS, FIELDS
+from ticketflow.evals.importing.fields import FIELDS
 
 WorkspaceOpt = Annotated[
     Path,
@@ -26,7 +26,10 @@ FormatOpt = Annotated[str | None, typer.Option("--format", help="csv | jsonl (de
 EncodingOpt = Annotated[
     str, typer.Option(help="auto (a BOM, else UTF-8 with Windows-1252 for lines that are not) or a codec")
 ]
-_FIELDS_HELP = "; ".join(f"{name}: {DESCRIPTIONS[name]}" for name in FIELDS)
+_MAP_HELP = (
+    f"FIELD=COLUMN where the export names a field otherwise (repeat); FIELD is one of {', '.join(FIELDS)}; "
+    "FIELD= ignores the column it would be read from (docs/workspace.md lists the names each is found by)"
+)
 
 import_app = typer.Typer(
     no_args_is_help=True,
@@ -53,7 +56,7 @@ def propose(
     ),
     mapping: Annotated[
         list[str] | None,
-        typer.Option("--map", help=f"FIELD=COLUMN, where the export's names differ (repeat). {_FIELDS_HELP}"),
+        typer.Option("--map", help=_MAP_HELP),
     ] = None,
     format: FormatOpt = None,
     encoding: EncodingOpt = "auto",

@@ -39,6 +39,7 @@ def test_propose_edit_accept_and_train(tmp_path: Path, workspace: Path) -> None:
     assert "body ← Description" in said and "kept 36" in said
     text = proposal.read_text(encoding="utf-8")
     assert text.count("decision: proposed") == len(TOPICS)
+    assert 'statuses: {"solved": 1.0}' in text and '"web": 1.0' in text  # what helps decide
     assert not any(person in text for person in PEOPLE), "the proposal's examples carry no address"
 
     again = runner.invoke(app, [*args, "--features", "tfidf"])

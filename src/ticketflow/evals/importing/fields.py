@@ -99,21 +99,6 @@ FIELDS: dict[str, tuple[str, ...]] = {
 }
 """Each field and the normalised column names it is read from, most specific first."""
 
-DESCRIPTIONS: dict[str, str] = {
-    "id": "the ticket's id in the helpdesk (duplicates are skipped); made from the text when absent",
-    "created_at": "when the customer wrote: ISO 8601, 'YYYY-MM-DD HH:MM[:SS]', or Unix seconds",
-    "subject": "the subject line (put before the body, as intake does)",
-    "body": "the customer's first message; HTML is reduced to text, quoted replies are cut",
-    "email": "the requester's email address (masked in the examples, used to find it in the text)",
-    "name": "the requester's name (likewise masked)",
-    "status": "the ticket's status (kept in the proposal's counts)",
-    "tags": "tags: a list, or one text separated by commas, semicolons or spaces",
-    "intent": "a label already given to the ticket: kept as its intent",
-    "reply": "the first agent reply (written as the agent's turn after the customer's)",
-    "channel": "email, chat, … (default: email)",
-}
-"""What each field means: the ``--help`` and the documentation say the same."""
-
 TEXT_FIELDS = ("subject", "body")
 """At least one of these must be found, or there is nothing to learn from."""
 

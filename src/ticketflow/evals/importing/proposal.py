@@ -35,10 +35,10 @@ HEADER = """\
 #             undecided, and accept refuses to run while any group is undecided (or pass --skip-undecided).
 #   members:  the tickets' ids; delete an id to leave that ticket out.
 # A `label` group holds tickets the export had already labelled; a `cluster` group was found by clustering.
-# size, cohesion (mean similarity to the group's centre, 0..1), terms, tags, nearest_intent (the known
-# intent, labelled in the export or in the workspace, most like the group: cosine 0..1; give the group its
-# name to merge), examples (nearest the centre) and edge (furthest from it) help you decide; they are not
-# read back.
+# size, cohesion (mean similarity to the group's centre, 0..1), terms, tags, statuses, nearest_intent (the
+# known intent, labelled in the export or in the workspace, most like the group: cosine 0..1; give the
+# group its name to merge), examples (nearest the centre) and edge (furthest from it) help you decide;
+# they are not read back.
 """
 
 
@@ -61,7 +61,7 @@ class Group:
     cluster: int | None = None
     label: str | None = None
     about: Mapping[str, Any] = field(default_factory=dict)
-    """What helps decide (size, cohesion, terms, tags, nearest_intent, examples, edge); not read back."""
+    """What helps decide (size, cohesion, terms, tags, statuses, nearest_intent, examples, edge)."""
     line: int | None = None
 
     @property

@@ -142,11 +142,14 @@ def _examples(tickets: Sequence[PastTicket], members: Sequence[int], mask: Mask)
 
 
 def _tags(tickets: Sequence[PastTicket], members: Sequence[int]) -> dict[str, object]:
-    """The commonest tags among the members, with their share, when the export had tags."""
-    counts = Counter(tag for i in members for tag in tickets[i].tags)
-    if not counts:
-        return {}
-    return {"tags": {tag: round(n / len(members), 2) for tag, n in counts.most_common(5)}}
+    """The commonest tags and statuses among the members, with their shares, when the export had them."""
+    shares: dict[str, object] = {}
+    tags = Counter(tag for i in members for tag in tickets[i].tags)
+    statuses = Counter(tickets[i].status for i in members if tickets[i].status)
+    for key, counts in (("tags", tags), ("statuses", statuses)):
+        if counts:
+            shares[key] = {name: round(n / len(members), 2) for name, n in counts.most_common(5)}
+    return shares
 
 
 def _nearest(centre: np.ndarray, label_centres: Mapping[str, np.ndarray]) -> dict[str, object]:
