@@ -1,4 +1,4 @@
-"""The ``ticketflow`` command: init, demo, serve, worker, train, ask, eval, keys, users, channels.
+"""The ``ticketflow`` command: init, demo, serve, worker, train, import, ask, eval, keys, users, channels.
 
 Every option also reads an environment variable (shown in ``--help``); settings proper live in the
 workspace's ``ticketflow.toml`` and ``TICKETFLOW_*`` variables.
@@ -413,6 +413,9 @@ app.command("erase")(erase)
 from ticketflow.cli_alerts import alerts_app  # noqa: E402  (a sub-app of its own module)
 
 app.add_typer(alerts_app, name="alerts")
+from ticketflow.cli_import import import_app  # noqa: E402  (a sub-app of its own module)
+
+app.add_typer(import_app, name="import")
 
 
 def main() -> None:
