@@ -1,4 +1,4 @@
-"""Issue 6: the deterministic checks together, per draft, on the validation set (good and bad drafts)."""
+"""The deterministic checks together, per draft, on the validation set (good and bad drafts)."""
 
 from __future__ import annotations
 

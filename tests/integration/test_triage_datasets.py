@@ -1,7 +1,8 @@
 """Triage on the shared development datasets (skipped when ``../shared/datasets`` is absent).
 
-These hold the issue-4 targets on the development splits, through the very router the engine builds; the
-figures themselves, with their commands, are in ``docs/benchmarks.md``.
+These hold the triage targets (injection caught without over-defence, unhappy customers found by the
+lexicon) on the development splits, through the very router the engine builds; the figures themselves,
+with their commands, are in ``docs/benchmarks.md``.
 """
 
 from __future__ import annotations

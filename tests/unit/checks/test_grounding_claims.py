@@ -57,7 +57,7 @@ def test_an_invented_email_address_fails() -> None:
     assert "refunds@northwind-help.com" in result.evidence
 
 
-# Sentence-level claims, numbers and negation (issue 16).
+# Sentence-level claims, numbers and negation.
 
 
 def test_a_close_paraphrase_of_the_policy_passes() -> None:
