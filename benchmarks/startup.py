@@ -38,6 +38,8 @@ HEAVY = (
     "torch",
     "sentence_transformers",
     "uvicorn",
+    "numpy",
+    "httpx",
 )
 """Libraries that should load only when first used; the import figure lists any that loaded anyway."""
 

@@ -16,6 +16,7 @@ from support import STORE
 
 HEAVY = ("anthropic", "presidio_analyzer", "spacy", "sklearn", "scipy", "bm25s", "Stemmer", "joblib")
 HEAVY += ("vaderSentiment", "httpx2", "torch", "sentence_transformers", "transformers", "uvicorn")
+HEAVY += ("numpy", "httpx")  # small beside the rest, but every process that builds an engine would pay them
 _REPORT = f"""
 import atexit, sys
 atexit.register(lambda: print("LOADED", *[m for m in {HEAVY!r} if m in sys.modules]))

@@ -20,9 +20,6 @@ import json
 import time
 from datetime import datetime
 
-import httpx
-
-from ticketflow.channels.rest import RestClient
 from ticketflow.domain.access import WebhookTarget
 
 SIGNATURE = "X-Ticketflow-Signature"
@@ -56,6 +53,10 @@ def verify_webhook(
 
 def post(target: WebhookTarget, payload: dict[str, str | None], idempotency_key: str, at: datetime) -> None:
     """POST ``payload`` to the target, signed; raises the ``RestClient`` errors."""
+    import httpx  # here, not at import: every engine has the API channel, few keys have a webhook
+
+    from ticketflow.channels.rest import RestClient
+
     body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
     timestamp = str(int(at.timestamp()))
     url = httpx.URL(target.url)

@@ -13,7 +13,6 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-import numpy as np
 import sqlalchemy as sa
 
 from ticketflow.domain.alerts import (
@@ -84,6 +83,8 @@ class SqlOpsFigures:
                 .scalars()
                 .all()
             )
+        import numpy as np  # here, not at import: building an engine should not load numpy
+
         p95 = float(np.percentile(latencies, 95)) if latencies else None
         return ModelFigures(
             attempts=sum(states.values()),
