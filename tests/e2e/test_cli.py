@@ -56,7 +56,7 @@ def test_init_scaffolds_a_commented_workspace(workspace: Path) -> None:
 
 
 def test_a_new_workspace_caps_its_daily_spend(workspace: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    # on by default (issue 11): a new workspace that meets a flood of tickets stops paying at the cap
+    # on by default: a new workspace that meets a flood of tickets stops paying at the cap
     monkeypatch.delenv("TICKETFLOW_ANTHROPIC__DAILY_BUDGET_USD", raising=False)
     cap = Settings.load(workspace).anthropic.daily_budget_usd
     assert cap is not None and cap > 0
