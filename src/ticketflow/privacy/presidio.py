@@ -21,7 +21,7 @@ import re
 import tempfile
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ticketflow.domain.pii import PiiSpan
 from ticketflow.privacy.known import known_spans
@@ -177,7 +177,8 @@ def _analyzer(nlp_dir: Path | None, model: str | None) -> AnalyzerEngine:
     config = NerModelConfiguration(labels_to_ignore=[label for label in NER_LABELS if label != "PERSON"])
     engine = SpacyNlpEngine(models=[{"lang_code": "en", "model_name": name}], ner_model_configuration=config)
     engine.load()
-    for nlp in engine.nlp.values():
+    loaded: dict[str, Any] = engine.nlp or {}
+    for nlp in loaded.values():
         # Only names and lemmas (for context words) are read: the dependency parser, a third of the
         # pipeline's time on a ticket, feeds neither (the entities are the same with it off).
         for pipe in _UNREAD_PIPES.intersection(nlp.pipe_names):
