@@ -149,9 +149,15 @@ def test_a_failed_author_lookup_is_a_503_and_the_redelivery_is_taken(
     fake, _ = zd
     ticket = fake.create_ticket(fake.add_user("Ada", "ada@example.com"), "Delivery", QUESTION)
     body = fake.webhook_body(ticket)
-    fake.rate_limit(retry_after=0, times=4, path="/api/v2/users/")  # the first try and its three retries
-    busy = deliver_webhook(app.webhook("zendesk"), body, fake.sign(body))
-    assert busy.status_code == 503 and busy.headers["Retry-After"]
+    # Zendesk waits about 10 s for the answer: a 30 s Retry-After is passed on, not slept through
+    fake.rate_limit(retry_after=30, times=1, path="/api/v2/users/")
+    busy = deliver_webhook(app.webhook("zendesk"), body, fake.sign(body), timeout_s=10)
+    assert busy.status_code == 503 and busy.headers["Retry-After"] == "30"
+    assert len(fake.calls("GET", "/api/v2/users/")) == 1, "no lookup retried while Zendesk waits"
+    assert app.tickets("zendesk") == []
+    fake.rate_limit(retry_after=0, times=2, path="/api/v2/users/")  # a brief blip is retried once
+    busy = deliver_webhook(app.webhook("zendesk"), body, fake.sign(body), timeout_s=10)
+    assert busy.status_code == 503 and len(fake.calls("GET", "/api/v2/users/")) == 3
     assert app.tickets("zendesk") == []
     redelivered = deliver_webhook(app.webhook("zendesk"), body, fake.sign(body))
     assert redelivered.status_code == 202 and len(redelivered.json()["accepted"]) == 1
