@@ -7,6 +7,10 @@ then checks what intake and delivery rely on, whatever the channel: a good paylo
 message; a malformed one is refused with located errors; a signing channel refuses unsigned and tampered
 requests; echoes and agents' replies are ignored with their author; every outbound operation either works or
 is declared unsupported; and a repeated idempotency key sends nothing twice.
+
+:class:`HelpdeskContract` adds what Zendesk, Intercom and Freshdesk all promise on top (a wrong secret
+refused, a redelivery bringing the same messages, a 429 waited out, polling resumed from a stored cursor);
+each of the three helpdesks' contract tests inherits it.
 """
 
 from __future__ import annotations
@@ -220,3 +224,67 @@ class ChannelContract:
             call(channel, operation, key)
         assert channel.name in str(refused.value)
         assert self.sent_count(channel) == before
+
+
+class HelpdeskContract(ChannelContract):
+    """What the helpdesks (Zendesk, Intercom, Freshdesk) add to every channel's contract: a webhook with
+    the wrong secret is refused, a redelivered webhook brings the same messages (so intake stores them
+    once), a 429 is waited out for as long as the helpdesk asked and the reply lands once, and polling
+    finds a message written meanwhile exactly once, resuming from a cursor that went through storage.
+
+    Besides :class:`ChannelContract`'s hooks, a subclass implements the ones below against its fake.
+    """
+
+    def wrongly_signed_headers(self, channel: Channel, body: bytes) -> dict[str, str]:
+        """The headers of ``body`` signed (Freshdesk: carrying the token) with a secret that is not ours."""
+        raise NotImplementedError
+
+    def redelivered(self, channel: Channel, body: bytes) -> bytes:
+        """``body`` as the helpdesk sends it again (by default, the same bytes)."""
+        return body
+
+    def rate_limit_next_reply(self, channel: Channel) -> float:
+        """Make the far side answer the next reply on the contract's thread with a 429; the wait it asks."""
+        raise NotImplementedError
+
+    def slept(self, channel: Channel) -> list[float]:
+        """The waits the channel's client made (recorded instead of slept)."""
+        raise NotImplementedError
+
+    def poll(self, channel: Channel, stored: str | None) -> tuple[list[str], str]:
+        """One polling pass from the ``stored`` cursor (None: the first pass): the external ids of the
+        customer messages found, and the cursor to store, as text."""
+        raise NotImplementedError
+
+    def customer_writes(self, channel: Channel) -> str:
+        """A customer writes on the helpdesk and no webhook comes; the external id it must be found as."""
+        raise NotImplementedError
+
+    def test_a_webhook_with_the_wrong_secret_is_refused(self, channel: Channel) -> None:
+        body = self.good(channel, Sample())
+        with pytest.raises(SignatureError):
+            channel.verify(ChannelRequest.of(body, self.wrongly_signed_headers(channel, body)))
+
+    def test_a_redelivered_webhook_brings_the_same_messages(self, channel: Channel) -> None:
+        body = self.good(channel, Sample())
+        first = channel.parse(self.received(channel, body))
+        again = channel.parse(self.received(channel, self.redelivered(channel, body)))
+        assert first.messages, "the webhook carries the customer's message"
+        assert [m.external_id for m in again.messages] == [m.external_id for m in first.messages]
+        assert [m.conversation_ref for m in again.messages] == [m.conversation_ref for m in first.messages]
+
+    def test_a_429_is_waited_out_and_the_reply_lands_once(self, channel: Channel) -> None:
+        asked = self.rate_limit_next_reply(channel)
+        before = self.sent_count(channel)
+        receipt = call(channel, Capability.REPLY, "contract-reply-429")
+        assert receipt.message_id
+        assert self.sent_count(channel) == before + self.sends_per_call
+        assert asked in self.slept(channel), "the client waits as long as the helpdesk asked"
+
+    def test_polling_finds_a_message_once_and_resumes_from_a_stored_cursor(self, channel: Channel) -> None:
+        _, stored = self.poll(channel, None)
+        expected = self.customer_writes(channel)
+        found, stored = self.poll(channel, json.loads(json.dumps(stored)))
+        assert found.count(expected) == 1
+        again, _ = self.poll(channel, stored)
+        assert expected not in again, "a stored cursor resumes after what its pass found"

@@ -101,6 +101,7 @@ def serve(
     ``[channels.email]`` is set: ``TICKETFLOW_CHANNELS__EMAIL__LISTEN``)."""
     import uvicorn
 
+    from ticketflow.api.access_log import log_config
     from ticketflow.api.app import create_app
     from ticketflow.console.app import mount as mount_console
     from ticketflow.runtime.service import Runtime
@@ -113,7 +114,8 @@ def serve(
         raise _fail(exc) from exc
     app = create_app(runtime)
     mount_console(app, runtime)
-    uvicorn.run(app, host=host, port=port, log_level="info")
+    # the access log without a webhook URL's ?token= (Freshdesk's shared secret, when it rides in the URL)
+    uvicorn.run(app, host=host, port=port, log_level="info", log_config=log_config())
 
 
 @app.command()

@@ -3,38 +3,39 @@ over a started runtime; conversations become tickets once, unsigned ones are ref
 
 from __future__ import annotations
 
-import asyncio
-import os
-import signal
-import socket
-import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
-from dbos import DBOSClient
-from desk_support import NEEDS_SENDER, Served, desk_settings, sender_available, served
-from fastapi import Request, Response
-
-from support import (
-    READY_CEILING_S,
-    STORE,
-    WORKER_READY,
-    stop_process,
-    wait_for_line,
-    wait_healthy,
-    wait_until,
+from desk_support import (
+    NEEDS_SENDER,
+    Served,
+    assert_logged_nowhere,
+    assert_stored_nowhere,
+    desk_settings,
+    handoff_lands,
+    rate_limited_reply_lands,
+    reply_lands,
+    sender_available,
+    served,
+    sigkill_during_delivery,
 )
-from ticketflow.testing.fake_helpdesk import deliver_webhook
+from fastapi import Request
+
+from support import wait_until
+from ticketflow.channels.intercom.conversation import html_to_text
+from ticketflow.testing.fake_helpdesk import Logged, deliver_webhook
 from ticketflow.testing.fake_intercom import FakeIntercom
 from ticketflow.testing.server import LoopbackServer, serve
 from ticketflow.wiring.models import TrainedModels
 
 ADMIN = "991267696"
+REFUND_TEAM = "team-billing"
 QUESTION = "<p>How long does standard delivery take to Germany?</p>"
 Desk = tuple[FakeIntercom, LoopbackServer]
 
@@ -60,7 +61,13 @@ def start(
     monkeypatch.setenv("TICKETFLOW_CHANNELS__INTERCOM__WEBHOOK_SECRET", fake.signing_key)
 
     def running(**options: Any) -> AbstractContextManager[Served]:
-        section = {"base_url": server.url, "admin_id": ADMIN, **options}
+        section = {
+            "base_url": server.url,
+            "admin_id": ADMIN,
+            "status_after_answer": "close",
+            "escalation_teams": {"refund": REFUND_TEAM},
+            **options,
+        }
         settings = desk_settings(tmp_path, database_url, system_database_url, intercom=section)
         return served(settings, store_models)
 
@@ -148,43 +155,61 @@ def test_with_webhooks_off_polling_finds_a_new_conversation_exactly_once(start: 
 # the delivery half: needs the durable sender
 
 
-@pytest.mark.skipif(not sender_available, reason=NEEDS_SENDER)
-def test_the_reply_or_the_handoff_lands_on_the_conversation(app: Served, ic: Desk) -> None:
-    fake, _ = ic
-    conversation = _conversation(fake)
-    body, headers = fake.signed(fake.notification("conversation.user.created", conversation))
-    view = app.processed(
-        deliver_webhook(app.webhook("intercom"), body, headers).json()["accepted"][0]["ticket_id"]
-    )
-    ours = lambda kind: [p for p in fake.parts(conversation, kind) if p["author"]["id"] == ADMIN]  # noqa: E731
-    if view["outcome"] == "sent":
-        wait_until(lambda: ours("comment"), "the reply in the conversation")
-        assert len(ours("comment")) == 1
-        wait_until(lambda: "ticketflow-answered" in fake.tag_names(conversation), "the answered tag")
-    else:
-        wait_until(lambda: ours("note"), "the handoff note")
-        assert ours("comment") == []
-        wait_until(
-            lambda: any(t.startswith("ticketflow-escalated-") for t in fake.tag_names(conversation)),
-            "the escalation tag",
-        )
+@dataclass
+class OnIntercom:
+    """FakeIntercom as the shared delivery scenarios read it."""
+
+    fake: FakeIntercom
+    name = "intercom"
+
+    def open(self, text: str) -> str:
+        contact = self.fake.add_contact("joe@bloggs.com", "Joe")
+        return self.fake.customer_starts(contact, f"<p>{text}</p>", subject="Delivery")
+
+    def deliver(self, url: str, ref: str) -> httpx.Response:
+        notification = self.fake.notification("conversation.user.created", ref)
+        return deliver_webhook(url, *self.fake.signed(notification))
+
+    def ours(self, ref: str, *, public: bool) -> list[str]:
+        kind = "comment" if public else "note"
+        return [html_to_text(p["body"]) for p in self.fake.parts(ref, kind) if p["author"]["id"] == ADMIN]
+
+    def tags(self, ref: str) -> list[str]:
+        return self.fake.tag_names(ref)
+
+    def assigned(self, ref: str) -> str | None:
+        team: str | None = self.fake.conversations[ref]["team_assignee_id"]
+        return team
+
+    def status(self, ref: str) -> object:
+        return self.fake.conversations[ref]["state"]
+
+    def rate_limit_reply(self, ref: str) -> float:
+        # as Intercom does: no Retry-After, only when the window resets (X-RateLimit-Reset, UNIX seconds)
+        self.fake.rate_limit(times=1, path=f"/conversations/{ref}/reply", reset_in=2)
+        return 1.0  # the reset is 2 s away in whole seconds: at least 1 s from the 429
+
+    def reply_calls(self, ref: str) -> list[Logged]:
+        return self.fake.calls("POST", f"/conversations/{ref}/reply")
 
 
 @pytest.mark.skipif(not sender_available, reason=NEEDS_SENDER)
-def test_a_429_is_waited_out_and_one_part_lands(app: Served, ic: Desk) -> None:
-    fake, _ = ic
-    conversation = _conversation(fake)
-    fake.rate_limit(retry_after=1, times=1, path=f"/conversations/{conversation}/")
-    body, headers = fake.signed(fake.notification("conversation.user.created", conversation))
-    app.processed(deliver_webhook(app.webhook("intercom"), body, headers).json()["accepted"][0]["ticket_id"])
-    ours = lambda: [  # noqa: E731
-        p
-        for p in fake.parts(conversation)
-        if p["author"]["id"] == ADMIN and p["part_type"] in {"comment", "note"}
-    ]
-    wait_until(ours, "the delivery after the 429")
-    assert len(ours()) == 1
-    assert len([r for r in fake.requests if r.path.startswith(f"/conversations/{conversation}/")]) >= 2
+def test_an_answer_lands_as_a_public_reply_with_the_tag_and_the_status(app: Served, ic: Desk) -> None:
+    reply_lands(app, OnIntercom(ic[0]), status="closed")
+
+
+@pytest.mark.skipif(not sender_available, reason=NEEDS_SENDER)
+def test_a_handoff_lands_as_a_note_with_the_package_the_mapped_team_and_the_tag(
+    app: Served, ic: Desk
+) -> None:
+    fake = ic[0]
+    handoff_lands(app, OnIntercom(fake), assigned=REFUND_TEAM)
+    assert_stored_nowhere(app.database_url, app.system_database_url, fake.token, fake.signing_key)
+
+
+@pytest.mark.skipif(not sender_available, reason=NEEDS_SENDER)
+def test_a_429_is_waited_out_until_the_rate_limit_resets_and_one_part_lands(app: Served, ic: Desk) -> None:
+    rate_limited_reply_lands(app, OnIntercom(ic[0]))
 
 
 @pytest.mark.slow
@@ -196,33 +221,10 @@ def test_a_sigkill_during_delivery_leaves_exactly_one_part(
     """The reply lands on Intercom but its answer never reaches the server, which is killed then; the
     restarted worker must recall it instead of posting it again (Intercom replies take no idempotency key)."""
     fake, server = ic
-    landed, release = threading.Event(), threading.Event()
+    conversation = _conversation(fake)
 
-    @fake.app.middleware("http")
-    async def withhold_the_first_answer(request: Request, call_next: Any) -> Response:
-        response: Response = await call_next(request)
-        if request.method == "POST" and request.url.path.endswith("/reply") and not landed.is_set():
-            landed.set()
-            await asyncio.to_thread(release.wait, READY_CEILING_S)
-        return response
-
-    env = {
-        **os.environ,
-        "TICKETFLOW_DATA_DIR": str(tmp_path / "var"),
-        "TICKETFLOW_DATABASE_URL": database_url,
-        "TICKETFLOW_SYSTEM_DATABASE_URL": system_database_url,
-        "TICKETFLOW_CHANNELS__INTERCOM__BASE_URL": server.url,
-        "TICKETFLOW_CHANNELS__INTERCOM__ADMIN_ID": ADMIN,
-        "TICKETFLOW_CHANNELS__INTERCOM__ACCESS_TOKEN": fake.token,
-        "TICKETFLOW_CHANNELS__INTERCOM__WEBHOOK_SECRET": fake.signing_key,
-    }
-    env.pop("TICKETFLOW_TEST_DATABASE_URL", None)
-    log = tmp_path / "runs.log"
-
-    def start(*args: str) -> subprocess.Popen[bytes]:
-        with log.open("ab") as handle:
-            command = [sys.executable, "-m", "ticketflow.cli", *args, "--workspace", str(STORE)]
-            return subprocess.Popen(command, env=env, stdout=handle, stderr=subprocess.STDOUT)
+    def is_delivery(request: Request) -> bool:
+        return request.method == "POST" and request.url.path.endswith("/reply")
 
     def ours() -> list[str]:
         return [
@@ -231,38 +233,24 @@ def test_a_sigkill_during_delivery_leaves_exactly_one_part(
             if p["author"]["id"] == ADMIN and p["part_type"] in {"comment", "note"}
         ]
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    conversation = _conversation(fake)
-    served_process = start("serve", "--port", str(port))
-    try:
-        base = f"http://127.0.0.1:{port}"
-        wait_healthy(base, served_process, log=log)
-        body, headers = fake.signed(fake.notification("conversation.user.created", conversation))
-        assert deliver_webhook(f"{base}/webhooks/intercom", body, headers).status_code == 202
-        wait_until(landed.is_set, "the delivery to reach Intercom", process=served_process, log=log)
-    finally:
-        served_process.send_signal(signal.SIGKILL)
-        served_process.wait(timeout=30)
-        release.set()
-    first = ours()
-    assert len(first) == 1  # it landed before the kill
-
-    started_at = log.stat().st_size
-    worker = start("worker")
-    try:
-        wait_for_line(log, WORKER_READY, worker, after=started_at)
-        client = DBOSClient(system_database_url=system_database_url)
-        try:
-            wait_until(
-                lambda: not client.list_workflows(status=["PENDING", "ENQUEUED"]),
-                "the restarted worker to settle every workflow",
-                process=worker,
-                log=log,
-            )
-        finally:
-            client.destroy()
-    finally:
-        stop_process(worker)
-    assert ours() == first
+    killed = sigkill_during_delivery(
+        tmp_path,
+        database_url,
+        system_database_url,
+        desk="intercom",
+        fake_app=fake.app,
+        is_delivery=is_delivery,
+        environment={
+            "TICKETFLOW_CHANNELS__INTERCOM__BASE_URL": server.url,
+            "TICKETFLOW_CHANNELS__INTERCOM__ADMIN_ID": ADMIN,
+            "TICKETFLOW_CHANNELS__INTERCOM__ACCESS_TOKEN": fake.token,
+            "TICKETFLOW_CHANNELS__INTERCOM__WEBHOOK_SECRET": fake.signing_key,
+        },
+        deliver=lambda url: deliver_webhook(
+            url, *fake.signed(fake.notification("conversation.user.created", conversation))
+        ),
+        ours=ours,
+    )
+    assert killed.after == killed.before
+    assert_logged_nowhere(killed.log, fake.token, fake.signing_key)
+    assert_stored_nowhere(database_url, system_database_url, fake.token, fake.signing_key)

@@ -3,37 +3,37 @@ started runtime; tickets are created, processed, deduped, refused unsigned, and 
 
 from __future__ import annotations
 
-import asyncio
-import os
-import signal
-import socket
-import subprocess
 import sys
-import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
-from dbos import DBOSClient
-from desk_support import NEEDS_SENDER, Served, desk_settings, sender_available, served
-from fastapi import Request, Response
-
-from support import (
-    READY_CEILING_S,
-    STORE,
-    WORKER_READY,
-    stop_process,
-    wait_for_line,
-    wait_healthy,
-    wait_until,
+from desk_support import (
+    NEEDS_SENDER,
+    Served,
+    assert_logged_nowhere,
+    assert_stored_nowhere,
+    desk_settings,
+    handoff_lands,
+    rate_limited_reply_lands,
+    reply_lands,
+    sender_available,
+    served,
+    sigkill_during_delivery,
 )
-from ticketflow.testing.fake_helpdesk import deliver_webhook
+from fastapi import Request
+
+from support import wait_until
+from ticketflow.testing.fake_helpdesk import Logged, deliver_webhook
 from ticketflow.testing.fake_zendesk import FakeZendesk
 from ticketflow.testing.server import LoopbackServer, serve
 from ticketflow.wiring.models import TrainedModels
 
 QUESTION = "How long does standard delivery take to Germany?"
+REFUND_GROUP = "8447320466430"
 
 
 @pytest.fixture
@@ -55,7 +55,13 @@ def _start(
     fake, server = zd
     monkeypatch.setenv("TICKETFLOW_CHANNELS__ZENDESK__API_TOKEN", fake.api_token)
     monkeypatch.setenv("TICKETFLOW_CHANNELS__ZENDESK__WEBHOOK_SECRET", fake.signing_secret)
-    section = {"base_url": server.url, "email": fake.email, "author_id": fake.agent, **options}
+    section = {
+        "base_url": server.url,
+        "email": fake.email,
+        "author_id": fake.agent,
+        "escalation_groups": {"refund": REFUND_GROUP},
+        **options,
+    }
     return served(desk_settings(tmp_path, database_url, system_database_url, zendesk=section), models)
 
 
@@ -149,9 +155,15 @@ def test_a_failed_author_lookup_is_a_503_and_the_redelivery_is_taken(
     fake, _ = zd
     ticket = fake.create_ticket(fake.add_user("Ada", "ada@example.com"), "Delivery", QUESTION)
     body = fake.webhook_body(ticket)
-    fake.rate_limit(retry_after=0, times=4, path="/api/v2/users/")  # the first try and its three retries
-    busy = deliver_webhook(app.webhook("zendesk"), body, fake.sign(body))
-    assert busy.status_code == 503 and busy.headers["Retry-After"]
+    # Zendesk waits about 10 s for the answer: a 30 s Retry-After is passed on, not slept through
+    fake.rate_limit(retry_after=30, times=1, path="/api/v2/users/")
+    busy = deliver_webhook(app.webhook("zendesk"), body, fake.sign(body), timeout_s=10)
+    assert busy.status_code == 503 and busy.headers["Retry-After"] == "30"
+    assert len(fake.calls("GET", "/api/v2/users/")) == 1, "no lookup retried while Zendesk waits"
+    assert app.tickets("zendesk") == []
+    fake.rate_limit(retry_after=0, times=2, path="/api/v2/users/")  # a brief blip is retried once
+    busy = deliver_webhook(app.webhook("zendesk"), body, fake.sign(body), timeout_s=10)
+    assert busy.status_code == 503 and len(fake.calls("GET", "/api/v2/users/")) == 3
     assert app.tickets("zendesk") == []
     redelivered = deliver_webhook(app.webhook("zendesk"), body, fake.sign(body))
     assert redelivered.status_code == 202 and len(redelivered.json()["accepted"]) == 1
@@ -189,48 +201,61 @@ def test_with_webhooks_off_polling_finds_a_new_ticket_exactly_once(
 # the delivery half: needs the durable sender
 
 
-def _public_replies(fake: FakeZendesk, ticket: str) -> list[Any]:
-    return [c for c in fake.tickets[ticket].comments if c.author_id == fake.agent and c.public]
+@dataclass
+class OnZendesk:
+    """FakeZendesk as the shared delivery scenarios read it."""
+
+    fake: FakeZendesk
+    name = "zendesk"
+
+    def open(self, text: str) -> str:
+        return self.fake.create_ticket(self.fake.add_user("Ada", "ada@example.com"), "Delivery", text)
+
+    def deliver(self, url: str, ref: str) -> httpx.Response:
+        return self.fake.deliver_webhook(url, ref)
+
+    def ours(self, ref: str, *, public: bool) -> list[str]:
+        comments = self.fake.tickets[ref].comments
+        return [c.body for c in comments if c.author_id == self.fake.agent and c.public == public]
+
+    def tags(self, ref: str) -> list[str]:
+        return list(self.fake.tickets[ref].tags)
+
+    def assigned(self, ref: str) -> str | None:
+        return self.fake.tickets[ref].group_id
+
+    def status(self, ref: str) -> object:
+        return self.fake.tickets[ref].status
+
+    def rate_limit_reply(self, ref: str) -> float:
+        self.fake.rate_limit(retry_after=1, times=1, path=f"/api/v2/tickets/{ref}.json")
+        return 1.0
+
+    def reply_calls(self, ref: str) -> list[Logged]:
+        return self.fake.calls("PUT", f"/api/v2/tickets/{ref}.json")  # the comment rides on the ticket PUT
 
 
 @pytest.mark.skipif(not sender_available, reason=NEEDS_SENDER)
-def test_the_reply_or_the_handoff_lands_on_the_zendesk_ticket(
+def test_an_answer_lands_as_a_public_reply_with_the_tag_and_the_status(
     app: Served, zd: tuple[FakeZendesk, LoopbackServer]
 ) -> None:
-    fake, _ = zd
-    ticket = fake.create_ticket(fake.add_user("Ada", "ada@example.com"), "Delivery", QUESTION)
-    accepted = fake.deliver_webhook(app.webhook("zendesk"), ticket).json()["accepted"][0]
-    view = app.processed(accepted["ticket_id"])
-    state = fake.tickets[ticket]
-    if view["outcome"] == "sent":
-        wait_until(lambda: _public_replies(fake, ticket), "the reply on the Zendesk ticket")
-        (reply,) = _public_replies(fake, ticket)
-        assert reply.body.strip() == (view["reply"] or view["draft"]).strip()
-        wait_until(lambda: "ticketflow-answered" in state.tags, "the answered tag")
-    else:
-        notes = lambda: [c for c in state.comments if c.author_id == fake.agent and not c.public]  # noqa: E731
-        wait_until(notes, "the handoff note on the Zendesk ticket")
-        assert "ticketflow handed this ticket over" in notes()[0].body
-        assert _public_replies(fake, ticket) == []
-        wait_until(
-            lambda: any(t.startswith("ticketflow-escalated-") for t in state.tags), "the escalation tag"
-        )
+    reply_lands(app, OnZendesk(zd[0]), status="pending")
+
+
+@pytest.mark.skipif(not sender_available, reason=NEEDS_SENDER)
+def test_a_handoff_lands_as_a_note_with_the_package_the_mapped_group_and_the_tag(
+    app: Served, zd: tuple[FakeZendesk, LoopbackServer]
+) -> None:
+    fake = zd[0]
+    handoff_lands(app, OnZendesk(fake), assigned=REFUND_GROUP)
+    assert_stored_nowhere(app.database_url, app.system_database_url, fake.api_token, fake.signing_secret)
 
 
 @pytest.mark.skipif(not sender_available, reason=NEEDS_SENDER)
 def test_a_429_is_retried_after_retry_after_and_one_comment_lands(
     app: Served, zd: tuple[FakeZendesk, LoopbackServer]
 ) -> None:
-    fake, _ = zd
-    ticket = fake.create_ticket(fake.add_user("Ada", "ada@example.com"), "Delivery", QUESTION)
-    fake.rate_limit(retry_after=1, times=1, path=f"/api/v2/tickets/{ticket}.json")
-    accepted = fake.deliver_webhook(app.webhook("zendesk"), ticket).json()["accepted"][0]
-    app.processed(accepted["ticket_id"])
-    ours = lambda: [c for c in fake.tickets[ticket].comments if c.author_id == fake.agent]  # noqa: E731
-    wait_until(ours, "the delivery after the 429")
-    writes = fake.calls("PUT", f"/api/v2/tickets/{ticket}.json")
-    assert len(writes) == 2  # the refused one, and the one after Retry-After
-    assert len(ours()) == 1
+    rate_limited_reply_lands(app, OnZendesk(zd[0]))
 
 
 @pytest.mark.skipif(not sender_available, reason=NEEDS_SENDER)
@@ -241,66 +266,28 @@ def test_a_sigkill_during_delivery_leaves_exactly_one_comment(
     """The comment lands on Zendesk but its answer never reaches the server, which is killed then; the
     restarted worker must not post it again (Zendesk replies take no idempotency key)."""
     fake, server = zd
-    landed, release = threading.Event(), threading.Event()
-
-    @fake.app.middleware("http")
-    async def withhold_the_first_answer(request: Request, call_next: Any) -> Response:
-        response: Response = await call_next(request)
-        if request.method == "PUT" and request.url.path.endswith(".json") and not landed.is_set():
-            landed.set()
-            await asyncio.to_thread(release.wait, READY_CEILING_S)
-        return response
-
-    env = {
-        **os.environ,
-        "TICKETFLOW_DATA_DIR": str(tmp_path / "var"),
-        "TICKETFLOW_DATABASE_URL": database_url,
-        "TICKETFLOW_SYSTEM_DATABASE_URL": system_database_url,
-        "TICKETFLOW_CHANNELS__ZENDESK__BASE_URL": server.url,
-        "TICKETFLOW_CHANNELS__ZENDESK__EMAIL": fake.email,
-        "TICKETFLOW_CHANNELS__ZENDESK__AUTHOR_ID": fake.agent,
-        "TICKETFLOW_CHANNELS__ZENDESK__API_TOKEN": fake.api_token,
-        "TICKETFLOW_CHANNELS__ZENDESK__WEBHOOK_SECRET": fake.signing_secret,
-    }
-    env.pop("TICKETFLOW_TEST_DATABASE_URL", None)
-    log = tmp_path / "runs.log"
-
-    def start(*args: str) -> subprocess.Popen[bytes]:
-        with log.open("ab") as handle:
-            command = [sys.executable, "-m", "ticketflow.cli", *args, "--workspace", str(STORE)]
-            return subprocess.Popen(command, env=env, stdout=handle, stderr=subprocess.STDOUT)
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
     ticket = fake.create_ticket(fake.add_user("Ada", "ada@example.com"), "Delivery", QUESTION)
-    served_process = start("serve", "--port", str(port))
-    try:
-        base = f"http://127.0.0.1:{port}"
-        wait_healthy(base, served_process, log=log)
-        assert fake.deliver_webhook(f"{base}/webhooks/zendesk", ticket).status_code == 202
-        wait_until(landed.is_set, "the delivery to reach Zendesk", process=served_process, log=log)
-    finally:
-        served_process.send_signal(signal.SIGKILL)
-        served_process.wait(timeout=30)
-        release.set()
-    ours = [c for c in fake.tickets[ticket].comments if c.author_id == fake.agent]
-    assert len(ours) == 1  # it landed before the kill
 
-    started_at = log.stat().st_size
-    worker = start("worker")
-    try:
-        wait_for_line(log, WORKER_READY, worker, after=started_at)
-        client = DBOSClient(system_database_url=system_database_url)
-        try:
-            wait_until(
-                lambda: not client.list_workflows(status=["PENDING", "ENQUEUED"]),
-                "the restarted worker to settle every workflow",
-                process=worker,
-                log=log,
-            )
-        finally:
-            client.destroy()
-    finally:
-        stop_process(worker)
-    assert [c.id for c in fake.tickets[ticket].comments if c.author_id == fake.agent] == [ours[0].id]
+    def is_delivery(request: Request) -> bool:
+        return request.method == "PUT" and request.url.path.endswith(".json")
+
+    killed = sigkill_during_delivery(
+        tmp_path,
+        database_url,
+        system_database_url,
+        desk="zendesk",
+        fake_app=fake.app,
+        is_delivery=is_delivery,
+        environment={
+            "TICKETFLOW_CHANNELS__ZENDESK__BASE_URL": server.url,
+            "TICKETFLOW_CHANNELS__ZENDESK__EMAIL": fake.email,
+            "TICKETFLOW_CHANNELS__ZENDESK__AUTHOR_ID": fake.agent,
+            "TICKETFLOW_CHANNELS__ZENDESK__API_TOKEN": fake.api_token,
+            "TICKETFLOW_CHANNELS__ZENDESK__WEBHOOK_SECRET": fake.signing_secret,
+        },
+        deliver=lambda url: fake.deliver_webhook(url, ticket),
+        ours=lambda: [c.id for c in fake.tickets[ticket].comments if c.author_id == fake.agent],
+    )
+    assert killed.after == killed.before
+    assert_logged_nowhere(killed.log, fake.api_token, fake.signing_secret)
+    assert_stored_nowhere(database_url, system_database_url, fake.api_token, fake.signing_secret)

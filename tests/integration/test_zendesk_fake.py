@@ -89,6 +89,21 @@ def test_a_reply_is_a_public_comment_with_the_status_and_tag_after_an_answer(wor
     assert receipt.message_id == f"zd:{ticket}:c:{last.id}"
 
 
+def test_a_thread_longer_than_a_page_is_read_to_its_end(world: World) -> None:
+    """A ticket's comments come 100 to a page: recalling a reply after a crash must find it on page 2."""
+    ticket, thread = world.ticket()
+    ada = world.fake.tickets[ticket].requester_id
+    for n in range(120):
+        world.fake.add_comment(ticket, ada, f"Still waiting ({n})")
+    channel = world.channel(author_id=world.fake.agent)
+    channel.reply(thread, "It ships today.", idempotency_key="k1")
+    listed = channel.client.comments(ticket)
+    assert [c["id"] for c in listed] == [int(c.id) for c in world.fake.tickets[ticket].comments]
+    assert len(world.fake.calls("GET", f"/api/v2/tickets/{ticket}/comments.json")) == 2
+    recalled = channel.recall(thread, reply="It ships today.")
+    assert recalled is not None and recalled.message_id == f"zd:{ticket}:c:{listed[-1]['id']}"
+
+
 def test_a_note_is_internal(world: World) -> None:
     ticket, thread = world.ticket()
     world.channel().note(thread, "Customer asked twice.", idempotency_key="k1")

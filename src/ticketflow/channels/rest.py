@@ -11,14 +11,22 @@ behave alike under load and faults:
   ticket goes to review with a reason a person can act on.
 
 Secrets are sent as headers and never appear in an error message or a log line.
+
+Inside :func:`patience` the calls a thread makes are held to a tighter budget than their client's own: a
+webhook request reads the helpdesk back (an author, a ticket) while the helpdesk waits for its answer, so
+there a 429 or an outage must turn quickly into ``ChannelUnavailable`` (a 503 asking for a redelivery)
+instead of sleeping inline for minutes.
 """
 
 from __future__ import annotations
 
 import logging
 import random
+import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -30,6 +38,31 @@ log = logging.getLogger(__name__)
 RETRIED = frozenset({408, 409, 425, 500, 502, 503, 504, 529})
 MAX_WAIT_S = 60.0
 """A longer ``Retry-After`` is not slept inline: the call fails as unavailable, to be retried later."""
+
+
+@dataclass(frozen=True, slots=True)
+class Budget:
+    """The most one call may spend: retries, one inline wait, and each request's timeout."""
+
+    max_retries: int
+    max_wait_s: float
+    timeout_s: float
+
+
+_budget = threading.local()
+
+
+@contextmanager
+def patience(*, max_retries: int, max_wait_s: float, timeout_s: float) -> Iterator[None]:
+    """Calls made on this thread inside the block retry at most ``max_retries`` times, sleep at most
+    ``max_wait_s`` at a time (a longer ``Retry-After`` fails at once, carrying the wait asked) and wait at
+    most ``timeout_s`` per request, whatever their client allows; other threads keep their own budget."""
+    previous = getattr(_budget, "value", None)
+    _budget.value = Budget(max_retries, max_wait_s, timeout_s)
+    try:
+        yield
+    finally:
+        _budget.value = previous
 
 
 def retry_after(response: httpx.Response) -> float | None:
@@ -114,17 +147,21 @@ class RestClient:
 
         ``content`` sends exact bytes instead of ``json`` (a signed body must be the bytes that were signed).
         """
+        budget: Budget | None = getattr(_budget, "value", None)
+        retries = self.max_retries if budget is None else min(self.max_retries, budget.max_retries)
+        longest = MAX_WAIT_S if budget is None else min(MAX_WAIT_S, budget.max_wait_s)
+        timeout: Any = httpx.USE_CLIENT_DEFAULT if budget is None else budget.timeout_s
         waited: float | None = None
-        for attempt in range(self.max_retries + 1):
+        for attempt in range(retries + 1):
             try:
                 response = self._client.request(
-                    method, path, json=json, params=params, content=content, headers=headers
+                    method, path, json=json, params=params, content=content, headers=headers, timeout=timeout
                 )
             except httpx.TransportError as exc:
                 problem = f"{self.name} {method} {path}: {type(exc).__name__}"
-                if attempt == self.max_retries:
+                if attempt == retries:
                     raise ChannelUnavailable(problem) from exc
-                self._backoff(attempt, None, problem)
+                self._backoff(attempt, None, problem, longest)
                 continue
             if response.status_code < 400:
                 return response.json() if response.content and decode else None
@@ -132,12 +169,14 @@ class RestClient:
             problem = f"{self.name} {method} {path} answered {response.status_code}: {error_text(response)}"
             if response.status_code != 429 and response.status_code not in RETRIED:
                 raise DeliveryRefused(problem)
-            if attempt == self.max_retries or (waited is not None and waited > MAX_WAIT_S):
+            if attempt == retries or (waited is not None and waited > longest):
                 raise ChannelUnavailable(problem, retry_after=waited)
-            self._backoff(attempt, waited, problem)
+            self._backoff(attempt, waited, problem, longest)
         raise ChannelUnavailable(f"{self.name} {method} {path}: retries exhausted", retry_after=waited)
 
-    def _backoff(self, attempt: int, asked: float | None, problem: str) -> None:
-        delay = asked if asked is not None else min(0.5 * 2**attempt, 8.0) * (0.5 + random.random() / 2)
+    def _backoff(self, attempt: int, asked: float | None, problem: str, longest: float) -> None:
+        delay = (
+            asked if asked is not None else min(0.5 * 2**attempt, 8.0, longest) * (0.5 + random.random() / 2)
+        )
         log.warning("%s; retrying in %.2f s", problem, delay)
         self._sleep(delay)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,6 +27,10 @@ class Logged:
     path: str
     body: bytes
     headers: Mapping[str, str]
+    at: float = field(default_factory=time.monotonic)
+    """When it arrived (``time.monotonic()``): how long a client waited between two calls."""
+    scripted: int | None = None
+    """The status of the scripted failure (:meth:`FakeHelpdesk.fail`) it was answered with, if any."""
 
 
 @dataclass
@@ -71,12 +76,15 @@ class FakeHelpdesk:
     ) -> Response:
         body = await request.body()
         with self._lock:
-            self.requests.append(Logged(request.method, request.url.path, body, dict(request.headers)))
             failure = next((f for f in self._failures if f.path in request.url.path), None)
             if failure is not None:
                 failure.times -= 1
                 if failure.times <= 0:
                     self._failures.remove(failure)
+            scripted = failure.status if failure is not None else None
+            self.requests.append(
+                Logged(request.method, request.url.path, body, dict(request.headers), scripted=scripted)
+            )
         if failure is not None:
             if failure.json:
                 return JSONResponse({"error": failure.body or "scripted"}, failure.status, failure.headers)

@@ -3,7 +3,9 @@
 Built from ``FACTS-channels.md`` §1 on :class:`FakeHelpdesk` (request log, scripted 429/5xx). It checks auth
 as Zendesk does (Basic ``{email}/token:{api_token}`` or ``Bearer``; a 401 says ``Couldn't authenticate
 you``), answers errors in Zendesk's shape (``{"error","description","details"}``), keeps state tests inspect
-(``tickets``, ``users``) and signs webhooks of both kinds for a new customer comment::
+(``tickets``, ``users``), pages comment lists (100 a page, ``next_page`` a full URL: Zendesk's offset
+pagination, which FACTS-channels does not detail), and signs webhooks of both kinds for a new customer
+comment::
 
     zd = FakeZendesk()
     ada = zd.add_user("Ada", "ada@example.com")
@@ -39,6 +41,8 @@ from ticketflow.testing.fake_helpdesk import FakeHelpdesk, deliver_webhook, json
 
 STATUSES = ("new", "open", "pending", "hold", "solved", "closed")
 MAX_COMMENTS = 5000
+COMMENTS_PER_PAGE = 100
+"""Zendesk lists a ticket's comments 100 to a page by default (the most it serves)."""
 Role = Literal["end-user", "agent", "admin"]
 WebhookKind = Literal["event", "trigger", "ticket_created"]
 
@@ -325,12 +329,26 @@ class FakeZendesk(FakeHelpdesk):
         return JSONResponse({"ticket": ticket.json()}) if ticket else _not_found()
 
     async def _list_comments(self, request: Request, _: str) -> Response:
+        """Offset pages of up to 100 comments, oldest first, with ``next_page`` as a full URL."""
         ticket = self.tickets.get(request.path_params["ticket_id"])
         if ticket is None:
             return _not_found()
+        query = request.query_params
+        page, per_page = query.get("page", "1"), query.get("per_page", str(COMMENTS_PER_PAGE))
+        if not (page.isdigit() and per_page.isdigit() and int(page) >= 1 and 1 <= int(per_page) <= 100):
+            return _error(400, "InvalidPaginationParameter", "page and per_page (1-100) must be numbers")
+        number, size = int(page), int(per_page)
         comments = [c.json() for c in ticket.comments]
+        chosen = comments[(number - 1) * size : number * size]
+        url = f"{str(request.base_url).rstrip('/')}{request.url.path}"
+        more = len(comments) > number * size
         return JSONResponse(
-            {"comments": comments, "next_page": None, "previous_page": None, "count": len(comments)}
+            {
+                "comments": chosen,
+                "next_page": f"{url}?page={number + 1}&per_page={size}" if more else None,
+                "previous_page": f"{url}?page={number - 1}&per_page={size}" if number > 1 else None,
+                "count": len(comments),
+            }
         )
 
     async def _update_ticket(self, request: Request, user: str) -> Response:

@@ -10,6 +10,7 @@ and what the admin enters on the helpdesk's side. The channel modules load only 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol, cast
@@ -22,6 +23,20 @@ from ticketflow.settings import ChannelsSettings
 HELPDESKS = ("zendesk", "intercom", "freshdesk")
 FIRST_LOOKBACK = timedelta(seconds=60)
 """How far back the first Intercom or Freshdesk pass looks (Zendesk's is ``poll_start_lookback_s``)."""
+READ_BACK_RETRIES = 1
+READ_BACK_WAIT_S = 2.0
+READ_BACK_TIMEOUT_S = 3.0
+"""A webhook's read-back (an author's email, a ticket's thread) retries once, sleeps at most 2 s for a 429
+and waits at most 3 s per request: the helpdesk is waiting for the answer (Zendesk gives up after about
+10 s, Intercom deprioritises endpoints slower than 500 ms), and a 503 with ``Retry-After`` asks it to
+deliver again later, with polling as the fallback."""
+
+
+def read_back_patience() -> AbstractContextManager[None]:
+    """The budget of the helpdesk calls a webhook request makes while the helpdesk waits (see above)."""
+    from ticketflow.channels.rest import patience
+
+    return patience(max_retries=READ_BACK_RETRIES, max_wait_s=READ_BACK_WAIT_S, timeout_s=READ_BACK_TIMEOUT_S)
 
 
 def configured(settings: ChannelsSettings) -> tuple[str, ...]:

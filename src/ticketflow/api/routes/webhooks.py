@@ -5,8 +5,9 @@ its helpdesk sends, checked over the raw bytes in constant time *before anything
 Intercom's HMAC signatures, Freshdesk's shared token (header or ``?token=``). A bad or missing one is a 401
 and nothing is stored. A helpdesk that is not configured answers 404.
 
-Then the channel parses the payload (Zendesk and Freshdesk read the author or the ticket back from their API:
-when that fails transiently the answer is 503 with ``Retry-After``, so the helpdesk redelivers) and every
+Then the channel parses the payload (Zendesk and Freshdesk read the author or the ticket back from their API,
+Intercom a contact without an email, on a short budget: ``wiring.desks.read_back_patience``; when that
+fails transiently the answer is 503 with ``Retry-After``, so the helpdesk redelivers) and every
 customer message is submitted, stored and enqueued, to be processed by its workflow: the answer comes as
 soon as the message is durable. The workflow id ``msg:{channel}:{external_id}`` makes a redelivered webhook
 a duplicate that creates nothing. Messages the channel ignores (our own echoes, agents' replies, notes,
@@ -29,7 +30,7 @@ from ticketflow.domain.ids import TicketId
 from ticketflow.errors import ChannelUnavailable, DeliveryRefused
 from ticketflow.ports.channel import Channel, ChannelRequest, Parsed
 from ticketflow.runtime.service import Runtime
-from ticketflow.wiring.desks import HELPDESKS
+from ticketflow.wiring.desks import HELPDESKS, read_back_patience
 
 log = logging.getLogger(__name__)
 
@@ -117,7 +118,8 @@ def _add(routes: APIRouter, runtime: Runtime, desk: str, channel: Channel | None
 
 def _receive(runtime: Runtime, desk: str, channel: Channel, inbound: ChannelRequest) -> Received:
     try:
-        parsed = channel.parse(inbound)
+        with read_back_patience():  # the helpdesk waits for this answer: no long retries inline
+            parsed = channel.parse(inbound)
     except ChannelUnavailable as exc:
         log.warning("%s webhook: reading it back failed, asking for a redelivery: %s", desk, exc)
         wait = f"{max(1, round(exc.retry_after))}" if exc.retry_after else "30"

@@ -1,8 +1,10 @@
 """``IntercomChannel``: the ``Channel`` port over Intercom's signed webhooks and REST API.
 
 Inbound: :meth:`verify` checks ``X-Hub-Signature`` over the raw bytes, :meth:`parse` reads the notification
-(see :mod:`.webhook`), and :meth:`dedupe_key` names the notification for the route to store, since Intercom
-has no replay window. :meth:`poll` is the fallback when webhooks are down (see :mod:`.poll`).
+(see :mod:`.webhook`); Intercom has no replay window, and a redelivered notification is dropped by intake,
+which keys each message by its external id (``msg:intercom:{external id}``, the same on every delivery);
+:meth:`dedupe_key` names the notification itself, unused by the route. :meth:`poll` is the fallback when
+webhooks are down (see :mod:`.poll`).
 
 Outbound: replies and notes are conversation parts posted as our admin; a handoff is a note carrying the
 package, the assignment to the team its reason maps to, and a ``ticketflow-escalated-<reason>`` tag; after a
@@ -126,7 +128,7 @@ class IntercomChannel:
         return self._webhook.parse(request.body)
 
     def dedupe_key(self, request: ChannelRequest) -> str:
-        """``intercom:<notification id>``, the same on every redelivery: store it to drop repeats."""
+        """``intercom:<notification id>``, the same on every redelivery (the route dedupes by message id)."""
         return webhook.dedupe_key(request)
 
     def poll(self, cursor: PollCursor) -> PollResult:

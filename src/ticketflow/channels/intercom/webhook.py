@@ -2,7 +2,8 @@
 
 Intercom signs each notification with ``X-Hub-Signature: sha1=<hex HMAC-SHA1(key, raw body)>``
 (FACTS-channels §2.2). There is no timestamp, hence no replay window: a redelivery (``delivery_attempts``
-grows) keeps the notification ``id``, which :func:`dedupe_key` returns for the route to store.
+grows) keeps the notification ``id`` (:func:`dedupe_key`) and its messages' external ids, which intake
+dedupes on (``msg:intercom:{external id}``), so a redelivery creates nothing.
 
 Only ``conversation.user.created`` (the first message, the ``source``) and ``conversation.user.replied`` (a
 later part) carry customers' messages. ``conversation.admin.*`` topics are agents' actions or our own echoes;

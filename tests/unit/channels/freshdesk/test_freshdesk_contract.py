@@ -1,4 +1,4 @@
-"""The Freshdesk channel passes the ``ChannelContract``, against the loopback Freshdesk fake.
+"""The Freshdesk channel passes the helpdesks' ``ChannelContract``, against the loopback Freshdesk fake.
 
 The contract speaks channel-neutral names (thread ``thread-1``, team ``team-billing``); Freshdesk names
 tickets and groups by number, so :class:`OnFreshdesk` maps the contract's thread to a real ticket of the
@@ -9,13 +9,15 @@ the calls that changed something on the fake: a call answered from the idempoten
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from channel_contract import ChannelContract, Sample
+from channel_contract import HelpdeskContract, Sample
 from ticketflow.channels.freshdesk.channel import FreshdeskChannel
+from ticketflow.channels.freshdesk.poll import PollCursor
 from ticketflow.channels.freshdesk.settings_model import FreshdeskSecrets, FreshdeskSettings
 from ticketflow.channels.freshdesk.webhook import BODY_TEMPLATE
 from ticketflow.domain.message import CustomerRef, InboundMessage
@@ -30,8 +32,10 @@ SECRET = "fd-hook-secret"
 class OnFreshdesk:
     """The channel, with the contract's thread mapped to a ticket of the fake and its sends counted."""
 
-    def __init__(self, inner: FreshdeskChannel, fake: FakeFreshdesk, thread_ticket: int) -> None:
-        self.inner, self.fake = inner, fake
+    def __init__(
+        self, inner: FreshdeskChannel, fake: FakeFreshdesk, thread_ticket: int, slept: list[float]
+    ) -> None:
+        self.inner, self.fake, self.slept = inner, fake, slept
         self.name, self.capabilities = inner.name, inner.capabilities
         self.thread_ticket = thread_ticket
         self.carried_out = 0
@@ -73,10 +77,10 @@ class OnFreshdesk:
         return receipt
 
     def _writes(self) -> int:
-        return sum(1 for r in self.fake.requests if r.method in {"POST", "PUT"})
+        return sum(1 for r in self.fake.requests if r.method in {"POST", "PUT"} and r.scripted is None)
 
 
-class TestFreshdeskContract(ChannelContract):
+class TestFreshdeskContract(HelpdeskContract):
     @pytest.fixture
     def channel(self) -> Iterator[OnFreshdesk]:
         fake = FakeFreshdesk()
@@ -86,8 +90,9 @@ class TestFreshdeskContract(ChannelContract):
             settings = FreshdeskSettings(
                 base_url=server.url, agent_user_id=fake.api_agent_id, groups={"team-billing": billing}
             )
-            inner = FreshdeskChannel(settings, FreshdeskSecrets(fake.api_key, SECRET), sleep=lambda _: None)
-            yield OnFreshdesk(inner, fake, thread_ticket)
+            slept: list[float] = []
+            inner = FreshdeskChannel(settings, FreshdeskSecrets(fake.api_key, SECRET), sleep=slept.append)
+            yield OnFreshdesk(inner, fake, thread_ticket, slept)
             inner.close()
 
     def plain_headers(self) -> dict[str, str]:
@@ -128,3 +133,26 @@ class TestFreshdeskContract(ChannelContract):
     def sent_count(self, channel: Channel) -> int:
         assert isinstance(channel, OnFreshdesk)
         return channel.carried_out
+
+    def wrongly_signed_headers(self, channel: Channel, body: bytes) -> dict[str, str]:
+        return {"content-type": "application/json", "x-ticketflow-token": "not-" + SECRET}
+
+    def rate_limit_next_reply(self, channel: Channel) -> float:
+        assert isinstance(channel, OnFreshdesk)
+        channel.fake.rate_limit(retry_after=2, times=1, path=f"/api/v2/tickets/{channel.thread_ticket}/reply")
+        return 2.0
+
+    def slept(self, channel: Channel) -> list[float]:
+        assert isinstance(channel, OnFreshdesk)
+        return channel.slept
+
+    def poll(self, channel: Channel, stored: str | None) -> tuple[list[str], str]:
+        assert isinstance(channel, OnFreshdesk)
+        cursor = PollCursor.load(json.loads(stored)) if stored else PollCursor(channel.fake.now)
+        found = channel.inner.poll(cursor)
+        return [m.external_id for m in found.messages], json.dumps(found.cursor.dump())
+
+    def customer_writes(self, channel: Channel) -> str:
+        assert isinstance(channel, OnFreshdesk)
+        ticket = channel.fake.create_ticket("bo@example.com", "Bo", description="<p>Where is my refund?</p>")
+        return f"fd:{ticket.id}:desc"

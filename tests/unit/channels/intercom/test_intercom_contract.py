@@ -1,4 +1,4 @@
-"""IntercomChannel against the shared ChannelContract, its far side a FakeIntercom on loopback."""
+"""IntercomChannel against the helpdesks' shared ChannelContract, its far side a FakeIntercom on loopback."""
 
 from __future__ import annotations
 
@@ -9,13 +9,17 @@ from typing import Any
 import pytest
 from intercom_support import (
     ADMIN,
+    KEY,
+    NOW,
+    TOKEN,
     channel_for,
     close_channels,  # noqa: F401  (autouse)
     served,
 )
 
-from channel_contract import ChannelContract, Sample
+from channel_contract import HelpdeskContract, Sample
 from ticketflow.channels.intercom.channel import IntercomChannel
+from ticketflow.channels.intercom.poll import PollCursor
 from ticketflow.domain.message import CustomerRef, InboundMessage
 from ticketflow.ports.channel import Author, Channel
 from ticketflow.testing.fake_helpdesk import Logged
@@ -66,17 +70,22 @@ def _tagging(request: Logged) -> bool:
     return request.path == "/tags" or request.path.endswith("/tags")
 
 
-class TestIntercomContract(ChannelContract):
+class TestIntercomContract(HelpdeskContract):
     fake: FakeIntercom
 
     @pytest.fixture
     def channel(self) -> Iterator[IntercomChannel]:
-        with served() as (fake, url):
+        self.now = int(NOW.timestamp())  # the fake's clock, the channel's (NOW) until moved on
+        self.waits: list[float] = []
+        fake = FakeIntercom(
+            token=TOKEN, signing_key=KEY, admin_ids=(ADMIN, "agent-7"), clock=lambda: self.now
+        )
+        with served(fake) as (fake, url):
             self.fake = fake
             contact = fake.add_contact("ada@example.com", "Ada")
             fake.customer_starts(contact, "<p>Hi</p>", conversation_id="thread-1")
             # one write per call, as the contract counts: no answered tag, no status, no handoff extras
-            channel = channel_for(url, answered_tag=None, escalated_tag_prefix=None)
+            channel = channel_for(url, self.waits, answered_tag=None, escalated_tag_prefix=None)
             yield channel
 
     def encode(self, channel: Channel, sample: Sample) -> bytes | None:
@@ -103,5 +112,35 @@ class TestIntercomContract(ChannelContract):
 
     def sent_count(self, channel: Channel) -> int:
         """The writes the inbox shows: each part posted, and one per tag() call whatever its tag count."""
-        writes = [r for r in self.fake.requests if r.method == "POST" and r.path != "/conversations/search"]
+        writes = [
+            r
+            for r in self.fake.requests
+            if r.method == "POST" and r.path != "/conversations/search" and r.scripted is None
+        ]
         return sum(1 for n, r in enumerate(writes) if not (n and _tagging(r) and _tagging(writes[n - 1])))
+
+    def wrongly_signed_headers(self, channel: Channel, body: bytes) -> dict[str, str]:
+        return self.fake.sign(body, "the-client-secret-of-another-app")
+
+    def redelivered(self, channel: Channel, body: bytes) -> bytes:
+        return json.dumps(FakeIntercom.redelivery(json.loads(body))).encode()
+
+    def rate_limit_next_reply(self, channel: Channel) -> float:
+        # as Intercom answers: no Retry-After, the window's reset time (X-RateLimit-Reset) only
+        self.fake.rate_limit(times=1, path="/conversations/thread-1/reply", reset_in=3)
+        return 3.0
+
+    def slept(self, channel: Channel) -> list[float]:
+        return self.waits
+
+    def poll(self, channel: Channel, stored: str | None) -> tuple[list[str], str]:
+        assert isinstance(channel, IntercomChannel)
+        cursor = PollCursor.load(stored) if stored else PollCursor(since=self.now)
+        found = channel.poll(cursor)
+        return [m.external_id for m in found.messages], found.cursor.dump()
+
+    def customer_writes(self, channel: Channel) -> str:
+        self.now += 5
+        contact = self.fake.add_contact("bo@example.com", "Bo")
+        conversation = self.fake.customer_starts(contact, "<p>Where is my refund?</p>")
+        return f"ic:{conversation}:s:{self.fake.conversations[conversation]['source']['id']}"

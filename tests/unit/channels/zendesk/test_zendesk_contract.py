@@ -1,19 +1,20 @@
-"""The Zendesk channel passes the ChannelContract, for event webhooks and for trigger webhooks."""
+"""The Zendesk channel passes the helpdesks' ChannelContract, for event webhooks and for trigger webhooks."""
 
 from __future__ import annotations
 
 import pytest
 from zendesk_desk import Desk
 
-from channel_contract import THREAD, ChannelContract, Sample, call
+from channel_contract import THREAD, HelpdeskContract, Sample, call
 from ticketflow.channels.zendesk.channel import ZendeskChannel
 from ticketflow.channels.zendesk.comment import external_id
+from ticketflow.channels.zendesk.poll import PollState, poll_once
 from ticketflow.domain.message import CustomerRef, InboundMessage
 from ticketflow.ports.channel import Author, Capability, Channel
-from ticketflow.testing.fake_zendesk import WebhookKind
+from ticketflow.testing.fake_zendesk import FakeZendesk, WebhookKind
 
 
-class ZendeskContract(ChannelContract):
+class ZendeskContract(HelpdeskContract):
     kind: WebhookKind = "event"
 
     @pytest.fixture
@@ -60,10 +61,35 @@ class ZendeskContract(ChannelContract):
         return b'{"type": "zen:event-type:ticket.comment_added", "id": "e-1", "detail": {}}', "body.detail.id"
 
     def sent_count(self, channel: Channel) -> int:
-        return sum(1 for r in self.desk.fake.requests if r.method in ("PUT", "POST", "DELETE"))
+        writes = [r for r in self.desk.fake.requests if r.method in ("PUT", "POST", "DELETE")]
+        return sum(1 for r in writes if r.scripted is None)  # a write refused with a 429 changed nothing
 
     def signed_headers(self, channel: Channel, body: bytes) -> dict[str, str]:
         return {**self.plain_headers(), **self.desk.fake.sign(body)}
+
+    def wrongly_signed_headers(self, channel: Channel, body: bytes) -> dict[str, str]:
+        return {**self.plain_headers(), **FakeZendesk(signing_secret="not-our-secret").sign(body)}
+
+    def rate_limit_next_reply(self, channel: Channel) -> float:
+        self.desk.fake.rate_limit(
+            retry_after=2, times=1, path=f"/api/v2/tickets/{THREAD.conversation_ref}.json"
+        )
+        return 2.0
+
+    def slept(self, channel: Channel) -> list[float]:
+        return self.desk.slept
+
+    def poll(self, channel: Channel, stored: str | None) -> tuple[list[str], str]:
+        assert isinstance(channel, ZendeskChannel)
+        found = poll_once(channel, PollState.from_json(stored) if stored else None)
+        return [m.external_id for m in found.messages], found.state.to_json()
+
+    def customer_writes(self, channel: Channel) -> str:
+        fake = self.desk.fake
+        self.desk.clock.advance(120)
+        ticket = fake.create_ticket(fake.add_user("Bo", "bo@example.com"), "Refund", "Where is my refund?")
+        self.desk.clock.advance(120)
+        return external_id(ticket, fake.tickets[ticket].comments[0].id)
 
     def test_a_repeated_idempotency_key_sends_nothing_twice(self, channel: Channel) -> None:
         """Replaced: Zendesk has no idempotency for comments, so the channel does not pretend to have one.
