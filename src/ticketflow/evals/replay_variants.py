@@ -32,6 +32,9 @@ class Variant:
     path: tuple[str, ...]
     value: Any
     text: str
+    in_map: bool = False
+    """Whether the last part of the key is a key of a map (``validation.policy.grounding``): the map's
+    other keys keep their values."""
 
     @property
     def key(self) -> str:
@@ -68,8 +71,9 @@ def _is_mapping(annotation: Any) -> bool:
     return get_origin(annotation) in (dict, Mapping)
 
 
-def check_key(path: Sequence[str], text: str) -> None:
-    """``InputError`` naming the variant unless ``path`` is a setting (a section, a field, a map's key)."""
+def check_key(path: Sequence[str], text: str) -> bool:
+    """``InputError`` naming the variant unless ``path`` is a setting (a section, a field, a map's key);
+    whether it ends in a map's key."""
     if not path or not all(path):
         raise InputError(
             f"--variant {text!r}: the key is empty; write KEY=VALUE (routing.unsure_threshold=0.6)"
@@ -95,10 +99,11 @@ def check_key(path: Sequence[str], text: str) -> None:
             continue
         rest = len(path) - depth - 1
         if _is_mapping(annotation) and rest <= 1:
-            return
+            return rest == 1
         if rest:
             raise InputError(f"--variant {text!r}: {'.'.join(path[: depth + 1])} is a value, not a section")
-        return
+        return False
+    return False
 
 
 def parse_variants(texts: Sequence[str]) -> list[Variant]:
@@ -109,11 +114,11 @@ def parse_variants(texts: Sequence[str]) -> list[Variant]:
         if not sep:
             raise InputError(f"--variant {text!r}: write KEY=VALUE, e.g. routing.unsure_threshold=0.6")
         path = tuple(p.strip() for p in key.strip().split("."))
-        check_key(path, text)
+        in_map = check_key(path, text)
         value = parse_value(raw)
         if path[0] == "workspace":
             value = Path(str(value))
-        variants.append(Variant(path, value, text))
+        variants.append(Variant(path, value, text, in_map))
     keys = [v.key for v in variants]
     twice = sorted({k for k in keys if keys.count(k) > 1})
     if twice:
@@ -151,6 +156,30 @@ def _problem(exc: ConfigError) -> str:
     return str(exc)
 
 
+def _current(settings: Settings, path: Sequence[str]) -> dict[str, Any]:
+    value: Any = settings
+    for part in path:
+        value = getattr(value, part)
+    return dict(value or {})
+
+
+def _overrides(workspace: Path, shared: dict[str, Any], variants: Sequence[Variant]) -> dict[str, Any]:
+    """``shared`` with ``variants`` laid over it; a map's key is set in the map as the other variants leave
+    it (so ``validation.policy.grounding=warn`` keeps the other checks' policies)."""
+    overrides = dict(shared)
+    for variant in variants:
+        if not variant.in_map:
+            overrides = merge(overrides, _nested(variant.path, variant.value))
+    mapped = [v for v in variants if v.in_map]
+    if mapped:
+        before = _load(workspace, dict(overrides))
+        for variant in mapped:
+            field = variant.path[:-1]
+            whole = {**_current(before, field), variant.path[-1]: variant.value}
+            overrides = merge(overrides, _nested(field, whole))
+    return overrides
+
+
 def variant_settings(
     workspace: Path, variants: Sequence[Variant], base: Mapping[str, Any] | None = None
 ) -> Settings:
@@ -161,14 +190,11 @@ def variant_settings(
     shared = dict(base or {})
     for variant in variants:  # one at a time first, so a refusal names the variant that caused it
         try:
-            _load(workspace, merge(shared, _nested(variant.path, variant.value)))
+            _load(workspace, _overrides(workspace, shared, [variant]))
         except ConfigError as exc:
             raise InputError(f"--variant {variant.text!r}: {_problem(exc)}") from exc
-    overrides = shared
-    for variant in variants:
-        overrides = merge(overrides, _nested(variant.path, variant.value))
     try:
-        return _load(workspace, overrides)
+        return _load(workspace, _overrides(workspace, shared, variants))
     except ConfigError as exc:
         given = " ".join(v.text for v in variants)
         raise InputError(f"--variant {given}: together they are refused: {_problem(exc)}") from exc
