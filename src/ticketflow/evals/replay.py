@@ -85,11 +85,13 @@ class Replayed:
 
     def changes(self) -> tuple[str, ...]:
         """What differs between the arms: ``route``, ``outcome``, and ``check:<name>`` for each check whose
-        verdict differs (run in one arm only counts as a difference); empty when the arms agree."""
+        verdict differs where both arms ran it, or that failed in the one arm that ran it (a check that
+        passed where the other arm drafted nothing is no change); empty when the arms agree."""
         found = [what for what in ("route", "outcome") if getattr(self.a, what) != getattr(self.b, what)]
         verdicts_a, verdicts_b = dict(self.a.checks), dict(self.b.checks)
         for name in dict.fromkeys([*verdicts_a, *verdicts_b]):
-            if verdicts_a.get(name) != verdicts_b.get(name):
+            a, b = verdicts_a.get(name), verdicts_b.get(name)
+            if a != b and ((a is not None and b is not None) or "fail" in (a, b)):
                 found.append(f"check:{name}")
         return tuple(found)
 

@@ -75,13 +75,13 @@ def differences_png(comparison: Comparison) -> bytes:
     figure = _figure(7.2, max(3.0, 1.3 + 0.26 * len(shown)))
     axes = figure.subplots()
     for y, f in enumerate(reversed(shown)):
-        color = ARM_B if f.excludes_zero else "#7a8590"
+        color = ARM_B if f.clear(comparison.level) else "#7a8590"
         error = [[(f.diff - f.low) * 100], [(f.high - f.diff) * 100]]
         axes.errorbar([f.diff * 100], [y], xerr=error, fmt="o", color=color, capsize=3)
     axes.axvline(0, color="#56606b", linewidth=1)
     axes.set_yticks(range(len(shown)), [f.label for f in reversed(shown)], fontsize=8)
     axes.set_xlabel(f"B − A, percentage points ({comparison.level:.0%} paired bootstrap interval)")
-    axes.set_title("paired differences (blue: the interval excludes 0)", fontsize=10)
+    axes.set_title("paired differences (blue: the interval excludes 0 and McNemar agrees)", fontsize=10)
     axes.grid(axis="x", alpha=0.3)
     if not shown:
         axes.text(0.5, 0.5, "no rate to draw", transform=axes.transAxes, ha="center", va="center")

@@ -68,7 +68,7 @@ def figure_row(figure: PairedFigure) -> dict[str, str]:
         "ci": fmt_interval(figure),
         "p": fmt_p(figure.p_value),
         "discordant": discordant,
-        "clear": "yes" if figure.excludes_zero else "",
+        "clear": "yes" if figure.clear() else "",
     }
 
 
@@ -287,7 +287,8 @@ tr.clear td{background:#eef5fc} code{font-size:.95em} img{max-width:100%;margin-
 <img alt="outcome and route shares per arm" src="data:image/png;base64,{{ plots.outcomes }}">{% endif %}
 </section>
 {% endfor %}
-<p class="note">Highlighted rows: the interval excludes zero.</p>
+<p class="note">Highlighted rows: the interval excludes zero and, for a rate, McNemar's p is below
+{{ alpha }}.</p>
 {% if plots.differences %}<img alt="paired differences" src="data:image/png;base64,{{ plots.differences }}">
 {% endif %}
 <section id="changes"><h2>What changed, A → B</h2>
@@ -347,6 +348,7 @@ def to_html(c: Comparison, plots: dict[str, bytes]) -> str:
         plots=inlined,
         changed=[changed_row(t) for t in c.changed[:LISTED]],
         changed_total=len(c.changed),
+        alpha=f"{1 - c.level:.2g}",
     )
 
 

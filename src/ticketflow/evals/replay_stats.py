@@ -91,8 +91,16 @@ class PairedFigure:
 
     @property
     def excludes_zero(self) -> bool:
-        """Whether the interval lies wholly on one side of zero (the difference is clear at its level)."""
+        """Whether the bootstrap interval lies wholly on one side of zero."""
         return self.low > 0.0 or self.high < 0.0
+
+    def clear(self, level: float = LEVEL) -> bool:
+        """Whether the difference is clear at ``level``: the interval excludes zero and, for a rate, McNemar's
+        test agrees (p < 1 - level). With a handful of discordant tickets the percentile interval can
+        exclude zero while the exact test cannot: four tickets all moving one way give p = 0.125."""
+        if not self.excludes_zero:
+            return False
+        return self.p_value is None or self.p_value < 1.0 - level
 
 
 def paired_rate(

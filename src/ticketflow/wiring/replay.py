@@ -2,8 +2,8 @@
 
 Both engines are built without a store, so their delivery stage writes nothing and the ledger gets no row;
 they read conversations and the customer's earlier tickets from the replayed database through
-``SqlReplaySource`` and ``SqlPastTickets``, which only read. When arm B keeps arm A's workspace folder
-(and models), the loaded files and models are shared instead of loaded twice.
+``SqlReplaySource`` and ``SqlPastTickets``, which only read, and export no traces. When arm B keeps arm A's
+workspace folder (and models), the loaded files and models are shared instead of loaded twice.
 """
 
 from __future__ import annotations
@@ -54,7 +54,9 @@ def replay_arms(a: Settings, b: Settings, *, models: TrainedModels | None = None
         same_models = files_b is files_a and a.routing.backend == b.routing.backend
         models_b = models or (models_a if same_models else workspace_models(b, files_b))
         for settings, files, trained in ((a, files_a, models_a), (b, files_b, models_b)):
-            built.append(Engine(settings, files, trained, None, history=source, past_tickets=past))
+            engine = Engine(settings, files, trained, None, history=source, past_tickets=past)
+            engine.pipeline.tracer = None  # a replay is not production traffic: no spans to the collector
+            built.append(engine)
         yield ReplayArms(source, built[0], built[1])
     finally:
         for engine in built:

@@ -62,6 +62,13 @@ def test_the_changed_tickets_are_listed_with_what_changed() -> None:
     assert c.stored_agreement == 4
 
 
+def test_a_check_that_passed_where_the_other_arm_drafted_nothing_is_no_change() -> None:
+    failed = ArmResult("auto", "review", "validation:length", checks=(("length", "fail"), ("pii", "pass")))
+    assert Replayed(stored(0, "sent"), SENT, HUMAN).changes() == ("route", "outcome")
+    assert Replayed(stored(1, "review"), failed, HUMAN).changes() == ("route", "outcome", "check:length")
+    assert Replayed(stored(2, "sent"), SENT, LONG).changes() == ("outcome", "check:length")
+
+
 def test_identical_arms_change_nothing_and_every_interval_is_zero() -> None:
     c = comparison([(SENT, SENT), (RULE, RULE), (HUMAN, HUMAN)])
     assert c.changed == ()

@@ -79,3 +79,14 @@ def test_arms_of_different_lengths_are_refused() -> None:
         paired_rate("x", [True], [True, False])
     with pytest.raises(ValueError, match="at least one ticket"):
         bootstrap_interval([])
+
+
+def test_four_tickets_moving_one_way_exclude_zero_but_are_not_clear() -> None:
+    # the percentile interval of 4 of 150 moving is [0.7, 5.3] pp (seed 1; no resample without a moved
+    # ticket is (146/150)**150 = 1.7% < 2.5% likely), yet McNemar's exact p is 2 / 2**4
+    moved = [True] * 4 + [False] * 146
+    figure = paired_rate("sent", [False] * 150, moved, resamples=2000, seed=1)
+    assert figure.excludes_zero and figure.p_value == pytest.approx(0.125)
+    assert not figure.clear()
+    seven = paired_rate("sent", [False] * 150, [True] * 7 + [False] * 143, resamples=2000, seed=0)
+    assert seven.clear()  # p = 2 / 2**7 = 0.0156
