@@ -88,8 +88,9 @@ def line(variant: str, data: dict[str, Any], seconds: float) -> str:
     return (
         f"{variant}: {len(data['changed'])} of {data['tickets']['replayed']} changed; "
         f"{rate('automated (sent)')}; {rate('escalated')}; cost/ticket ${cost['a']:.5f}→${cost['b']:.5f} "
-        f"[{cost['interval'][0]:+.5f}, {cost['interval'][1]:+.5f}]; input tokens/ticket "
-        f"{tokens['a']:.0f}→{tokens['b']:.0f}; {seconds:.0f} s"
+        f"({cost['diff']:+.5f} [{cost['interval'][0]:+.5f}, {cost['interval'][1]:+.5f}]); "
+        f"input tokens/ticket {tokens['a']:.0f}→{tokens['b']:.0f} ({tokens['diff']:+.0f} "
+        f"[{tokens['interval'][0]:+.0f}, {tokens['interval'][1]:+.0f}]); {seconds:.0f} s"
     )
 
 
