@@ -418,6 +418,9 @@ app.add_typer(alerts_app, name="alerts")
 from ticketflow.cli_import import import_app  # noqa: E402  (a sub-app of its own module)
 
 app.add_typer(import_app, name="import")
+from ticketflow.cli_replay import replay  # noqa: E402  (its own module)
+
+app.command(name="replay")(replay)
 
 
 def main() -> None:

@@ -29,8 +29,10 @@ from ticketflow.pipeline.runner import Pipeline
 from ticketflow.pipeline.validation import Validator
 from ticketflow.ports.access import ApiKeys
 from ticketflow.ports.batch import BatchProvider
+from ticketflow.ports.customers import PastTickets
 from ticketflow.ports.pii import PiiDetector
 from ticketflow.ports.provider import Provider
+from ticketflow.ports.store import HistorySource
 from ticketflow.privacy.masking import PlaceholderMasker, published_values
 from ticketflow.privacy.presidio import PresidioPatterns
 from ticketflow.settings import Settings
@@ -53,12 +55,20 @@ class Engine:
         chosen: adapters.Providers | None = None,
         *,
         provider: Provider | None = None,
+        history: HistorySource | None = None,
+        past_tickets: PastTickets | None = None,
     ) -> None:
-        """Assemble; ``provider`` replaces the generation provider the settings would choose (tests)."""
+        """Assemble; ``provider`` replaces the generation provider the settings would choose (tests).
+
+        Without a store, ``history`` and ``past_tickets`` give the pipeline read-only conversations and
+        earlier tickets (``ticketflow replay``): it sees what a stored ticket saw, and writes nothing.
+        """
         self.settings = settings
         self.workspace = workspace
         self.models = models
         self.store = store
+        self._history = history
+        self._past = past_tickets
         if provider is not None:
             chosen = adapters.Providers(provider)
         self._owns_providers = chosen is None
@@ -125,7 +135,11 @@ class Engine:
         system_prompt = build_system_prompt(s.name, ws.voice.text, ws.rules, policy_set)
         judge = adapters.judge(s, ws, self._providers, PlaceholderMasker(detector, published))
         return Pipeline(
-            intake=Intake(self.store, s.context.history_turns, summarise_older=s.context.summarise_older),
+            intake=Intake(
+                self.store if self.store is not None else self._history,
+                s.context.history_turns,
+                summarise_older=s.context.summarise_older,
+            ),
             router=Router(
                 ws.rules,
                 models.intent,
@@ -151,7 +165,7 @@ class Engine:
                 adapters.customer_source(s, ws),
                 token_budget=s.context.token_budget,
                 passages=s.context.passages,
-                past_tickets=SqlPastTickets(self.store.engine) if self.store is not None else None,
+                past_tickets=SqlPastTickets(self.store.engine) if self.store is not None else self._past,
                 previous=s.context.previous_tickets,
                 on_stale=s.customers.on_stale,
                 live_intents=frozenset(s.customers.live_intents),
@@ -189,11 +203,27 @@ class Engine:
         workspace = with_examples(self.workspace, train)
         trained = train_models(train, backend=self.settings.routing.backend, phrasings=workspace.phrasings)
         models = TrainedModels(trained.intent or self.models.intent, self.models.tone)
-        return Engine(self.settings, workspace, models, self.store, chosen=self._providers)
+        return Engine(
+            self.settings,
+            workspace,
+            models,
+            self.store,
+            chosen=self._providers,
+            history=self._history,
+            past_tickets=self._past,
+        )
 
     def with_models(self, models: TrainedModels) -> Engine:
         """The same engine with other models (cross-validation folds), sharing workspace, store, provider."""
-        return Engine(self.settings, self.workspace, models, self.store, chosen=self._providers)
+        return Engine(
+            self.settings,
+            self.workspace,
+            models,
+            self.store,
+            chosen=self._providers,
+            history=self._history,
+            past_tickets=self._past,
+        )
 
     def handle(self, message: InboundMessage) -> TicketResult:
         """Accept and process one message in-process (no durable runtime): for scripts and tests."""

@@ -1,0 +1,64 @@
+"""The two engines of a replay and the read-only store they replay from.
+
+Both engines are built without a store, so their delivery stage writes nothing and the ledger gets no row;
+they read conversations and the customer's earlier tickets from the replayed database through
+``SqlReplaySource`` and ``SqlPastTickets``, which only read, and export no traces. When arm B keeps arm A's
+workspace folder (and models), the loaded files and models are shared instead of loaded twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from ticketflow.knowledge.workspace.loader import Workspace, load_workspace
+from ticketflow.ports.replay import ReplaySource
+from ticketflow.settings import Settings
+from ticketflow.storage.past_tickets import SqlPastTickets
+from ticketflow.storage.replay_source import SqlReplaySource
+from ticketflow.storage.repository import SqlStore
+from ticketflow.wiring.engine import Engine
+from ticketflow.wiring.models import TrainedModels, workspace_models
+
+
+@dataclass(frozen=True, slots=True)
+class ReplayArms:
+    """What a replay runs: the stored tickets' source, arm A's engine and arm B's."""
+
+    source: ReplaySource
+    a: Engine
+    b: Engine
+
+
+def _same_files(a: Settings, b: Settings) -> bool:
+    return a.workspace.resolve() == b.workspace.resolve() and a.var_dir.resolve() == b.var_dir.resolve()
+
+
+@contextmanager
+def replay_arms(a: Settings, b: Settings, *, models: TrainedModels | None = None) -> Iterator[ReplayArms]:
+    """Open ``a``'s database read-only for replay and build both arms' engines; all closed on exit.
+
+    ``models`` replaces both arms' routing models (tests pass models trained once per session).
+    """
+    store = SqlStore.open(a.resolved_database_url)
+    source = SqlReplaySource(store.engine)
+    past = SqlPastTickets(store.engine)
+    built: list[Engine] = []
+    try:
+        files_a = load_workspace(a.workspace, index_dir=a.var_dir / "index")
+        models_a = models or workspace_models(a, files_a)
+        files_b: Workspace = (
+            files_a if _same_files(a, b) else load_workspace(b.workspace, index_dir=b.var_dir / "index")
+        )
+        same_models = files_b is files_a and a.routing.backend == b.routing.backend
+        models_b = models or (models_a if same_models else workspace_models(b, files_b))
+        for settings, files, trained in ((a, files_a, models_a), (b, files_b, models_b)):
+            engine = Engine(settings, files, trained, None, history=source, past_tickets=past)
+            engine.pipeline.tracer = None  # a replay is not production traffic: no spans to the collector
+            built.append(engine)
+        yield ReplayArms(source, built[0], built[1])
+    finally:
+        for engine in built:
+            engine.close()
+        store.close()
