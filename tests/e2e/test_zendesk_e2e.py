@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
+import sqlalchemy as sa
 from desk_support import (
     NEEDS_SENDER,
     Served,
@@ -27,6 +28,8 @@ from desk_support import (
 from fastapi import Request
 
 from support import wait_until
+from ticketflow.channels.zendesk.webhook import IDS_TRIGGER_BODY_TEMPLATE
+from ticketflow.storage import tables
 from ticketflow.testing.fake_helpdesk import Logged, deliver_webhook
 from ticketflow.testing.fake_zendesk import FakeZendesk
 from ticketflow.testing.server import LoopbackServer, serve
@@ -34,6 +37,8 @@ from ticketflow.wiring.models import TrainedModels
 
 QUESTION = "How long does standard delivery take to Germany?"
 REFUND_GROUP = "8447320466430"
+AWKWARD = 'How long does "standard" delivery take?\nTo Germany, C:\\ drive aside.\n\n\tThanks'
+"""Quotes, line breaks, a backslash and a tab: what unescaped placeholders would put in the body raw."""
 
 
 @pytest.fixture
@@ -167,6 +172,68 @@ def test_a_failed_author_lookup_is_a_503_and_the_redelivery_is_taken(
     assert app.tickets("zendesk") == []
     redelivered = deliver_webhook(app.webhook("zendesk"), body, fake.sign(body))
     assert redelivered.status_code == 202 and len(redelivered.json()["accepted"]) == 1
+
+
+def _stored_text(app: Served, ticket_id: str) -> str:
+    table = tables.tickets
+    with app.runtime.store.engine.connect() as conn:
+        return str(conn.execute(sa.select(table.c.text).where(table.c.id == ticket_id)).scalar_one())
+
+
+@pytest.mark.parametrize("escape", [True, False], ids=["escaped", "unescaped"])
+def test_with_the_ids_body_a_comment_with_quotes_and_line_breaks_is_stored_intact_once(
+    app: Served, zd: tuple[FakeZendesk, LoopbackServer], escape: bool
+) -> None:
+    """webhook_body = "ids" (the default) is right whether or not Zendesk escapes placeholders (❓)."""
+    fake, _ = zd
+    fake.escape_placeholders, fake.trigger_template = escape, IDS_TRIGGER_BODY_TEMPLATE
+    ada = fake.add_user("Ada", "ada@example.com")
+    ticket = fake.create_ticket(ada, "Delivery", "hello")
+    comment = fake.add_comment(ticket, ada, AWKWARD)
+    body = fake.webhook_body(ticket, kind="trigger")
+    headers = fake.sign(body)
+    first = deliver_webhook(app.webhook("zendesk"), body, headers)
+    assert first.status_code == 202, first.text
+    (accepted,) = first.json()["accepted"]
+    assert accepted["external_id"] == f"zd:{ticket}:c:{comment}" and accepted["duplicate"] is False
+    again = deliver_webhook(app.webhook("zendesk"), body, headers)
+    assert again.status_code == 202 and again.json()["accepted"][0]["duplicate"] is True
+    (stored,) = app.tickets("zendesk")
+    assert stored["id"] == accepted["ticket_id"]
+    assert _stored_text(app, stored["id"]) == AWKWARD
+    assert app.processed(stored["id"])["status"] == "done"
+
+
+@pytest.mark.parametrize("escape", [True, False], ids=["escaped", "unescaped"])
+def test_with_the_full_body_unescaped_placeholders_are_a_400_naming_the_setting_and_store_nothing(
+    tmp_path: Path,
+    database_url: str,
+    system_database_url: str,
+    store_models: TrainedModels,
+    zd: tuple[FakeZendesk, LoopbackServer],
+    monkeypatch: pytest.MonkeyPatch,
+    escape: bool,
+) -> None:
+    fake, _ = zd
+    fake.escape_placeholders = escape
+    with _start(
+        tmp_path, database_url, system_database_url, store_models, zd, monkeypatch, webhook_body="full"
+    ) as app:
+        ada = fake.add_user("Ada", "ada@example.com")
+        ticket = fake.create_ticket(ada, "Delivery", "hello")
+        fake.add_comment(ticket, ada, AWKWARD)
+        response = fake.deliver_webhook(app.webhook("zendesk"), ticket, kind="trigger")
+        if escape:
+            assert response.status_code == 202, response.text
+            (stored,) = app.tickets("zendesk")
+            assert _stored_text(app, stored["id"]) == AWKWARD
+            assert app.processed(stored["id"])["status"] == "done"
+            return
+        assert response.status_code == 400, response.text
+        error = response.json()["error"]
+        assert "not valid JSON" in error and "JSON-escaping" in error and 'webhook_body = "ids"' in error
+        assert app.tickets("zendesk") == [] and app.ignored() == []
+        assert not fake.calls("GET"), "nothing was read back for a body that could not be read"
 
 
 def test_an_unconfigured_helpdesk_answers_404(app: Served) -> None:

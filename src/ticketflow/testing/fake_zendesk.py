@@ -15,8 +15,11 @@ comment::
         zd.deliver_webhook(url, ticket, kind="trigger")
 
 Options for what FACTS leaves open: ``signature_order`` (the fake signs timestamp+body by default),
-``exclude_last_minute`` (the export leaves out tickets changed in the minute before the request), a per-
-minute limit on the export (10 on Zendesk, off by default), and the page size of the export.
+``escape_placeholders`` (trigger placeholders JSON-escaped, the default, or rendered raw, so a quote or a line
+break in a comment makes the body invalid JSON), ``trigger_template`` (the body the admin pasted: the full
+template by default, or the ids-only one), ``exclude_last_minute`` (the export leaves out tickets changed in
+the minute before the request), a per-minute limit on the export (10 on Zendesk, off by default), and the
+page size of the export.
 """
 
 from __future__ import annotations
@@ -132,6 +135,8 @@ class FakeZendesk(FakeHelpdesk):
         oauth_token: str | None = None,
         signing_secret: str = "zd-signing-secret",
         signature_order: Literal["timestamp_body", "body_timestamp"] = "timestamp_body",
+        escape_placeholders: bool = True,
+        trigger_template: str = TRIGGER_BODY_TEMPLATE,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         exclude_last_minute: bool = False,
         export_page_size: int = 1000,
@@ -140,6 +145,10 @@ class FakeZendesk(FakeHelpdesk):
         super().__init__("zendesk")
         self.email, self.api_token, self.oauth_token = email, api_token, oauth_token
         self.signing_secret, self.signature_order = signing_secret, signature_order
+        self.escape_placeholders = escape_placeholders
+        """Whether trigger placeholders are JSON-escaped (FACTS-channels §7.3, unconfirmed) or put in raw."""
+        self.trigger_template = trigger_template
+        """The trigger body the admin pasted (:data:`TRIGGER_BODY_TEMPLATE` or the ids-only one)."""
         self.clock = clock
         self.exclude_last_minute = exclude_last_minute
         self.export_page_size = export_page_size
@@ -254,6 +263,7 @@ class FakeZendesk(FakeHelpdesk):
             "ticket.id": ticket.id,
             "ticket.latest_comment.id": comment.id,
             "ticket.title": ticket.subject,
+            "ticket.requester.id": requester.id,
             "ticket.requester.email": requester.email or "",
             "ticket.requester.name": requester.name,
             "ticket.latest_comment": comment.body,
@@ -264,10 +274,13 @@ class FakeZendesk(FakeHelpdesk):
             "ticket.tags": " ".join(ticket.tags),
             "ticket.created_at_with_timestamp": _iso(ticket.created_at),
         }
-        # placeholders are rendered as text; JSON-escaping them is assumed (FACTS-channels §7.3)
-        return re.sub(
-            r"\{\{([\w.]+)\}\}", lambda m: json.dumps(values.get(m.group(1), ""))[1:-1], TRIGGER_BODY_TEMPLATE
-        )
+        # placeholders are rendered as text; whether Zendesk JSON-escapes them is unconfirmed (FACTS §7.3)
+
+        def render(match: re.Match[str]) -> str:
+            value = values.get(match.group(1), "")
+            return json.dumps(value)[1:-1] if self.escape_placeholders else value
+
+        return re.sub(r"\{\{([\w.]+)\}\}", render, self.trigger_template)
 
     # the API
 

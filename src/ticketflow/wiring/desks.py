@@ -229,6 +229,20 @@ class Setup:
     """(what it is, the text to paste as it is)."""
 
 
+def _zendesk_body_step(mode: str) -> str:
+    """What ``[channels.zendesk] webhook_body`` means for the trigger body printed below."""
+    if mode == "ids":
+        return (
+            'webhook_body = "ids": the body holds only ids, and ticketflow reads each comment from the API, '
+            "so it stays valid JSON whether or not Zendesk JSON-escapes placeholders"
+        )
+    return (
+        'webhook_body = "full": the body carries the comment\'s text; if Zendesk does not JSON-escape '
+        'placeholders, a comment with a quote or a line break is refused with 400: webhook_body = "ids" '
+        "avoids that"
+    )
+
+
 def webhook_url(public_url: str | None, desk: str) -> str:
     """``{public_url}/webhooks/{desk}``; a placeholder base when the public URL is unknown."""
     base = (public_url or "https://<public URL of this server>").rstrip("/")
@@ -239,7 +253,7 @@ def setup(name: str, settings: ChannelsSettings, public_url: str | None) -> Setu
     """The helpdesk-side settings for ``name``; they name secrets' variables, never their values."""
     url = webhook_url(public_url, name)
     if name == "zendesk":
-        from ticketflow.channels.zendesk.webhook import TRIGGER_BODY_TEMPLATE
+        from ticketflow.channels.zendesk.webhook import trigger_template
 
         z = settings.zendesk
         assert z is not None
@@ -253,9 +267,11 @@ def setup(name: str, settings: ChannelsSettings, public_url: str | None) -> Setu
                 "Objects and rules > Triggers > Add trigger: conditions 'Comment is Public' and "
                 "'Current user is (end user)'; action 'Notify by > Active webhook', this webhook, with the "
                 "JSON body below",
-                f"polling, the fallback for missed webhooks: poll_every_s = {z.poll_every_s} (0: off)",
+                _zendesk_body_step(z.webhook_body),
+                "polling, the fallback for missed webhooks (recommended: whether Zendesk redelivers after "
+                f"a 503 is unconfirmed): poll_every_s = {z.poll_every_s} (0: off)",
             ),
-            (("trigger JSON body", TRIGGER_BODY_TEMPLATE),),
+            ((f'trigger JSON body (webhook_body = "{z.webhook_body}")', trigger_template(z.webhook_body)),),
         )
     if name == "intercom":
         i = settings.intercom

@@ -149,11 +149,14 @@ class ZendeskChannel:
     def parse(self, request: ChannelRequest) -> Parsed:
         """The end-user's new comment, or why not; may call Zendesk for the author's email and role.
 
-        A failed lookup raises ``ChannelUnavailable`` (answer 503, so Zendesk redelivers) or
-        ``DeliveryRefused``.
+        With ``webhook_body = "ids"`` a trigger's comment itself is read back (its ticket's comments, the
+        author, the subject). A failed lookup raises ``ChannelUnavailable`` (answer 503, so Zendesk
+        redelivers) or ``DeliveryRefused``; a body that is not JSON, ``UnreadableInput`` (400) naming the
+        likely cause.
         """
-        payload = webhook.read(request.body)
-        comments, why_none = webhook.comments_of(payload, self.client)
+        mode = self.settings.webhook_body
+        payload = webhook.read(request.body, mode)
+        comments, why_none = webhook.comments_of(payload, self.client, mode)
         if not comments:
             ticket = payload.ticket_id if isinstance(payload, webhook.TriggerWebhook) else payload.detail.id
             key = webhook.redelivery_key(payload, None) or f"zd:{ticket}"
@@ -175,7 +178,8 @@ class ZendeskChannel:
 
     def redelivery_key(self, request: ChannelRequest) -> str | None:
         """The key a redelivered webhook repeats: the event ``id``, or the trigger's invocation id (❓)."""
-        return webhook.redelivery_key(webhook.read(request.body), request.header(webhook.INVOCATION_HEADER))
+        payload = webhook.read(request.body, self.settings.webhook_body)
+        return webhook.redelivery_key(payload, request.header(webhook.INVOCATION_HEADER))
 
     def is_ours(self, key: str, author_id: str | None) -> bool:
         """Whether a comment is one we posted: our comment ids, our agent's id, or the injected check."""

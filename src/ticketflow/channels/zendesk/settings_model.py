@@ -23,6 +23,8 @@ from ticketflow.errors import ConfigError
 ENV_PREFIX = "TICKETFLOW_CHANNELS__ZENDESK__"
 TicketStatus = Literal["new", "open", "pending", "hold", "solved"]
 SignatureOrder = Literal["timestamp_body", "body_timestamp", "either"]
+WebhookBody = Literal["ids", "full"]
+"""What the trigger's JSON body carries: only ids (the comment is read from the API) or the comment itself."""
 
 
 class ZendeskSettings(BaseModel):
@@ -62,6 +64,13 @@ class ZendeskSettings(BaseModel):
         "timestamp_body",
         description="what the webhook HMAC covers: timestamp+body (current docs) or body+timestamp (the "
         "legacy page's worked example); either: accept both (FACTS-channels §1.2, unconfirmed)",
+    )
+    webhook_body: WebhookBody = Field(
+        "ids",
+        description="ids: the trigger body carries only ids and the comment (text, author) is read from the "
+        "API, valid JSON whether or not Zendesk JSON-escapes placeholders; full: the body carries the "
+        "comment's text, which breaks the JSON on a quote or a newline if Zendesk does not escape "
+        "(FACTS-channels §1.3, unconfirmed). `ticketflow channels check` prints the matching template",
     )
     replay_window_s: float = Field(300.0, gt=0, description="refuse webhooks signed further from now")
     poll_every_s: int = Field(

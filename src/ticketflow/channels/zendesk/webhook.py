@@ -10,8 +10,17 @@ legacy page's worked vector matches ``body + timestamp`` instead, so the order i
 ``GET /api/v2/users/{id}.json``. ``ticket.created`` carries no comment id, so the ticket's first comment is
 fetched: its external id is then the one a later ``comment_added`` for it would give, and the two dedupe.
 
-**Trigger webhooks** carry what the admin's body template says; :data:`TRIGGER_BODY_TEMPLATE` is the one to
-paste (see ``docs`` in the module's constants).
+**Trigger webhooks** carry what the admin's body template says, and ``webhook_body`` says which one:
+
+- ``ids`` (:data:`IDS_TRIGGER_BODY_TEMPLATE`): ids and roles only, no free text, so the body is valid JSON
+  whether or not Zendesk JSON-escapes placeholder values (FACTS-channels §1.3 leaves that unconfirmed). The
+  comment (text, HTML, public flag, author) is read from ``GET /tickets/{id}/comments.json`` and its author
+  from ``GET /users/{id}.json``, the ticket's subject from ``GET /tickets/{id}.json``, before the message
+  is stored: on the webhook's short read-back budget, a failure a 503 that asks Zendesk to redeliver.
+- ``full`` (:data:`TRIGGER_BODY_TEMPLATE`): the comment's text rides in the body and nothing is looked up
+  (unless the requester's email rendered empty). If Zendesk does not escape, a comment with a quote or a
+  line break makes the body invalid JSON: that is refused with a 400 naming the likely cause and the
+  setting to change.
 """
 
 from __future__ import annotations
@@ -27,8 +36,8 @@ from typing import Annotated, Any, Protocol
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from ticketflow.channels.zendesk.comment import Comment, html_to_text, role_of
-from ticketflow.channels.zendesk.settings_model import SignatureOrder
-from ticketflow.errors import InputError, SignatureError, UnreadableInput
+from ticketflow.channels.zendesk.settings_model import SignatureOrder, WebhookBody
+from ticketflow.errors import ChannelUnavailable, InputError, SignatureError, UnreadableInput
 
 SIGNATURE_HEADER = "x-zendesk-webhook-signature"
 TIMESTAMP_HEADER = "x-zendesk-webhook-signature-timestamp"
@@ -52,11 +61,54 @@ TRIGGER_BODY_TEMPLATE = """{
   "tags": "{{ticket.tags}}",
   "created_at": "{{ticket.created_at_with_timestamp}}"
 }"""
-"""The JSON body an admin pastes into the trigger's "Notify by > Active webhook" action.
+"""The JSON body for ``webhook_body = "full"``: the comment's text rides in the body.
 
-Trigger conditions to pair it with: *Ticket > Comment* is *Public*, and *Current user* is *(end user)*; we
-check ``author_role`` again, so a trigger that also fires for agents is safe, only wasteful.
+Pasted into the trigger's "Notify by > Active webhook" action. Trigger conditions to pair it with: *Ticket >
+Comment* is *Public*, and *Current user* is *(end user)*; we check ``author_role`` again, so a trigger that
+also fires for agents is safe, only wasteful. It is valid JSON only if Zendesk JSON-escapes placeholder
+values (unconfirmed): prefer :data:`IDS_TRIGGER_BODY_TEMPLATE`.
 """
+
+IDS_TRIGGER_BODY_TEMPLATE = """{
+  "ticket_id": "{{ticket.id}}",
+  "comment_id": "{{ticket.latest_comment.id}}",
+  "requester_id": "{{ticket.requester.id}}",
+  "author_id": "{{current_user.id}}",
+  "author_role": "{{current_user.role}}"
+}"""
+"""The JSON body for ``webhook_body = "ids"`` (the default): ids and a role, never free text.
+
+Every value is digits or a role name, so no quote or line break can reach the body and it stays valid JSON
+whichever way Zendesk renders placeholders; the comment itself is read from the API. The same trigger
+conditions as :data:`TRIGGER_BODY_TEMPLATE`.
+"""
+
+MISSING_COMMENT_RETRY_S = 30.0
+"""The ``Retry-After`` asked for when the comment a trigger names is not listed on its ticket yet."""
+
+
+def trigger_template(mode: WebhookBody) -> str:
+    """The trigger body to paste for the ``webhook_body`` setting."""
+    return IDS_TRIGGER_BODY_TEMPLATE if mode == "ids" else TRIGGER_BODY_TEMPLATE
+
+
+def not_json_message(mode: WebhookBody | None) -> str:
+    """Why a Zendesk webhook body is not JSON, most likely, and what to change."""
+    cause = (
+        "the Zendesk webhook body is not valid JSON. A trigger's body breaks like this when a placeholder "
+        "holding free text (such as {{ticket.latest_comment}} or {{ticket.title}}) is rendered without "
+        "JSON-escaping a quote, a backslash or a line break"
+    )
+    if mode == "ids":
+        return (
+            f'{cause}: with [channels.zendesk] webhook_body = "ids", paste the ids-only body that '
+            "`ticketflow channels check` prints into the trigger; it holds no free text"
+        )
+    return (
+        f'{cause}: set [channels.zendesk] webhook_body = "ids" and paste the ids-only body that '
+        "`ticketflow channels check` prints into the trigger; ticketflow then reads the comment from the "
+        "API, whichever way Zendesk renders placeholders"
+    )
 
 
 def signature(secret: str, timestamp: str, body: bytes, order: SignatureOrder = "timestamp_body") -> str:
@@ -164,12 +216,13 @@ class EventWebhook(_Lenient):
 
 
 class TriggerWebhook(_Lenient):
-    """A trigger webhook rendered from :data:`TRIGGER_BODY_TEMPLATE`."""
+    """A trigger webhook rendered from :data:`IDS_TRIGGER_BODY_TEMPLATE` or :data:`TRIGGER_BODY_TEMPLATE`."""
 
     ticket_id: ZendeskId
     comment_id: ZendeskId
     author_role: str = Field(min_length=1)
     author_id: str = ""
+    requester_id: str = ""
     subject: str = ""
     requester_email: str = ""
     requester_name: str = ""
@@ -183,6 +236,7 @@ TRIGGER_FIELDS = (
     "comment_id",
     "author_role",
     "author_id",
+    "requester_id",
     "subject",
     "requester_email",
     "requester_name",
@@ -213,13 +267,18 @@ SCHEMA: dict[str, Any] = {
 }
 
 
-def read(body: bytes) -> EventWebhook | TriggerWebhook:
-    """The payload, validated; errors located as ``body.<field>`` (the ``InputError`` contract)."""
+def read(body: bytes, mode: WebhookBody | None = None) -> EventWebhook | TriggerWebhook:
+    """The payload, validated; errors located as ``body.<field>`` (the ``InputError`` contract).
+
+    A body that is not JSON is ``UnreadableInput`` (a 400) whose message names the likely cause (a trigger
+    placeholder rendered unescaped) and what to change for the ``webhook_body`` setting ``mode``.
+    """
     try:
         decoded = json.loads(body)
     except json.JSONDecodeError as exc:
         raise UnreadableInput(
-            errors=[_problem(f"body.{exc.pos}", "JSON decode error", "json_invalid")]
+            not_json_message(mode),
+            errors=[_problem(f"body.{exc.pos}", f"JSON decode error: {exc.msg}", "json_invalid")],
         ) from exc
     except UnicodeDecodeError as exc:
         raise UnreadableInput(
@@ -255,10 +314,16 @@ class Directory(Protocol):
 
 
 def comments_of(
-    payload: EventWebhook | TriggerWebhook, directory: Directory
+    payload: EventWebhook | TriggerWebhook, directory: Directory, mode: WebhookBody = "ids"
 ) -> tuple[list[Comment], str | None]:
-    """The comment(s) a payload reports, authors resolved; else no comment and the reason (other events)."""
+    """The comment(s) a payload reports, authors resolved; else no comment and the reason (other events).
+
+    ``mode`` is the ``webhook_body`` setting: with ``ids`` a trigger's comment is read from the API (any
+    text the body carries is not trusted), with ``full`` it is taken from the body.
+    """
     if isinstance(payload, TriggerWebhook):
+        if mode == "ids":
+            return [_listed_comment(payload, directory)], None
         return [_trigger_comment(payload, directory)], None
     kind = payload.type
     ticket = payload.detail
@@ -313,11 +378,31 @@ def comment_from_api(
     )
 
 
+def _listed_comment(payload: TriggerWebhook, directory: Directory) -> Comment:
+    """The comment a trigger names, read from the ticket's comments (all pages), author looked up."""
+    listed = directory.comments(payload.ticket_id)
+    found = next((c for c in listed if _text(c.get("id")) == payload.comment_id), None)
+    if found is None:
+        # the trigger rendered the ticket's latest comment, so it exists: Zendesk has not listed it yet
+        raise ChannelUnavailable(
+            f"zendesk: comment {payload.comment_id} is not among ticket {payload.ticket_id}'s "
+            f"{len(listed)} comments yet",
+            retry_after=MISSING_COMMENT_RETRY_S,
+        )
+    comment = comment_from_api(payload.ticket_id, found, directory, subject=None)
+    if comment.role == "end-user" and comment.public:  # only a message to answer needs the subject
+        subject = _text(directory.ticket(payload.ticket_id).get("subject"))
+        comment = dataclasses.replace(comment, subject=subject)
+    return comment
+
+
 def _trigger_comment(payload: TriggerWebhook, directory: Directory) -> Comment:
     if payload.body is None and payload.body_html is None:
-        raise InputError(
-            INVALID, errors=[_problem("body.body", "Field required: the comment's text", "missing")]
+        problem = (
+            "Field required: the comment's text (the full template's body); if the trigger sends the "
+            'ids-only template, set [channels.zendesk] webhook_body = "ids"'
         )
+        raise InputError(INVALID, errors=[_problem("body.body", problem, "missing")])
     email = payload.requester_email.strip() or None
     role = role_of(payload.author_role)
     if email is None and role == "end-user":
