@@ -13,6 +13,7 @@ from ticketflow.domain.decision import Route
 from ticketflow.domain.message import CustomerRef, InboundMessage
 from ticketflow.domain.outcome import Outcome
 from ticketflow.errors import ConfigError
+from ticketflow.knowledge.retrieval.articles import ArticleRanker
 from ticketflow.settings import Settings
 from ticketflow.wiring.engine import Engine
 
@@ -114,6 +115,24 @@ def test_the_embeddings_ranker_without_the_extra_names_the_setting_to_change(
 
     with pytest.raises(
         ConfigError, match=r'context\.rankers = \[\.\.\., "embeddings"\] needs the embeddings'
+    ):
+        Engine.from_workspace(STORE, with_store=False).pipeline  # noqa: B018 (building is the test)
+
+
+def test_the_articles_ranker_without_the_extra_reads_words_only_unless_meaning_is_required(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setitem(sys.modules, "sentence_transformers", None)  # as if not installed
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # the encoder sets it; restored after the test
+    monkeypatch.setenv("TICKETFLOW_DATA_DIR", str(tmp_path))
+
+    default = Engine.from_workspace(STORE, with_store=False).pipeline.context
+    [articles] = [r for r in default.rankers if isinstance(r, ArticleRanker)]
+    assert not articles.dense and articles.rank("where is my parcel?", 3), "auto: words only, no error"
+
+    monkeypatch.setenv("TICKETFLOW_CONTEXT__ARTICLE_EMBEDDINGS", "on")
+    with pytest.raises(
+        ConfigError, match=r'context\.article_embeddings = "on" needs the embeddings extra.*pip install'
     ):
         Engine.from_workspace(STORE, with_store=False).pipeline  # noqa: B018 (building is the test)
 

@@ -191,6 +191,11 @@ class ContextBuilder:
         self._intent_weight = intent_weight
         self._rankers = rankers
 
+    @property
+    def rankers(self) -> tuple[DocumentRanker, ...]:
+        """The second opinions fused with the index's ranking, in the order given."""
+        return self._rankers
+
     def retrieve(
         self, text: str, intent: str | None, k: int | None = None, confidence: float = 1.0
     ) -> list[Passage]:
