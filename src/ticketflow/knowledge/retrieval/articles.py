@@ -66,7 +66,7 @@ def _standardised(scores: np.ndarray) -> np.ndarray:
 class ArticleRanker:
     """A ``DocumentRanker``: whole articles by BM25 with phrases, plus their embedding when ``encode`` is set.
 
-    Scores are the summed z-scores rescaled to [0, 1] over all articles, so the best
+    Scores are each ranked article's summed z-score as a share of the best one's, so the best
     article scores 1; ``lexical`` is 0, since these scores are not the index's BM25 (the offline drafter's
     threshold reads the index's own).
     """
@@ -131,24 +131,25 @@ class ArticleRanker:
         return np.sum(halves, axis=0) if halves else np.zeros(len(self._documents))
 
     def rank(self, text: str, k: int) -> list[Passage]:
-        """Up to ``k`` articles for ``text``, best first, each shown by its first chunk.
+        """Up to ``k`` articles for ``text``, best first, each shown by its first chunk (the context stage
+        swaps in the section the message's words find).
 
-        Lexical only (no encoder), an article sharing no word or phrase with ``text`` is not ranked.
+        Only articles above the average for ``text`` are ranked, scored by their share of the best one's
+        lead over the average (as BM25's share of its best score, which the context stage's relative cut
+        reads); by words only, an article sharing no word or phrase with ``text`` is never among them.
         """
         if not self._documents or not text.strip() or k <= 0:
             return []
         import numpy as np
 
         combined = self.scores(text)
-        low, high = float(combined.min()), float(combined.max())
-        if high <= low:
-            return []
+        best = float(combined.max())
         passages: list[Passage] = []
         for n in np.argsort(-combined, kind="stable")[:k]:
-            if combined[n] <= low:
+            if combined[n] <= 0:
                 break
             c = self._first[int(n)]
             title = f"{c.title} — {c.heading}" if c.heading else c.title
-            share = (float(combined[n]) - low) / (high - low)
-            passages.append(Passage(c.source_id, title, c.text, round(share, 6), c.kind, lexical=0.0))
+            share = round(float(combined[n]) / best, 6)
+            passages.append(Passage(c.source_id, title, c.text, share, c.kind, lexical=0.0))
         return passages

@@ -69,12 +69,17 @@ def test_a_product_named_as_a_phrase_beats_the_same_words_scattered() -> None:
 
 def test_by_words_only_an_article_sharing_no_word_is_not_ranked_and_the_best_scores_one() -> None:
     ranker = _ranker()
-    ranked = ranker.rank("my card was stolen", k=4)
+    ranked = ranker.rank("my card was stolen, I am overseas", k=4)
 
     assert not ranker.dense
-    assert [p.source_id for p in ranked] == ["lost", "travel"]  # "card" is in both; "stolen" in one
+    assert [p.source_id for p in ranked] == ["lost", "travel"]  # "card" in both; "stolen" and "overseas"
     assert ranked[0].score == 1.0 and 0 < ranked[1].score < 1
     assert (ranked[0].text, ranked[0].word_score) == (ARTICLES["lost"][1], 0.0), "first chunk, no BM25 claim"
+
+
+def test_only_articles_above_the_average_for_the_message_are_ranked() -> None:
+    # "card" alone is in two articles, "stolen" in one: the other card article is below the average
+    assert [p.source_id for p in _ranker().rank("my card was stolen", k=4)] == ["lost"]
 
 
 def test_with_an_encoder_meaning_finds_an_article_that_shares_no_word() -> None:
