@@ -63,10 +63,15 @@ class ContextSettings(_Section):
         0.5, ge=0.0, description="BM25 score below which the offline drafter hands off"
     )
     rankers: tuple[Literal["questions", "articles", "embeddings"], ...] = Field(
-        ("questions", "articles"),
+        ("questions",),
         description="second opinions fused with BM25 by reciprocal rank: nearest customer phrasings "
         "(questions), whole articles by words, phrases and meaning (articles), sentence embeddings of "
         "chunks and phrasings (embeddings; the embeddings extra); [] for BM25 alone",
+    )
+    unrouted_rankers: tuple[Literal["questions", "articles", "embeddings"], ...] = Field(
+        ("articles",),
+        description="fused as well when routing names no intent (a workspace without labelled tickets, "
+        "or none sure enough to name): the same choices as rankers",
     )
     article_embeddings: Literal["auto", "on", "off"] = Field(
         "auto",

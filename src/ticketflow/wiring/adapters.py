@@ -6,7 +6,7 @@ Adding a provider, a customer source or a check means one branch here, next to i
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -289,10 +289,13 @@ def canned_matcher(workspace: Workspace) -> CannedMatcher | None:
     return CannedMatcher.build(phrasings, others)
 
 
-def document_rankers(settings: Settings, workspace: Workspace) -> tuple[DocumentRanker, ...]:
-    """The ``context.rankers`` fused with BM25, built over the workspace's articles and their questions."""
+def document_rankers(
+    settings: Settings, workspace: Workspace, names: Sequence[str] | None = None
+) -> tuple[DocumentRanker, ...]:
+    """The rankers ``names`` (default ``context.rankers``) to fuse with BM25, built over the workspace's
+    articles and their questions."""
     rankers: list[DocumentRanker] = []
-    for name in settings.context.rankers:
+    for name in settings.context.rankers if names is None else names:
         if name == "questions":
             rankers.append(NearestQuestions(workspace.questions, workspace.first_chunks()))
         elif name == "articles":

@@ -157,6 +157,7 @@ class Engine:
                 live_intents=frozenset(s.customers.live_intents),
                 currency=s.customers.currency.upper(),
                 rankers=adapters.document_rankers(s, ws),
+                unrouted_rankers=adapters.document_rankers(s, ws, s.context.unrouted_rankers),
             ),
             generator=Generator(self.provider, system_prompt, masker=PlaceholderMasker(detector, published)),
             validator=Validator(
