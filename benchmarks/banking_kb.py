@@ -12,7 +12,7 @@ articles found; ~10 per ticket caps it well below 1) and MRR over the top 10. Co
 workspace and build its rankers (embedding the articles, unless ``--workspace`` kept them from an earlier
 run under its ``var/index``), and ``ContextBuilder.run`` per ticket, p50 and p95.
 
-    PYTHONPATH=src:. python -m benchmarks.banking_kb [--rankers questions articles embeddings]
+    PYTHONPATH=src:. python -m benchmarks.banking_kb [--rankers NAME ...] [--unrouted-rankers NAME ...]
         [--article-embeddings auto|on|off] [--workspace DIR] [--dense-articles]
 
 Nothing here is tuned to the articles' wording; the data set is read only to measure.
@@ -81,9 +81,15 @@ UNROUTED = Decision(route="auto", intent=None, confidence=0.0)
 """A workspace without labelled tickets routes nothing: retrieval reads the customer's words alone."""
 
 
-def context_stage(root: Path, rankers: Sequence[str] | None, article_embeddings: str | None) -> Stage:
-    """The workspace's context stage with ``context.rankers`` and ``context.article_embeddings`` overridden
-    (None: the workspace's own settings), its index stored under the workspace's ``var/index``."""
+def context_stage(
+    root: Path,
+    rankers: Sequence[str] | None,
+    unrouted: Sequence[str] | None,
+    article_embeddings: str | None,
+) -> Stage:
+    """The workspace's context stage with ``context.rankers``, ``context.unrouted_rankers`` and
+    ``context.article_embeddings`` overridden (None: the workspace's own settings), its index stored under
+    the workspace's ``var/index``."""
     from ticketflow.knowledge.workspace.loader import load_workspace
     from ticketflow.settings import Settings
     from ticketflow.wiring.adapters import document_rankers
@@ -92,19 +98,23 @@ def context_stage(root: Path, rankers: Sequence[str] | None, article_embeddings:
     update: dict[str, object] = {}
     if rankers is not None:
         update["rankers"] = tuple(rankers)
+    if unrouted is not None:
+        update["unrouted_rankers"] = tuple(unrouted)
     if article_embeddings is not None:
         update["article_embeddings"] = article_embeddings
     settings = settings.model_copy(update={"context": settings.context.model_copy(update=update)})
     started = time.perf_counter()
     workspace = load_workspace(root, index_dir=settings.var_dir / "index")
     built = document_rankers(settings, workspace)
+    unrouted_built = document_rankers(settings, workspace, settings.context.unrouted_rankers)
     build_s = time.perf_counter() - started
-    label = f"context stage {list(settings.context.rankers)}"
-    for ranker in built:
+    label = f"context stage {list(settings.context.rankers)} + {list(settings.context.unrouted_rankers)}"
+    for ranker in (*built, *unrouted_built):
         if isinstance(ranker, ArticleRanker):
             how = "loaded" if ranker.loaded_from else f"{ranker.embedded} embedded"
             label += f", articles {'embedded (' + how + ')' if ranker.dense else 'by words only'}"
-    return Stage(ContextBuilder(workspace.index, None, rankers=built), label, build_s)
+    builder = ContextBuilder(workspace.index, None, rankers=built, unrouted_rankers=unrouted_built)
+    return Stage(builder, label, build_s)
 
 
 def bm25_ranker(documents: Sequence[dict[str, object]]) -> Ranker:
@@ -191,6 +201,12 @@ def main() -> None:
         "--rankers", nargs="*", default=None, help="context.rankers (default: the workspace's)"
     )
     parser.add_argument(
+        "--unrouted-rankers",
+        nargs="*",
+        default=None,
+        help="context.unrouted_rankers, fused too since no ticket is routed (default: the workspace's)",
+    )
+    parser.add_argument(
         "--article-embeddings",
         choices=("auto", "on", "off"),
         default=None,
@@ -219,7 +235,7 @@ def main() -> None:
             "tf-idf (1-2-grams)": tfidf_ranker(documents, tuned=True),
         }
         baselines = {name: score(lambda r, f=f: f(r.text), tickets) for name, f in plain.items()}
-        stage = context_stage(root, args.rankers, args.article_embeddings)
+        stage = context_stage(root, args.rankers, args.unrouted_rankers, args.article_embeddings)
         results = {**baselines, stage.label: score(stage.rank, tickets)}
         if args.dense_articles:
             dense = dense_articles_ranker(documents)
