@@ -1,15 +1,15 @@
 """Whole articles ranked by their words, their phrases and (with the embeddings extra) their meaning.
 
 The index's BM25 scores an article by its best chunk, and the dense ranker by its nearest chunk: both read a
-long article one section at a time. A help centre of hundreds of articles, many of them siblings ("the Gold
-card's referral programme", "the Silver card's referral programme"), is often better ranked whole: the
-product a message names and the topic it asks about sit in different sections of the one right article.
+long article one section at a time. A help centre of hundreds of articles, many of them siblings ("the Oak
+plan's late fees", "the Pine plan's late fees"), is often better ranked whole: the product a message names
+and the topic it asks about sit in different sections of the one right article.
 
 :class:`ArticleRanker` is a ``DocumentRanker`` that scores every article twice and adds the two:
 
 - **words and phrases**: BM25 over the whole article (title and body), English stemming and stop words, with
-  each pair of adjacent content words as one more term, so a product's name ("light blue account") counts
-  as a phrase and not as three common words;
+  each pair of adjacent content words as one more term, so a product's name ("harbour saver account")
+  counts as a phrase and not as three common words;
 - **meaning** (when given an encoder): the cosine of the message to the article's embedding (title and body;
   all-MiniLM-L6-v2 reads the first 256 word pieces).
 

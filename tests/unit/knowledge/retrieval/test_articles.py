@@ -39,10 +39,10 @@ class MeaningEncoder:
 
 
 ARTICLES = {
-    "light-blue-fees": ("Light Blue Account fees", "The monthly fee is waived with a direct deposit."),
+    "saver-fees": ("Harbour Saver account fees", "The monthly fee is waived with a direct deposit."),
     "scattered": (
         "Account colours",
-        "Blue is our classic account. A light fee applies to paper statements. Fees are listed online.",
+        "Saver is our classic account. A harbour fee applies to paper statements. Fees are listed online.",
     ),
     "travel": ("Using your card overseas", "Tell us before a trip: no foreign transaction charges."),
     "lost": ("Lost or stolen card", "Freeze it in the app and order a replacement."),
@@ -56,15 +56,15 @@ def _ranker(encode: MeaningEncoder | None = None, cache_dir: Path | None = None)
 
 
 def test_adjacent_words_are_also_one_phrase_term() -> None:
-    [terms] = phrase_terms(["Fees on the Light Blue account"])
+    [terms] = phrase_terms(["Fees on the Harbour Saver account"])
 
-    assert terms == ["fee", "light", "blue", "account", "fee light", "light blue", "blue account"]
+    assert terms == ["fee", "harbour", "saver", "account", "fee harbour", "harbour saver", "saver account"]
 
 
 def test_a_product_named_as_a_phrase_beats_the_same_words_scattered() -> None:
-    ranked = _ranker().rank("what fees apply to my light blue account?", k=4)
+    ranked = _ranker().rank("what fees apply to my harbour saver account?", k=4)
 
-    assert [p.source_id for p in ranked][:2] == ["light-blue-fees", "scattered"]
+    assert [p.source_id for p in ranked][:2] == ["saver-fees", "scattered"]
 
 
 def test_by_words_only_an_article_sharing_no_word_is_not_ranked_and_the_best_scores_one() -> None:
@@ -91,12 +91,12 @@ def test_with_an_encoder_meaning_finds_an_article_that_shares_no_word() -> None:
 
 def test_words_and_meaning_are_added_as_z_scores_so_agreement_wins_over_one_strong_half() -> None:
     # "lost": the words of the message (stolen, card) and their meaning; "travel": "card" only, and no
-    # meaning of loss; "light-blue-fees": neither
+    # meaning of loss; "saver-fees": neither
     ranker = _ranker(MeaningEncoder())
     scores = dict(zip(ARTICLES, ranker.scores("stolen card"), strict=True))
 
     assert max(scores, key=scores.__getitem__) == "lost"
-    assert scores["lost"] > scores["travel"] > scores["light-blue-fees"]
+    assert scores["lost"] > scores["travel"] > scores["saver-fees"]
     assert sum(scores.values()) == pytest.approx(0.0, abs=1e-9), "each half is centred on all articles"
 
 
