@@ -8,9 +8,12 @@ intent. Baselines read the same articles: plain BM25 (bm25s, one document per ar
 TF-IDF cosine (scikit-learn, word 1-2-grams, sublinear tf).
 
 Figures: hit@3 and hit@5 (a relevant article in the top k), recall@5 and recall@10 (share of the relevant
-articles found; ~10 per ticket caps it well below 1) and MRR over the top 10.
+articles found; ~10 per ticket caps it well below 1) and MRR over the top 10. Cost: the time to load the
+workspace and build its rankers (embedding the articles, unless ``--workspace`` kept them from an earlier
+run under its ``var/index``), and ``ContextBuilder.run`` per ticket, p50 and p95.
 
-    PYTHONPATH=src:. python -m benchmarks.banking_kb [--rankers questions embeddings] [--dense-articles]
+    PYTHONPATH=src:. python -m benchmarks.banking_kb [--rankers NAME ...] [--unrouted-rankers NAME ...]
+        [--article-embeddings auto|on|off] [--workspace DIR] [--dense-articles]
 
 Nothing here is tuned to the articles' wording; the data set is read only to measure.
 """
@@ -21,8 +24,16 @@ import argparse
 import json
 import statistics
 import tempfile
+import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from ticketflow.domain.decision import Decision
+from ticketflow.domain.records import EvalRecord, parse_lines
+from ticketflow.evals.records import ticket_from_record
+from ticketflow.knowledge.retrieval.articles import ArticleRanker
+from ticketflow.pipeline.context import ContextBuilder
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "banking-kb"
 DEPTH = 10
@@ -45,20 +56,65 @@ def write_workspace(documents: Sequence[dict[str, object]], root: Path) -> Path:
     return root
 
 
-def context_ranker(root: Path, rankers: Sequence[str]) -> Ranker:
-    """The workspace's context stage, as the pipeline builds it, retrieving with no routed intent."""
+@dataclass
+class Stage:
+    """The context stage as the pipeline builds it, with what building it and running it cost."""
+
+    builder: ContextBuilder
+    label: str
+    build_s: float
+    """Loading the workspace (BM25 index) and building the rankers (embeddings, unless stored)."""
+    run_ms: list[float] = field(default_factory=list)
+    """``ContextBuilder.run`` per ticket (retrieval, policies, the pack), in milliseconds."""
+
+    def rank(self, record: EvalRecord) -> list[str]:
+        """The articles the context stage retrieves for ``record`` with no routed intent, best first; the
+        stage's full run for the same ticket is timed."""
+        ticket = ticket_from_record(record)
+        started = time.perf_counter()
+        self.builder.run(ticket, UNROUTED)
+        self.run_ms.append((time.perf_counter() - started) * 1000)
+        return [p.source_id for p in self.builder.retrieve(ticket.text, None, DEPTH)]
+
+
+UNROUTED = Decision(route="auto", intent=None, confidence=0.0)
+"""A workspace without labelled tickets routes nothing: retrieval reads the customer's words alone."""
+
+
+def context_stage(
+    root: Path,
+    rankers: Sequence[str] | None,
+    unrouted: Sequence[str] | None,
+    article_embeddings: str | None,
+) -> Stage:
+    """The workspace's context stage with ``context.rankers``, ``context.unrouted_rankers`` and
+    ``context.article_embeddings`` overridden (None: the workspace's own settings), its index stored under
+    the workspace's ``var/index``."""
     from ticketflow.knowledge.workspace.loader import load_workspace
-    from ticketflow.pipeline.context import ContextBuilder
     from ticketflow.settings import Settings
     from ticketflow.wiring.adapters import document_rankers
 
     settings = Settings.load(root)
-    settings = settings.model_copy(
-        update={"context": settings.context.model_copy(update={"rankers": list(rankers)})}
-    )
-    workspace = load_workspace(root)
-    builder = ContextBuilder(workspace.index, None, rankers=document_rankers(settings, workspace))
-    return lambda text: [p.source_id for p in builder.retrieve(text, None, DEPTH)]
+    update: dict[str, object] = {}
+    if rankers is not None:
+        update["rankers"] = tuple(rankers)
+    if unrouted is not None:
+        update["unrouted_rankers"] = tuple(unrouted)
+    if article_embeddings is not None:
+        update["article_embeddings"] = article_embeddings
+    settings = settings.model_copy(update={"context": settings.context.model_copy(update=update)})
+    started = time.perf_counter()
+    workspace = load_workspace(root, index_dir=settings.var_dir / "index")
+    built = document_rankers(settings, workspace)
+    unrouted_built = document_rankers(settings, workspace, settings.context.unrouted_rankers)
+    build_s = time.perf_counter() - started
+    label = f"context stage {list(settings.context.rankers)} + {list(settings.context.unrouted_rankers)}"
+    for ranker in (*built, *unrouted_built):
+        if isinstance(ranker, ArticleRanker):
+            how = "loaded" if ranker.loaded_from else f"{ranker.embedded} embedded"
+            label += f", articles {'embedded (' + how + ')' if ranker.dense else 'by words only'}"
+    builder = ContextBuilder(workspace.index, None, rankers=built, unrouted_rankers=unrouted_built)
+    return Stage(builder, label, build_s)
 
 
 def bm25_ranker(documents: Sequence[dict[str, object]]) -> Ranker:
@@ -118,17 +174,12 @@ def dense_articles_ranker(documents: Sequence[dict[str, object]]) -> Ranker:
     return rank
 
 
-def score(ranker: Ranker, tickets: Sequence[dict[str, object]]) -> dict[str, float]:
+def score(ranker: Callable[[EvalRecord], list[str]], tickets: Sequence[EvalRecord]) -> dict[str, float]:
     """Mean hit@3, hit@5, recall@5, recall@10 and MRR@10 of ``ranker`` over ``tickets``."""
     rows: dict[str, list[float]] = {"hit@3": [], "hit@5": [], "recall@5": [], "recall@10": [], "mrr": []}
     for ticket in tickets:
-        messages = ticket["messages"]
-        assert isinstance(messages, list)
-        text = str(next(m["text"] for m in messages if m["role"] == "customer"))
-        labels = ticket["labels"]
-        assert isinstance(labels, dict)
-        relevant = set(labels["relevant_docs"])
-        ranked = ranker(text)[:DEPTH]
+        relevant = set(ticket.labels["relevant_docs"])
+        ranked = ranker(ticket)[:DEPTH]
         rows["hit@3"].append(float(any(d in relevant for d in ranked[:3])))
         rows["hit@5"].append(float(any(d in relevant for d in ranked[:5])))
         rows["recall@5"].append(len(relevant & set(ranked[:5])) / len(relevant))
@@ -137,31 +188,58 @@ def score(ranker: Ranker, tickets: Sequence[dict[str, object]]) -> dict[str, flo
     return {name: round(statistics.fmean(values), 3) for name, values in rows.items()}
 
 
+def _percentile(values: Sequence[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
 def main() -> None:
-    """Print each ranker's figures and the context stage's gain over the better baseline."""
+    """Print each ranker's figures, the context stage's gain over the better baseline, and its cost."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument(
         "--rankers", nargs="*", default=None, help="context.rankers (default: the workspace's)"
     )
     parser.add_argument(
+        "--unrouted-rankers",
+        nargs="*",
+        default=None,
+        help="context.unrouted_rankers, fused too since no ticket is routed (default: the workspace's)",
+    )
+    parser.add_argument(
+        "--article-embeddings",
+        choices=("auto", "on", "off"),
+        default=None,
+        help="context.article_embeddings (default: the workspace's)",
+    )
+    parser.add_argument(
+        "--workspace",
+        type=Path,
+        default=None,
+        help="write the workspace here and keep it, with its stored index (default: a temporary folder)",
+    )
+    parser.add_argument(
         "--dense-articles", action="store_true", help="add the whole-article embedding experiment"
     )
     args = parser.parse_args()
-    documents, tickets = _read(args.data / "documents.jsonl"), _read(args.data / "dev.jsonl")
+    documents = _read(args.data / "documents.jsonl")
+    path = args.data / "dev.jsonl"
+    tickets = list(parse_lines(path.read_text(encoding="utf-8").splitlines(), str(path)))
     with tempfile.TemporaryDirectory() as tmp:
-        root = write_workspace(documents, Path(tmp) / "bank")
-        from ticketflow.settings import Settings
-
-        rankers = args.rankers if args.rankers is not None else Settings.load(root).context.rankers
-        baselines = {
-            "bm25 (plain)": score(bm25_ranker(documents), tickets),
-            "tf-idf (plain)": score(tfidf_ranker(documents), tickets),
-            "tf-idf (1-2-grams)": score(tfidf_ranker(documents, tuned=True), tickets),
+        root = args.workspace or Path(tmp) / "bank"
+        if not (root / "kb").is_dir():
+            write_workspace(documents, root)
+        plain = {
+            "bm25 (plain)": bm25_ranker(documents),
+            "tf-idf (plain)": tfidf_ranker(documents),
+            "tf-idf (1-2-grams)": tfidf_ranker(documents, tuned=True),
         }
-        results = {**baselines, f"context stage {rankers}": score(context_ranker(root, rankers), tickets)}
+        baselines = {name: score(lambda r, f=f: f(r.text), tickets) for name, f in plain.items()}
+        stage = context_stage(root, args.rankers, args.unrouted_rankers, args.article_embeddings)
+        results = {**baselines, stage.label: score(stage.rank, tickets)}
         if args.dense_articles:
-            results["articles, embedded (experiment)"] = score(dense_articles_ranker(documents), tickets)
+            dense = dense_articles_ranker(documents)
+            results["articles, embedded (experiment)"] = score(lambda r: dense(r.text), tickets)
     width = max(len(name) for name in results)
     names = list(next(iter(results.values())))
     print(f"{len(documents)} articles, {len(tickets)} tickets".ljust(width), *(f"{n:>9}" for n in names))
@@ -171,6 +249,11 @@ def main() -> None:
     for name in results.keys() - baselines.keys():
         gains = " ".join(f"{n} {100 * (results[name][n] / best[n] - 1):+.0f}%" for n in names if best[n])
         print(f"{name} over the best baseline: {gains}")
+    p50, p95 = _percentile(stage.run_ms, 0.5), _percentile(stage.run_ms, 0.95)
+    print(
+        f"context stage: built in {stage.build_s:.2f} s (workspace load, index, rankers); "
+        f"ContextBuilder.run per ticket p50 {p50:.1f} ms, p95 {p95:.1f} ms"
+    )
 
 
 if __name__ == "__main__":

@@ -62,10 +62,21 @@ class ContextSettings(_Section):
     min_retrieval_score: float = Field(
         0.5, ge=0.0, description="BM25 score below which the offline drafter hands off"
     )
-    rankers: tuple[Literal["questions", "embeddings"], ...] = Field(
+    rankers: tuple[Literal["questions", "articles", "embeddings"], ...] = Field(
         ("questions",),
         description="second opinions fused with BM25 by reciprocal rank: nearest customer phrasings "
-        "(questions), sentence embeddings (embeddings extra); [] for BM25 alone",
+        "(questions), whole articles by words, phrases and meaning (articles), sentence embeddings of "
+        "chunks and phrasings (embeddings; the embeddings extra); [] for BM25 alone",
+    )
+    unrouted_rankers: tuple[Literal["questions", "articles", "embeddings"], ...] = Field(
+        ("articles",),
+        description="fused as well when routing names no intent (a workspace without labelled tickets, "
+        "or none sure enough to name): the same choices as rankers",
+    )
+    article_embeddings: Literal["auto", "on", "off"] = Field(
+        "auto",
+        description="the articles ranker's meaning half (pip install 'ticketflow[embeddings]'): on requires "
+        "it, auto uses it when installed, off ranks articles by words and phrases only",
     )
     previous_tickets: int = Field(2, ge=0, le=5, description="the customer's most relevant earlier tickets")
 

@@ -13,6 +13,7 @@ from ticketflow.domain.decision import Route
 from ticketflow.domain.message import CustomerRef, InboundMessage
 from ticketflow.domain.outcome import Outcome
 from ticketflow.errors import ConfigError
+from ticketflow.knowledge.retrieval.articles import ArticleRanker
 from ticketflow.settings import Settings
 from ticketflow.wiring.engine import Engine
 
@@ -116,6 +117,33 @@ def test_the_embeddings_ranker_without_the_extra_names_the_setting_to_change(
         ConfigError, match=r'context\.rankers = \[\.\.\., "embeddings"\] needs the embeddings'
     ):
         Engine.from_workspace(STORE, with_store=False).pipeline  # noqa: B018 (building is the test)
+
+
+def test_a_workspace_without_labels_ranks_whole_articles_by_words_alone_when_the_extra_is_missing(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    unlabelled = _broken_copy(tmp_path)
+    (unlabelled / "examples.jsonl").unlink()
+    (unlabelled / "intents.yaml").unlink()  # no labels: no intent model, routing names no intent
+    monkeypatch.setitem(sys.modules, "sentence_transformers", None)  # as if not installed
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # the encoder sets it; restored after the test
+    monkeypatch.setenv("TICKETFLOW_DATA_DIR", str(tmp_path / "var"))
+
+    context = Engine.from_workspace(unlabelled, with_store=False).pipeline.context
+    [articles] = [r for r in context.rankers if isinstance(r, ArticleRanker)]
+    assert not articles.dense, "auto without the extra: words and phrases only, and no error"
+    assert context.retrieve("where is my parcel?", None), "the articles take part"
+
+    monkeypatch.setenv("TICKETFLOW_CONTEXT__ARTICLE_EMBEDDINGS", "on")
+    with pytest.raises(
+        ConfigError, match=r'context\.article_embeddings = "on" needs the embeddings extra.*pip install'
+    ):
+        Engine.from_workspace(unlabelled, with_store=False).pipeline  # noqa: B018 (building is the test)
+
+
+def test_a_workspace_with_an_intent_model_builds_no_unrouted_rankers(engine: Engine) -> None:
+    # its router names an intent on every ticket, so the articles would never be read
+    assert not any(isinstance(r, ArticleRanker) for r in engine.pipeline.context.rankers)
 
 
 def test_a_held_out_engine_neither_trains_on_nor_indexes_the_tickets_left_out(engine: Engine) -> None:

@@ -6,7 +6,7 @@ Adding a provider, a customer source or a check means one branch here, next to i
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -25,8 +25,9 @@ from ticketflow.domain.access import WebhookTarget
 from ticketflow.errors import ConfigError
 from ticketflow.knowledge.customers.cache import TieredCustomers
 from ticketflow.knowledge.customers.sources import HttpCustomers, SqlCustomers
-from ticketflow.knowledge.encoder import sentence_encoder
+from ticketflow.knowledge.encoder import embeddings_installed, sentence_encoder
 from ticketflow.knowledge.language import LinguaDetector
+from ticketflow.knowledge.retrieval.articles import ArticleRanker, article_text
 from ticketflow.knowledge.retrieval.dense import DenseRanker
 from ticketflow.knowledge.retrieval.questions import NearestQuestions
 from ticketflow.knowledge.routing.canned import CannedMatcher
@@ -288,12 +289,17 @@ def canned_matcher(workspace: Workspace) -> CannedMatcher | None:
     return CannedMatcher.build(phrasings, others)
 
 
-def document_rankers(settings: Settings, workspace: Workspace) -> tuple[DocumentRanker, ...]:
-    """The ``context.rankers`` fused with BM25, built over the workspace's articles and their questions."""
+def document_rankers(
+    settings: Settings, workspace: Workspace, names: Sequence[str] | None = None
+) -> tuple[DocumentRanker, ...]:
+    """The rankers ``names`` (default ``context.rankers``) to fuse with BM25, built over the workspace's
+    articles and their questions."""
     rankers: list[DocumentRanker] = []
-    for name in settings.context.rankers:
+    for name in settings.context.rankers if names is None else names:
         if name == "questions":
             rankers.append(NearestQuestions(workspace.questions, workspace.first_chunks()))
+        elif name == "articles":
+            rankers.append(article_ranker(settings, workspace))
         elif name == "embeddings":
             needed_by = ('context.rankers = [..., "embeddings"]', 'remove "embeddings" from context.rankers')
             rankers.append(
@@ -305,6 +311,20 @@ def document_rankers(settings: Settings, workspace: Workspace) -> tuple[Document
                 )
             )
     return tuple(rankers)
+
+
+def article_ranker(settings: Settings, workspace: Workspace) -> ArticleRanker:
+    """Whole articles by words and phrases, and by meaning as ``context.article_embeddings`` says: ``on``
+    needs the embeddings extra (a ``ConfigError`` naming it otherwise), ``auto`` uses it when installed."""
+    wanted = settings.context.article_embeddings
+    encode = None
+    if wanted == "on" or (wanted == "auto" and embeddings_installed()):
+        needed_by = ('context.article_embeddings = "on"', 'set context.article_embeddings = "off"')
+        encode = sentence_encoder(needed_by)
+    texts = {a.id: article_text(a.title, a.body) for a in workspace.articles}
+    return ArticleRanker(
+        texts, workspace.first_chunks(), encode, cache_dir=settings.var_dir / "index" / "articles"
+    )
 
 
 def checks(settings: Settings, workspace: Workspace, detector: PiiDetector) -> list[Check]:

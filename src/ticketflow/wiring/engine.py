@@ -171,6 +171,13 @@ class Engine:
                 live_intents=frozenset(s.customers.live_intents),
                 currency=s.customers.currency.upper(),
                 rankers=adapters.document_rankers(s, ws),
+                # routing names an intent on every ticket once there is an intent model: only a workspace
+                # without one needs (and builds, and embeds articles for) the unrouted rankers
+                unrouted_rankers=(
+                    adapters.document_rankers(s, ws, s.context.unrouted_rankers)
+                    if models.intent is None
+                    else ()
+                ),
             ),
             generator=Generator(self.provider, system_prompt, masker=PlaceholderMasker(detector, published)),
             validator=Validator(

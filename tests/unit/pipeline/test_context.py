@@ -296,6 +296,22 @@ def test_a_ranker_reads_the_customers_words_and_its_article_is_fused_into_the_to
     assert [p.word_score for p in passages] == [3.0, 0.0, 2.0], "BM25's evidence is kept beside the rank"
 
 
+def test_an_unrouted_ranker_is_fused_only_when_routing_names_no_intent() -> None:
+    # the index ranks ship, track, extra; the unrouted ranker's vote lifts track above ship
+    always = FixedRanker([REFUNDS])
+    unrouted = FixedRanker([dataclasses.replace(REFUNDS, source_id="kb-track")])
+    builder = ContextBuilder(_knowledge(), None, passages=4, rankers=(always,), unrouted_rankers=(unrouted,))
+
+    routed = builder.retrieve("Where is my lamp?", "track_order", confidence=0.9)
+    assert [p.source_id for p in routed] == ["kb-ship", "kb-refunds", "kb-track", "kb-extra"]
+    assert unrouted.asked == [], "not consulted when routing names an intent"
+
+    unsure = builder.retrieve("Where is my lamp?", None)
+    assert [p.source_id for p in unsure] == ["kb-track", "kb-ship", "kb-refunds", "kb-extra"]
+    assert unrouted.asked == [("Where is my lamp?", 20)]
+    assert builder.rankers == (always, unrouted)
+
+
 def test_without_rankers_scores_stay_bm25s_own() -> None:
     passages = ContextBuilder(_knowledge(), StaticCustomers([ADA])).retrieve("Where is my lamp?", None)
 

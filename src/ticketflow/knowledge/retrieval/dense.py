@@ -68,6 +68,57 @@ def _read(path: Path) -> dict[bytes, np.ndarray]:
     return dict(zip(keys.tolist(), vectors, strict=True))
 
 
+def stored_embeddings(
+    texts: Sequence[str], encode: Encode, *, model: str, cache_dir: Path | None, prefix: str
+) -> tuple[np.ndarray, Path | None, int]:
+    """Every text's embedding, with the stored file it was loaded from whole (or None) and how many texts
+    had to be embedded.
+
+    The file is ``cache_dir/{prefix}-{digest}.npz``, one row per text keyed by a digest of the text and the
+    model's name; rows of an older file of the same prefix are reused, so an edited article or a new
+    question embeds just that text. Written beside and renamed into place, so a reader never sees half a
+    file; older files of the prefix are then dropped.
+    """
+    import numpy as np
+
+    if not texts:
+        return np.zeros((0, 0), dtype=np.float32), None, 0
+    keys = _keys(texts, model)
+    listed = keys.tolist()
+    digest = hashlib.sha256(b"".join(listed)).hexdigest()[:20]
+    stored = cache_dir / f"{prefix}-{digest}.npz" if cache_dir is not None else None
+    known = _read(stored) if stored is not None else {}
+    if stored is not None and all(key in known for key in listed):
+        return np.stack([known[key] for key in listed]), stored, 0
+    if cache_dir is not None:
+        for older in sorted(cache_dir.glob(f"{prefix}-*.npz")):
+            known.update(_read(older))
+    missing: dict[bytes, str] = {}  # one text may be asked of several articles: embed it once
+    for key, text in zip(listed, texts, strict=True):
+        if key not in known:
+            missing.setdefault(key, text)
+    if missing:
+        fresh = np.asarray(encode(list(missing.values())), dtype=np.float32)
+        known.update(zip(missing, fresh, strict=True))
+    vectors = np.stack([known[key] for key in listed])
+    if cache_dir is not None:
+        _store(cache_dir / f"{prefix}-{digest}.npz", keys, vectors, prefix)
+    return vectors, None, len(missing)
+
+
+def _store(final: Path, keys: np.ndarray, vectors: np.ndarray, prefix: str) -> None:
+    import numpy as np
+
+    final.parent.mkdir(parents=True, exist_ok=True)
+    handle, partial = tempfile.mkstemp(prefix=f".{prefix}-", suffix=".npz", dir=final.parent)
+    with os.fdopen(handle, "wb") as out:
+        np.savez(out, keys=keys, vectors=vectors)
+    os.replace(partial, final)
+    for old in final.parent.glob(f"{prefix}-*.npz"):
+        if old != final:
+            old.unlink(missing_ok=True)
+
+
 class DenseRanker:
     """A ``DocumentRanker``: documents by the cosine similarity of their nearest chunk or question.
 
@@ -99,56 +150,11 @@ class DenseRanker:
         self._chunks_of = [np.flatnonzero(self._owner[: len(self._chunks)] == n) for n in number.values()]
         keys = _keys(texts, model)
         self.digest = hashlib.sha256(b"".join(keys.tolist())).hexdigest()[:20]
-        self.loaded_from: Path | None = None
-        """The stored embeddings that were loaded whole, or None when any text was embedded here."""
-        self.embedded = 0
-        """How many texts were embedded when the ranker was built (0 when all were stored)."""
-        self._vectors = self._embeddings(texts, keys, cache_dir)
-
-    def _embeddings(self, texts: list[str], keys: np.ndarray, cache_dir: Path | None) -> np.ndarray:
-        """Every text's embedding: stored rows where the text and model are unchanged, the rest embedded.
-
-        Reusing rows by text means adding a few example questions embeds just those, not the whole corpus.
-        """
-        import numpy as np
-
-        if not texts:
-            return np.zeros((0, 0), dtype=np.float32)
-        listed = keys.tolist()
-        stored = cache_dir / f"dense-{self.digest}.npz" if cache_dir is not None else None
-        known = _read(stored) if stored is not None else {}
-        if stored is not None and all(key in known for key in listed):
-            self.loaded_from = stored
-            return np.stack([known[key] for key in listed])
-        if cache_dir is not None:
-            for older in sorted(cache_dir.glob("dense-*.npz")):
-                known.update(_read(older))
-        missing: dict[bytes, str] = {}  # one text may be asked of several articles: embed it once
-        for key, text in zip(listed, texts, strict=True):
-            if key not in known:
-                missing.setdefault(key, text)
-        if missing:
-            fresh = np.asarray(self._encode(list(missing.values())), dtype=np.float32)
-            known.update(zip(missing, fresh, strict=True))
-        self.embedded = len(missing)
-        vectors = np.stack([known[key] for key in listed])
-        if cache_dir is not None:
-            self._store(cache_dir, keys, vectors)
-        return vectors
-
-    def _store(self, cache_dir: Path, keys: np.ndarray, vectors: np.ndarray) -> None:
-        """Write beside, then rename into place, so a reader never sees half a file; drop old ones."""
-        import numpy as np
-
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        final = cache_dir / f"dense-{self.digest}.npz"
-        handle, partial = tempfile.mkstemp(prefix=".dense-", suffix=".npz", dir=cache_dir)
-        with os.fdopen(handle, "wb") as out:
-            np.savez(out, keys=keys, vectors=vectors)
-        os.replace(partial, final)
-        for old in cache_dir.glob("dense-*.npz"):
-            if old != final:
-                old.unlink(missing_ok=True)
+        # loaded_from: the stored embeddings loaded whole, or None when any text was embedded here;
+        # embedded: how many texts were embedded when the ranker was built (0 when all were stored)
+        self._vectors, self.loaded_from, self.embedded = stored_embeddings(
+            texts, encode, model=model, cache_dir=cache_dir, prefix="dense"
+        )
 
     def __len__(self) -> int:
         return len(self._documents)

@@ -161,6 +161,7 @@ class ContextBuilder:
         relative_score: float = 0.6,
         intent_weight: int = INTENT_WEIGHT,
         rankers: tuple[DocumentRanker, ...] = (),
+        unrouted_rankers: tuple[DocumentRanker, ...] = (),
         currency: str = "",
     ) -> None:
         """``currency``: ISO code shown with order totals whose source names none (``customers.currency``).
@@ -172,8 +173,13 @@ class ContextBuilder:
         ``rankers`` the score is the rankings' agreement (``pipeline.fusion``): the mean share of each
         ranking's best score.
 
-        ``rankers``: second opinions (nearest customer phrasings, sentence embeddings) read the customer's
-        words alone and are fused with the index's ranking by reciprocal rank.
+        ``rankers``: second opinions (nearest customer phrasings, whole articles, sentence embeddings) read
+        the customer's words alone and are fused with the index's ranking by reciprocal rank.
+
+        ``unrouted_rankers``: fused as well when routing names no intent. Evidence that owes nothing to
+        labels (whole articles by their words and meaning) helps most where there are no labels; where a
+        sure intent already ranks the articles, a third, intent-blind vote mostly overturns the two that
+        agree (reciprocal ranks of 1st and 3rd differ by 3%).
 
         ``intent_weight``: copies of the routed intent added to the search query at full confidence
         (see :func:`retrieval_query`).
@@ -190,6 +196,13 @@ class ContextBuilder:
         self._relative = relative_score
         self._intent_weight = intent_weight
         self._rankers = rankers
+        self._unrouted = unrouted_rankers
+
+    @property
+    def rankers(self) -> tuple[DocumentRanker, ...]:
+        """The second opinions fused with the index's ranking, in the order given; then those fused only
+        when routing names no intent."""
+        return (*self._rankers, *self._unrouted)
 
     def retrieve(
         self, text: str, intent: str | None, k: int | None = None, confidence: float = 1.0
@@ -200,16 +213,18 @@ class ContextBuilder:
         The intent ranks the articles, but which part of an article is shown is chosen by the customer's
         words alone: every chunk of an article names its intents, so the intent words would otherwise pick
         the article's shortest section rather than the one about the question. With ``rankers``, their
-        rankings of the customer's words are fused with the index's before the ``k`` best are taken.
+        rankings of the customer's words are fused with the index's before the ``k`` best are taken; with no
+        ``intent``, the ``unrouted_rankers``' too.
         """
         k = self._k if k is None else k
         query = retrieval_query(text, intent, confidence, self._intent_weight)
-        depth = max(FUSION_DEPTH, k + 2) if self._rankers else k + 2
+        rankers = self._rankers if intent is not None else (*self._rankers, *self._unrouted)
+        depth = max(FUSION_DEPTH, k + 2) if rankers else k + 2
         found = [p for p in self._knowledge.search(query, depth) if p.kind == "kb"]
-        if self._rankers:
-            found = fuse([found, *(r.rank(text, depth) for r in self._rankers)])
+        if rankers:
+            found = fuse([found, *(r.rank(text, depth) for r in rankers)])
         found = found[:k]
-        if (query == text and not self._rankers) or not found:
+        if (query == text and not rankers) or not found:
             return found
         own = {p.source_id: p for p in self._knowledge.search(text, 4 * (k + 2))}
         return [
