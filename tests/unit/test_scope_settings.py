@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from ticketflow.errors import ConfigError
@@ -36,3 +38,32 @@ def test_language_detection_off_or_on() -> None:
     assert detector is not None and detector.detect("Wo ist meine Bestellung, bitte?") == "de"
     assert adapters.writes_any_language(Settings(provider="offline")) is False
     assert adapters.writes_any_language(Settings(provider="anthropic")) is True
+
+
+def test_the_scope_detector_is_familiarity_with_the_embeddings_model_and_lexical_otherwise() -> None:
+    from ticketflow.knowledge.routing.classifier import TextClassifier
+    from ticketflow.knowledge.routing.embeddings import EmbeddingClassifier
+    from ticketflow.knowledge.workspace.loader import load_workspace
+
+    workspace = load_workspace(Path(__file__).resolve().parents[2] / "examples" / "store")
+    texts = [f"{verb} my {thing}" for verb in ("track", "find", "see") for thing in ("order", "parcel")]
+    texts += [
+        f"{verb} my {thing}" for verb in ("refund", "repay", "reimburse") for thing in ("order", "money")
+    ]
+    texts += [f"{verb} my {thing}" for verb in ("close", "delete", "end") for thing in ("account", "profile")]
+    texts += [f"{verb} the {thing}" for verb in ("price", "cost", "quote") for thing in ("lamp", "sofa")]
+    labels = [label for label in ("track", "refund", "delete", "price") for _ in range(6)]
+
+    def encode(batch: Sequence[str]) -> np.ndarray:
+        return np.stack([np.eye(8)[len(t) % 8] for t in batch])
+
+    dense = EmbeddingClassifier.train(texts, labels, encode=encode)
+    assert dense.familiarity is not None
+    chosen = adapters.scope_model(Settings(), workspace, dense)
+    assert chosen is not None and chosen.measure == "familiarity"
+    assert chosen.cut == dense.familiarity.cut(Settings().scope.density_quantile)
+    lexical = adapters.scope_model(Settings(scope={"detector": "lexical"}), workspace, dense)
+    assert lexical is not None and lexical.measure == "nearest example"
+    tfidf = adapters.scope_model(Settings(), workspace, TextClassifier.train(texts, labels))
+    assert tfidf is not None and tfidf.measure == "nearest example"
+    assert adapters.scope_model(Settings(scope={"density": False}), workspace, dense) is None

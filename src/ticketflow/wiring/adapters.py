@@ -30,6 +30,8 @@ from ticketflow.knowledge.language import LinguaDetector
 from ticketflow.knowledge.retrieval.dense import DenseRanker
 from ticketflow.knowledge.retrieval.questions import NearestQuestions
 from ticketflow.knowledge.routing.canned import CannedMatcher
+from ticketflow.knowledge.routing.embeddings import EmbeddingClassifier
+from ticketflow.knowledge.routing.familiarity import FamiliarityScope
 from ticketflow.knowledge.routing.scope import LazyNeighbourhood
 from ticketflow.knowledge.workspace.loader import Workspace
 from ticketflow.knowledge.workspace.phrasings import labelled as labelled_phrasings
@@ -38,7 +40,7 @@ from ticketflow.ports.attempts import AttemptJournal
 from ticketflow.ports.channel import Channel, ChannelRequest
 from ticketflow.ports.check import Check
 from ticketflow.ports.customers import CustomerSource
-from ticketflow.ports.knowledge import DocumentRanker, IntentClassifier
+from ticketflow.ports.knowledge import DocumentRanker, IntentClassifier, ScopeModel
 from ticketflow.ports.pii import PiiDetector, PiiMasker
 from ticketflow.ports.provider import Provider
 from ticketflow.ports.store import MailThreads
@@ -49,7 +51,7 @@ from ticketflow.providers.offline import OfflineDrafter
 from ticketflow.providers.openai_compatible import OpenAICompatibleProvider
 from ticketflow.settings import Settings
 from ticketflow.wiring import desks
-from ticketflow.wiring.models import intent_examples
+from ticketflow.wiring.models import OUT_OF_SCOPE, intent_examples
 
 
 @dataclass
@@ -240,13 +242,28 @@ def chatter_responses(settings: Settings) -> dict[str, str | None]:
     return resolved
 
 
-def scope_model(settings: Settings, workspace: Workspace) -> LazyNeighbourhood | None:
-    """The density check over the workspace's intent examples (not its ``out_of_scope`` ones), fitted on
-    first use; None when ``[scope] density`` is off."""
-    if not settings.scope.density:
+def scope_model(
+    settings: Settings, workspace: Workspace, intent: IntentClassifier | None = None
+) -> ScopeModel | None:
+    """What calls a message far from everything the workspace was taught; None when ``[scope] density``
+    is off.
+
+    With ``detector = "auto"`` and an intent model that carries a familiarity detector (the embeddings
+    backend fits one as it trains), that detector, cut at ``density_quantile`` of its out-of-fold scores;
+    otherwise the lexical density check over the workspace's intent examples (not its ``out_of_scope``
+    ones), fitted on first use.
+    """
+    scope = settings.scope
+    if not scope.density:
         return None
-    texts = [t for t, i in intent_examples(workspace.examples, workspace.phrasings) if i != "out_of_scope"]
-    return LazyNeighbourhood(texts, settings.scope.density_quantile)
+    if (
+        scope.detector == "auto"
+        and isinstance(intent, EmbeddingClassifier)
+        and intent.familiarity is not None
+    ):
+        return FamiliarityScope(intent, intent.familiarity.cut(scope.density_quantile))
+    texts = [t for t, i in intent_examples(workspace.examples, workspace.phrasings) if i != OUT_OF_SCOPE]
+    return LazyNeighbourhood(texts, scope.density_quantile)
 
 
 def language_detector(settings: Settings) -> LinguaDetector | None:

@@ -364,6 +364,7 @@ class _Far:
     """A scope model that calls every message far."""
 
     cut = 0.3
+    measure = "familiarity"
 
     def far(self, text: str) -> float | None:
         return 0.1
@@ -375,7 +376,10 @@ def test_a_message_far_from_every_example_is_declined_whatever_the_intent_model_
     )
     decision = router.run(_ticket("my connecting flight was delayed at the gate"))
     assert decision.route is Route.DECLINE and decision.intent == "out_of_scope"
-    assert any(t.id == "scope:far" and "track_order" in t.evidence for t in decision.triggers)
+    assert any(
+        t.id == "scope:far" and "track_order" in t.evidence and "familiarity 0.10 < 0.30" in t.evidence
+        for t in decision.triggers
+    )
     assert router.run(_ticket("my lawyer says the flight was delayed")).route is Route.ESCALATE
 
 

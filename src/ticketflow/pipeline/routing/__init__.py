@@ -220,7 +220,7 @@ class Router:
             return None
         # nothing the workspace was taught is near it, whatever the intent model says
         guess = f"{common['intent']} {common['confidence']:.2f}"
-        evidence = f"nearest example {far:.2f} < {self._scope.cut:.2f} ({guess})"
+        evidence = f"{self._scope.measure} {far:.2f} < {self._scope.cut:.2f} ({guess})"
         return self._decline(OUT_OF_SCOPE, [*triggers, Trigger("scope:far", OUT_OF_SCOPE, evidence)], common)
 
     def _decline(self, intent: str, triggers: list[Trigger], common: dict[str, Any]) -> Decision:
