@@ -16,7 +16,9 @@ Every operating point is fixed by a rule stated before looking at val, from the 
 - ``embeddings`` backend, ``unsure+familiarity``: also flag a query whose familiarity
   (:class:`~ticketflow.knowledge.routing.familiarity.Familiarity`: max margin and relative Mahalanobis
   distance, combined on intents held out) is below 2% of the training queries' out-of-fold familiarity.
-  This is what routing does with ``routing.backend = "embeddings"``.
+  Routing with ``routing.backend = "embeddings"`` and ``[scope] detector = "familiarity"``.
+- ``embeddings`` backend, ``unsure+familiarity+density``: the lexical density check as well, which is
+  what ``detector = "auto"`` (the default) routes: density far is declined, unfamiliar goes to a person.
 
 In-scope accuracy counts a query right only when its intent is right and it is not flagged; OOS recall is
 the share of ``oos`` queries flagged; precision is given on val as it is (100 oos of 3,100) and reweighted to
@@ -70,10 +72,14 @@ def _embeddings(train: list[str], intents: list[str], val: list[str]) -> dict[st
     probabilities = np.stack([model.probabilities(t) for t in val])
     unsure = probabilities.max(axis=1) < model.unsure_threshold
     far = np.array([scope.far(t) is not None for t in val])
+    density = Neighbourhood.fit(train, QUANTILE)
+    assert density is not None
+    lexical = np.array([density.far(t) is not None for t in val])
     return {
         "predicted": np.array([model.labels[int(b)] for b in probabilities.argmax(axis=1)]),
         "unsure": unsure,
         "unsure+familiarity": unsure | far,
+        "unsure+familiarity+density": unsure | far | lexical,
     }
 
 

@@ -162,11 +162,12 @@ class ScopeSettings(_Section):
     density_quantile: float = Field(
         0.02, gt=0.0, lt=0.5, description="share of the workspace's own examples the density cut calls far"
     )
-    detector: Literal["auto", "lexical"] = Field(
+    detector: Literal["auto", "lexical", "familiarity"] = Field(
         "auto",
-        description="how far from the examples is measured: auto = familiarity to the intent model (max "
-        "margin + relative Mahalanobis on sentence embeddings) when routing.backend = 'embeddings', else "
-        "lexical (TF-IDF cosine to the nearest example)",
+        description="lexical: far from every example by TF-IDF cosine -> out_of_scope; familiarity: "
+        "unfamiliar to the intent model (max margin + relative Mahalanobis on sentence embeddings, "
+        "routing.backend = 'embeddings') -> a person as unsure; auto: both when the intent model has "
+        "a familiarity detector, else lexical",
     )
 
 

@@ -40,9 +40,10 @@ def test_language_detection_off_or_on() -> None:
     assert adapters.writes_any_language(Settings(provider="anthropic")) is True
 
 
-def test_the_scope_detector_is_familiarity_with_the_embeddings_model_and_lexical_otherwise() -> None:
+def test_with_the_embeddings_model_familiarity_joins_the_lexical_check_unless_asked_otherwise() -> None:
     from ticketflow.knowledge.routing.classifier import TextClassifier
     from ticketflow.knowledge.routing.embeddings import EmbeddingClassifier
+    from ticketflow.knowledge.routing.scope import LazyNeighbourhood
     from ticketflow.knowledge.workspace.loader import load_workspace
 
     workspace = load_workspace(Path(__file__).resolve().parents[2] / "examples" / "store")
@@ -58,12 +59,21 @@ def test_the_scope_detector_is_familiarity_with_the_embeddings_model_and_lexical
         return np.stack([np.eye(8)[len(t) % 8] for t in batch])
 
     dense = EmbeddingClassifier.train(texts, labels, encode=encode)
+    tfidf = TextClassifier.train(texts, labels)
     assert dense.familiarity is not None
-    chosen = adapters.scope_model(Settings(), workspace, dense)
-    assert chosen is not None and chosen.measure == "familiarity"
-    assert chosen.cut == dense.familiarity.cut(Settings().scope.density_quantile)
-    lexical = adapters.scope_model(Settings(scope={"detector": "lexical"}), workspace, dense)
-    assert lexical is not None and lexical.measure == "nearest example"
-    tfidf = adapters.scope_model(Settings(), workspace, TextClassifier.train(texts, labels))
-    assert tfidf is not None and tfidf.measure == "nearest example"
-    assert adapters.scope_model(Settings(scope={"density": False}), workspace, dense) is None
+
+    def chosen(intent: object, **scope: object) -> tuple[str | None, str | None]:
+        settings = Settings(scope=scope)
+        lexical = adapters.scope_model(settings, workspace, intent)  # type: ignore[arg-type]
+        familiar = adapters.familiarity_model(settings, intent)  # type: ignore[arg-type]
+        assert lexical is None or isinstance(lexical, LazyNeighbourhood)
+        return (lexical and lexical.measure, familiar and familiar.measure)
+
+    assert chosen(dense) == ("nearest example", "familiarity")
+    assert chosen(dense, detector="familiarity") == (None, "familiarity")
+    assert chosen(dense, detector="lexical") == ("nearest example", None)
+    assert chosen(dense, density=False) == (None, None)
+    assert chosen(tfidf) == ("nearest example", None)
+    assert chosen(tfidf, detector="familiarity") == ("nearest example", None)  # nothing else to use
+    familiar = adapters.familiarity_model(Settings(), dense)
+    assert familiar is not None and familiar.cut == dense.familiarity.cut(Settings().scope.density_quantile)

@@ -242,26 +242,27 @@ def chatter_responses(settings: Settings) -> dict[str, str | None]:
     return resolved
 
 
+def familiarity_model(settings: Settings, intent: IntentClassifier | None) -> FamiliarityScope | None:
+    """The intent model's own out-of-scope detector (the embeddings backend fits one as it trains), cut at
+    ``density_quantile`` of its out-of-fold scores; None when ``[scope]`` does not ask for it
+    (``detector = "lexical"``, ``density = false``) or the model has none."""
+    scope = settings.scope
+    if not scope.density or scope.detector == "lexical":
+        return None
+    if isinstance(intent, EmbeddingClassifier) and intent.familiarity is not None:
+        return FamiliarityScope(intent, intent.familiarity.cut(scope.density_quantile))
+    return None
+
+
 def scope_model(
     settings: Settings, workspace: Workspace, intent: IntentClassifier | None = None
 ) -> ScopeModel | None:
-    """What calls a message far from everything the workspace was taught; None when ``[scope] density``
-    is off.
-
-    With ``detector = "auto"`` and an intent model that carries a familiarity detector (the embeddings
-    backend fits one as it trains), that detector, cut at ``density_quantile`` of its out-of-fold scores;
-    otherwise the lexical density check over the workspace's intent examples (not its ``out_of_scope``
-    ones), fitted on first use.
-    """
+    """The lexical density check over the workspace's intent examples (not its ``out_of_scope`` ones),
+    fitted on first use: far from all of them is out of scope. None when ``[scope] density`` is off, or
+    ``detector = "familiarity"`` and the intent model has a familiarity detector to use instead."""
     scope = settings.scope
-    if not scope.density:
+    if not scope.density or (scope.detector == "familiarity" and familiarity_model(settings, intent)):
         return None
-    if (
-        scope.detector == "auto"
-        and isinstance(intent, EmbeddingClassifier)
-        and intent.familiarity is not None
-    ):
-        return FamiliarityScope(intent, intent.familiarity.cut(scope.density_quantile))
     texts = [t for t, i in intent_examples(workspace.examples, workspace.phrasings) if i != OUT_OF_SCOPE]
     return LazyNeighbourhood(texts, scope.density_quantile)
 
