@@ -175,3 +175,17 @@ def test_training_fits_an_out_of_scope_detector_that_is_saved_and_leaves_out_of_
 
 def test_three_intents_are_too_few_for_a_detector() -> None:
     assert EmbeddingClassifier.train(TEXTS, LABELS, encode=_hashed_words).familiarity is None
+
+
+def test_a_model_saved_before_the_detector_existed_loads_without_one(tmp_path: Path) -> None:
+    import joblib
+
+    path = tmp_path / "intent.joblib"
+    EmbeddingClassifier.train(FOUR, FOUR_LABELS, encode=_hashed_words).save(path)
+    older = joblib.load(path)
+    del older["familiarity"]
+    joblib.dump(older, path)
+
+    loaded = EmbeddingClassifier.load(path, _hashed_words)
+
+    assert loaded.familiarity is None and loaded.familiarity_of("where is my parcel") is None
