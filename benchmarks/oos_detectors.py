@@ -1,7 +1,7 @@
 """Every candidate out-of-scope score on CLINC150, chosen on the training queries and then scored on val.
 
-``PYTHONPATH=src python -m benchmarks.oos_detectors [--backend embeddings|tfidf]`` (about 30 minutes with
-the embeddings backend on two busy cores, 15 with TF-IDF; the sentence embeddings are cached, see
+``PYTHONPATH=src python -m benchmarks.oos_detectors [--backend embeddings|tfidf]`` (about 15 minutes with
+either backend on two busy cores; the sentence embeddings are cached, see
 ``benchmarks._clinc``). ``benchmarks.oos`` measures what routing ships; this measures the alternatives.
 
 Scores (higher = more in scope): the intent model's calibrated max probability, top-two margin, energy
