@@ -173,6 +173,13 @@ class ScopeSettings(_Section):
     density_quantile: float = Field(
         0.02, gt=0.0, lt=0.5, description="share of the workspace's own examples the density cut calls far"
     )
+    detector: Literal["auto", "lexical", "familiarity"] = Field(
+        "auto",
+        description="lexical: far from every example by TF-IDF cosine -> out_of_scope; familiarity: "
+        "unfamiliar to the intent model (max margin + relative Mahalanobis on sentence embeddings, "
+        "routing.backend = 'embeddings') -> a person as unsure; auto: both when the intent model has "
+        "a familiarity detector, else lexical",
+    )
 
 
 class LanguageSettings(_Section):

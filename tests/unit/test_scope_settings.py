@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from ticketflow.errors import ConfigError
@@ -36,3 +38,42 @@ def test_language_detection_off_or_on() -> None:
     assert detector is not None and detector.detect("Wo ist meine Bestellung, bitte?") == "de"
     assert adapters.writes_any_language(Settings(provider="offline")) is False
     assert adapters.writes_any_language(Settings(provider="anthropic")) is True
+
+
+def test_with_the_embeddings_model_familiarity_joins_the_lexical_check_unless_asked_otherwise() -> None:
+    from ticketflow.knowledge.routing.classifier import TextClassifier
+    from ticketflow.knowledge.routing.embeddings import EmbeddingClassifier
+    from ticketflow.knowledge.routing.scope import LazyNeighbourhood
+    from ticketflow.knowledge.workspace.loader import load_workspace
+
+    workspace = load_workspace(Path(__file__).resolve().parents[2] / "examples" / "store")
+    texts = [f"{verb} my {thing}" for verb in ("track", "find", "see") for thing in ("order", "parcel")]
+    texts += [
+        f"{verb} my {thing}" for verb in ("refund", "repay", "reimburse") for thing in ("order", "money")
+    ]
+    texts += [f"{verb} my {thing}" for verb in ("close", "delete", "end") for thing in ("account", "profile")]
+    texts += [f"{verb} the {thing}" for verb in ("price", "cost", "quote") for thing in ("lamp", "sofa")]
+    labels = [label for label in ("track", "refund", "delete", "price") for _ in range(6)]
+
+    def encode(batch: Sequence[str]) -> np.ndarray:
+        return np.stack([np.eye(8)[len(t) % 8] for t in batch])
+
+    dense = EmbeddingClassifier.train(texts, labels, encode=encode)
+    tfidf = TextClassifier.train(texts, labels)
+    assert dense.familiarity is not None
+
+    def chosen(intent: object, **scope: object) -> tuple[str | None, str | None]:
+        settings = Settings(scope=scope)
+        lexical = adapters.scope_model(settings, workspace, intent)  # type: ignore[arg-type]
+        familiar = adapters.familiarity_model(settings, intent)  # type: ignore[arg-type]
+        assert lexical is None or isinstance(lexical, LazyNeighbourhood)
+        return (lexical and lexical.measure, familiar and familiar.measure)
+
+    assert chosen(dense) == ("nearest example", "familiarity")
+    assert chosen(dense, detector="familiarity") == (None, "familiarity")
+    assert chosen(dense, detector="lexical") == ("nearest example", None)
+    assert chosen(dense, density=False) == (None, None)
+    assert chosen(tfidf) == ("nearest example", None)
+    assert chosen(tfidf, detector="familiarity") == ("nearest example", None)  # nothing else to use
+    familiar = adapters.familiarity_model(Settings(), dense)
+    assert familiar is not None and familiar.cut == dense.familiarity.cut(Settings().scope.density_quantile)

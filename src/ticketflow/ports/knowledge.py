@@ -77,7 +77,12 @@ class LanguageDetector(Protocol):
 
 
 class ScopeModel(Protocol):
-    """How far a message is from everything the workspace was taught (a density check)."""
+    """How far a message is from everything the workspace was taught (a density or familiarity check).
+
+    ``measure`` names the score in a decision's evidence ("nearest example", "familiarity").
+    """
+
+    measure: str
 
     @property
     def cut(self) -> float:

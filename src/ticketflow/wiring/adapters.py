@@ -31,6 +31,8 @@ from ticketflow.knowledge.retrieval.articles import ArticleRanker, article_text
 from ticketflow.knowledge.retrieval.dense import DenseRanker
 from ticketflow.knowledge.retrieval.questions import NearestQuestions
 from ticketflow.knowledge.routing.canned import CannedMatcher
+from ticketflow.knowledge.routing.embeddings import EmbeddingClassifier
+from ticketflow.knowledge.routing.familiarity import FamiliarityScope
 from ticketflow.knowledge.routing.scope import LazyNeighbourhood
 from ticketflow.knowledge.workspace.loader import Workspace
 from ticketflow.knowledge.workspace.phrasings import labelled as labelled_phrasings
@@ -39,7 +41,7 @@ from ticketflow.ports.attempts import AttemptJournal
 from ticketflow.ports.channel import Channel, ChannelRequest
 from ticketflow.ports.check import Check
 from ticketflow.ports.customers import CustomerSource
-from ticketflow.ports.knowledge import DocumentRanker, IntentClassifier
+from ticketflow.ports.knowledge import DocumentRanker, IntentClassifier, ScopeModel
 from ticketflow.ports.pii import PiiDetector, PiiMasker
 from ticketflow.ports.provider import Provider
 from ticketflow.ports.store import MailThreads
@@ -50,7 +52,7 @@ from ticketflow.providers.offline import OfflineDrafter
 from ticketflow.providers.openai_compatible import OpenAICompatibleProvider
 from ticketflow.settings import Settings
 from ticketflow.wiring import desks
-from ticketflow.wiring.models import intent_examples
+from ticketflow.wiring.models import OUT_OF_SCOPE, intent_examples
 
 
 @dataclass
@@ -241,13 +243,29 @@ def chatter_responses(settings: Settings) -> dict[str, str | None]:
     return resolved
 
 
-def scope_model(settings: Settings, workspace: Workspace) -> LazyNeighbourhood | None:
-    """The density check over the workspace's intent examples (not its ``out_of_scope`` ones), fitted on
-    first use; None when ``[scope] density`` is off."""
-    if not settings.scope.density:
+def familiarity_model(settings: Settings, intent: IntentClassifier | None) -> FamiliarityScope | None:
+    """The intent model's own out-of-scope detector (the embeddings backend fits one as it trains), cut at
+    ``density_quantile`` of its out-of-fold scores; None when ``[scope]`` does not ask for it
+    (``detector = "lexical"``, ``density = false``) or the model has none."""
+    scope = settings.scope
+    if not scope.density or scope.detector == "lexical":
         return None
-    texts = [t for t, i in intent_examples(workspace.examples, workspace.phrasings) if i != "out_of_scope"]
-    return LazyNeighbourhood(texts, settings.scope.density_quantile)
+    if isinstance(intent, EmbeddingClassifier) and intent.familiarity is not None:
+        return FamiliarityScope(intent, intent.familiarity.cut(scope.density_quantile))
+    return None
+
+
+def scope_model(
+    settings: Settings, workspace: Workspace, intent: IntentClassifier | None = None
+) -> ScopeModel | None:
+    """The lexical density check over the workspace's intent examples (not its ``out_of_scope`` ones),
+    fitted on first use: far from all of them is out of scope. None when ``[scope] density`` is off, or
+    ``detector = "familiarity"`` and the intent model has a familiarity detector to use instead."""
+    scope = settings.scope
+    if not scope.density or (scope.detector == "familiarity" and familiarity_model(settings, intent)):
+        return None
+    texts = [t for t, i in intent_examples(workspace.examples, workspace.phrasings) if i != OUT_OF_SCOPE]
+    return LazyNeighbourhood(texts, scope.density_quantile)
 
 
 def language_detector(settings: Settings) -> LinguaDetector | None:

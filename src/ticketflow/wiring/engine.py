@@ -158,7 +158,8 @@ class Engine:
                 language=adapters.language_detector(s),
                 languages=tuple(s.languages.served),
                 any_language=adapters.writes_any_language(s),
-                scope=adapters.scope_model(s, ws),
+                scope=adapters.scope_model(s, ws, models.intent),
+                familiarity=adapters.familiarity_model(s, models.intent),
             ),
             context=ContextBuilder(
                 ws.index,

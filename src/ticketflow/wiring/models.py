@@ -20,6 +20,8 @@ from ticketflow.pipeline.routing.tone import cue_text, score_tone
 from ticketflow.settings import Settings
 
 INTENT_MODEL = "intent.joblib"
+OUT_OF_SCOPE = "out_of_scope"
+"""The label of examples that are not an intent of the workspace: no scope detector treats them as one."""
 TONE_MODEL = "tone.joblib"
 
 
@@ -47,8 +49,11 @@ def train_models(
     """
     with_intent = intent_examples(records, phrasings)
     with_tone = [(r.text, str(r.labels["sentiment"])) for r in records if r.labels.get("sentiment")]
-    intent_model = EmbeddingClassifier if backend == "embeddings" else TextClassifier
-    intent = intent_model.train(*zip(*with_intent, strict=True)) if with_intent else None
+    intent: TextClassifier | EmbeddingClassifier | None = None
+    if with_intent and backend == "embeddings":
+        intent = EmbeddingClassifier.train(*zip(*with_intent, strict=True), outside=(OUT_OF_SCOPE,))
+    elif with_intent:
+        intent = TextClassifier.train(*zip(*with_intent, strict=True))
     tone = None
     if with_tone:
         lexicon, anger = VaderLexicon(), (rules or RuleBook()).tone

@@ -364,6 +364,7 @@ class _Far:
     """A scope model that calls every message far."""
 
     cut = 0.3
+    measure = "familiarity"
 
     def far(self, text: str) -> float | None:
         return 0.1
@@ -375,8 +376,53 @@ def test_a_message_far_from_every_example_is_declined_whatever_the_intent_model_
     )
     decision = router.run(_ticket("my connecting flight was delayed at the gate"))
     assert decision.route is Route.DECLINE and decision.intent == "out_of_scope"
-    assert any(t.id == "scope:far" and "track_order" in t.evidence for t in decision.triggers)
+    assert any(
+        t.id == "scope:far" and "track_order" in t.evidence and "familiarity 0.10 < 0.30" in t.evidence
+        for t in decision.triggers
+    )
     assert router.run(_ticket("my lawyer says the flight was delayed")).route is Route.ESCALATE
+
+
+class _Near:
+    """A scope model that calls nothing far."""
+
+    cut = 0.3
+    measure = "nearest example"
+
+    def far(self, text: str) -> float | None:
+        return None
+
+
+def test_a_message_unfamiliar_to_the_intent_model_goes_to_a_person_even_when_the_model_is_sure() -> None:
+    router = Router(
+        _rules(),
+        FixedClassifier("track_order", 0.99),
+        chatter={"out_of_scope": "We can't."},
+        scope=_Near(),
+        familiarity=_Far(),
+    )
+    decision = router.run(_ticket("where is my parcel"))  # track_order has a canned answer when familiar
+    assert decision.route is Route.ESCALATE and decision.reasons == ("unsure",)
+    assert decision.intent == "track_order"
+    assert any(
+        t.id == "scope:unfamiliar" and "familiarity 0.10 < 0.30" in t.evidence for t in decision.triggers
+    )
+    assert (
+        Router(_rules(), FixedClassifier("track_order", 0.99), scope=_Near())
+        .run(_ticket("where is my parcel"))
+        .route
+        is Route.RULE
+    )
+    far_too = Router(
+        _rules(),
+        FixedClassifier("track_order", 0.99),
+        chatter={"out_of_scope": "We can't."},
+        scope=_Far(),
+        familiarity=_Far(),
+    )
+    assert far_too.run(_ticket("my connecting flight was delayed")).route is Route.DECLINE  # lexical first
+    assert router.run(_ticket("my lawyer will hear about my parcel")).route is Route.ESCALATE
+    assert router.run(_ticket("my lawyer will hear about my parcel")).reasons != ("unsure",)
 
 
 def test_venting_without_a_question_is_handed_off_and_a_question_is_not_venting() -> None:

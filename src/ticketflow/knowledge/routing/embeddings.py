@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import warnings
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +32,7 @@ from ticketflow.knowledge.routing.classifier import (
     fingerprint,
     fit_temperature,
 )
+from ticketflow.knowledge.routing.familiarity import Familiarity
 from ticketflow.knowledge.routing.report import TrainingReport
 from ticketflow.knowledge.vectors import TfidfRows
 
@@ -95,29 +96,41 @@ def _softmax(scores: np.ndarray, temperature: float) -> np.ndarray:
     return exp / exp.sum(axis=-1, keepdims=True)  # type: ignore[no-any-return]
 
 
-def _calibrate(
-    texts: Sequence[str],
-    vectors: np.ndarray,
-    labels: Sequence[str],
-    classes: tuple[str, ...],
-    error_cost: float,
-) -> Calibration:
+def _out_of_fold(
+    texts: Sequence[str], vectors: np.ndarray, labels: Sequence[str], classes: tuple[str, ...]
+) -> np.ndarray | None:
+    """Margins of every example from a model that did not see it (k-fold); None when too few per label."""
     import numpy as np
     from sklearn.model_selection import StratifiedKFold
 
     k = min(_FOLDS, min(Counter(labels).values()))
     if k < 2:
-        return Calibration()
+        return None
     column = {c: i for i, c in enumerate(classes)}
-    gold = np.array([column[label] for label in labels])
     margins = np.full((len(texts), len(classes)), np.nan)
     splitter = StratifiedKFold(n_splits=k, shuffle=True, random_state=13)
     for train, test in splitter.split(np.zeros(len(labels)), list(labels)):
-        features, svm = _fit([texts[i] for i in train], vectors[train], [labels[i] for i in train])
-        scores = _columns(
-            svm.decision_function(_stack(features.transform([texts[i] for i in test]), vectors[test]))
-        )
-        margins[np.ix_(test, [column[str(c)] for c in svm.classes_])] = scores
+        scores, fold_classes = _fold_margins(texts, vectors, labels, train, test)
+        margins[np.ix_(test, [column[c] for c in fold_classes])] = scores
+    return margins
+
+
+def _fold_margins(
+    texts: Sequence[str], vectors: np.ndarray, labels: Sequence[str], train: np.ndarray, test: np.ndarray
+) -> tuple[np.ndarray, tuple[str, ...]]:
+    """Fit on the rows ``train``; the margins of the rows ``test`` and the classes of their columns."""
+    features, svm = _fit([texts[i] for i in train], vectors[train], [labels[i] for i in train])
+    scores = svm.decision_function(_stack(features.transform([texts[i] for i in test]), vectors[test]))
+    return _columns(scores), tuple(str(c) for c in svm.classes_)
+
+
+def _calibrate(
+    margins: np.ndarray, labels: Sequence[str], classes: tuple[str, ...], error_cost: float
+) -> Calibration:
+    import numpy as np
+
+    column = {c: i for i, c in enumerate(classes)}
+    gold = np.array([column[label] for label in labels])
     temperature = fit_temperature(margins, gold)
     probabilities = _softmax(margins, temperature)
     correct = probabilities.argmax(axis=1) == gold
@@ -139,9 +152,13 @@ class EmbeddingClassifier:
         data_fingerprint: str,
         calibration: Calibration,
         encode: Encode | None = None,
+        familiarity: Familiarity | None = None,
     ) -> None:
         import numpy as np
 
+        self.familiarity = familiarity
+        """The out-of-scope detector fitted with the model (None: too few intents or examples for one)."""
+        self._last: tuple[str, np.ndarray, np.ndarray] | None = None  # routing asks twice about one text
         self._features = features
         self._svm = svm
         self.labels = labels
@@ -168,8 +185,14 @@ class EmbeddingClassifier:
         *,
         encode: Encode | None = None,
         error_cost: float = ERROR_COST,
+        outside: Collection[str] = (),
     ) -> EmbeddingClassifier:
-        """Embed every text once, calibrate on k-fold out-of-fold margins, then fit on all the data."""
+        """Embed every text once, calibrate on k-fold out-of-fold margins, then fit on all the data.
+
+        The same out-of-fold margins, and models trained with groups of intents held out, fit the
+        out-of-scope detector (:class:`~ticketflow.knowledge.routing.familiarity.Familiarity`);
+        ``outside`` are labels that are not intents of the workspace (``out_of_scope``), which it leaves out.
+        """
         if len(texts) != len(labels):
             raise ValueError("texts and labels differ in length")
         if len(set(labels)) < 2:
@@ -178,19 +201,49 @@ class EmbeddingClassifier:
         vectors = encode(texts)
         features, svm = _fit(texts, vectors, labels)
         classes = tuple(str(c) for c in svm.classes_)
-        calibration = _calibrate(texts, vectors, labels, classes, error_cost)
-        return cls(features, svm, classes, fingerprint(texts, labels), calibration, encode)
+        margins = _out_of_fold(texts, vectors, labels, classes)
+        if margins is None:
+            return cls(features, svm, classes, fingerprint(texts, labels), Calibration(), encode)
+        calibration = _calibrate(margins, labels, classes, error_cost)
 
-    def _margins(self, text: str) -> np.ndarray:
+        def fold_margins(train: np.ndarray, test: np.ndarray) -> tuple[np.ndarray, tuple[str, ...]]:
+            return _fold_margins(texts, vectors, labels, train, test)
+
+        familiarity = Familiarity.fit(vectors, labels, classes, margins, fold_margins, exclude=outside)
+        trained = cls(features, svm, classes, fingerprint(texts, labels), calibration, encode, familiarity)
+        trained.out_of_fold = margins
+        return trained
+
+    out_of_fold: np.ndarray | None = None
+    """Training's out-of-fold margins (one row per training text; not saved), for benchmarks."""
+
+    def _read(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """``text``'s sentence embedding and margins; the last text's are kept, since routing asks the intent
+        and then the familiarity of the same message."""
         import numpy as np
 
+        last = self._last
+        if last is not None and last[0] == text:
+            return last[1], last[2]
+        vector = self._encode([text])[0]
         columns, weights = self._rows.blocks_row(text)  # TfidfVectorizer.transform, minus overhead
-        scores = self._encode([text])[0] @ self._coef_dense + self._intercept
+        scores = vector @ self._coef_dense + self._intercept
         if columns:
             scores = scores + weights @ self._coef_tfidf[columns]
         if scores.shape[0] == 1:
-            return np.array([0.0, float(scores[0])])
-        return scores  # type: ignore[no-any-return]
+            scores = np.array([0.0, float(scores[0])])
+        self._last = (text, vector, scores)
+        return vector, scores
+
+    def _margins(self, text: str) -> np.ndarray:
+        return self._read(text)[1]
+
+    def familiarity_of(self, text: str) -> float | None:
+        """How familiar ``text`` is to the model (higher: more like its intents); None without a detector."""
+        if self.familiarity is None:
+            return None
+        vector, margins = self._read(text)
+        return float(self.familiarity.scores(vector[None, :], margins[None, :])[0])
 
     def probabilities(self, text: str) -> np.ndarray:
         """Calibrated probabilities of every label (in ``labels`` order) for one text."""
@@ -227,6 +280,7 @@ class EmbeddingClassifier:
                 "labels": self.labels,
                 "fingerprint": self.fingerprint,
                 "calibration": self.calibration,
+                "familiarity": self.familiarity,
             },
             path,
         )
@@ -241,8 +295,9 @@ class EmbeddingClassifier:
                 raise ValueError('not trained with routing.backend = "embeddings"')
             features, svm, labels = data["features"], data["svm"], tuple(data["labels"])
             stored = (str(data["fingerprint"]), data["calibration"])
+            familiarity = data.get("familiarity")  # None in a model saved before the detector existed
         except Exception as exc:
             raise ConfigError(
                 f"{path}: cannot load the model ({exc}); retrain with `ticketflow train`"
             ) from exc
-        return cls(features, svm, labels, *stored, encode)
+        return cls(features, svm, labels, *stored, encode, familiarity)

@@ -45,6 +45,7 @@ class Neighbourhood:
     rows: TfidfRows
     reference: csc_matrix
     cut: float
+    measure = "nearest example"
 
     @classmethod
     def fit(cls, texts: Sequence[str], quantile: float = QUANTILE) -> Neighbourhood | None:
@@ -81,6 +82,8 @@ class Neighbourhood:
 
 class LazyNeighbourhood:
     """A :class:`Neighbourhood` fitted on first use (a few seconds), so start-up does not wait for it."""
+
+    measure = "nearest example"
 
     def __init__(self, texts: Sequence[str], quantile: float = QUANTILE) -> None:
         self._texts = tuple(texts)

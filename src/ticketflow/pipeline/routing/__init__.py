@@ -29,6 +29,7 @@ LANGUAGE = "language"
 DECLINE = "decline"
 OUT_OF_SCOPE = "out_of_scope"
 VENTING = "venting"
+UNFAMILIAR = "unfamiliar"
 
 
 class Router:
@@ -45,7 +46,10 @@ class Router:
     ``decline``), never a retrieved passage; so does a message that ``scope`` finds far from every
     example the workspace was taught (an airline's tweet to a home-goods store), whatever its intent,
     and a canned answer is not sent to ``venting`` (negative sentiment, no question or request anywhere),
-    which gets its own entry instead (a handoff by default).
+    which gets its own entry instead (a handoff by default). A message that ``familiarity`` finds
+    unfamiliar to the intent model (its words may be ours, but no intent fits) goes to a person as
+    ``unsure``, with no canned answer: on a workspace's own customers, such messages are mostly the
+    model's confident misroutes.
     A message in a language the workspace does not serve (``languages``) goes to the model when it can
     write that language (``any_language``), else to a person with reason ``language``; canned answers
     and declines are written in the served languages.
@@ -67,6 +71,7 @@ class Router:
         languages: tuple[str, ...] = ("en",),
         any_language: bool = False,
         scope: ScopeModel | None = None,
+        familiarity: ScopeModel | None = None,
     ) -> None:
         self._rules = rules
         self._classifier = classifier
@@ -81,6 +86,7 @@ class Router:
         self.languages = languages
         self.any_language = any_language
         self._scope = scope
+        self._familiarity = familiarity
 
     def _sentiment(self, text: str, tone: ToneReading) -> str:
         if self._tone_model is None:
@@ -160,6 +166,9 @@ class Router:
         declined = self._out_of_scope(text, intent if sure else None, triggers, common)
         if declined is not None:
             return declined
+        unfamiliar = self._unfamiliar(text, triggers, common)
+        if unfamiliar is not None:
+            return unfamiliar
         if not sure:
             return self._unsure(
                 text, f"{intent} ({confidence:.2f} < {self.unsure_threshold})", triggers, common
@@ -207,6 +216,17 @@ class Router:
         unsure = (*triggers, Trigger(UNSURE, UNSURE, evidence))
         return Decision(Route.ESCALATE, reasons=(UNSURE,), **{**common, "triggers": unsure})
 
+    def _unfamiliar(self, text: str, triggers: list[Trigger], common: dict[str, Any]) -> Decision | None:
+        """Unfamiliar to the intent model: a person (``unsure``), whatever its confidence; else None."""
+        model = self._familiarity
+        score = model.far(text) if model is not None else None
+        if model is None or score is None:
+            return None
+        guess = f"{common['intent']} {common['confidence']:.2f}"
+        evidence = f"{model.measure} {score:.2f} < {model.cut:.2f} ({guess})"
+        fired = (*triggers, Trigger(f"scope:{UNFAMILIAR}", UNSURE, evidence))
+        return Decision(Route.ESCALATE, reasons=(UNSURE,), **{**common, "triggers": fired})
+
     def _out_of_scope(
         self, text: str, intent: str | None, triggers: list[Trigger], common: dict[str, Any]
     ) -> Decision | None:
@@ -220,7 +240,7 @@ class Router:
             return None
         # nothing the workspace was taught is near it, whatever the intent model says
         guess = f"{common['intent']} {common['confidence']:.2f}"
-        evidence = f"nearest example {far:.2f} < {self._scope.cut:.2f} ({guess})"
+        evidence = f"{self._scope.measure} {far:.2f} < {self._scope.cut:.2f} ({guess})"
         return self._decline(OUT_OF_SCOPE, [*triggers, Trigger("scope:far", OUT_OF_SCOPE, evidence)], common)
 
     def _decline(self, intent: str, triggers: list[Trigger], common: dict[str, Any]) -> Decision:

