@@ -35,18 +35,21 @@ class PiiLeak:
     """The ``pii`` check: fail a reply revealing personal data that neither the customer nor the context gave.
 
     A card number, IBAN or social security number fails whoever gave it; ``detector`` finds what is personal.
+    ``own_text`` is the company's own words the drafter is given besides the context (its name, its voice
+    guide's sign-off): a name model reads "The Velo Bikes team" as a person, but it is no one's data.
     """
 
     name = "pii"
 
-    def __init__(self, detector: PiiDetector) -> None:
+    def __init__(self, detector: PiiDetector, own_text: str = "") -> None:
         self._detector = detector
+        self._own = plain(own_text)
 
     def run(self, subject: CheckInput) -> CheckResult:
         reply = subject.draft.reply
         if not reply:
             return CheckResult(self.name, Verdict.PASS, ())
-        known = plain(subject.context.grounding_text() + "\n" + subject.ticket.text)
+        known = plain(subject.context.grounding_text() + "\n" + subject.ticket.text) + " " + self._own
         if subject.context.customer is not None:
             known += " " + plain(subject.context.customer.email)
         leaks = []

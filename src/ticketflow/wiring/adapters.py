@@ -354,7 +354,7 @@ def checks(settings: Settings, workspace: Workspace, detector: PiiDetector) -> l
         ToneBrand(workspace.voice.banned_phrases, upset_at=s.validation.upset_tone),
         EscalationConsistency(),
         LengthCompleteness(s.validation.max_words),
-        PiiLeak(detector),
+        PiiLeak(detector, own_text=f"{s.name}\n{workspace.voice.text}"),
         InjectionEcho(),
     ]
 

@@ -125,3 +125,14 @@ def test_words_the_article_holds_under_markdown_emphasis_are_not_a_leak() -> Non
 
     assert PiiLeak(_Flags("Select Edit")).run(subject).verdict is Verdict.PASS  # type: ignore[arg-type]
     assert PiiLeak(_Flags("Open Account, then")).run(subject).verdict is Verdict.FAIL  # type: ignore[arg-type]
+
+
+def test_the_companys_own_words_are_not_a_leak() -> None:
+    # the voice guide's sign-off or contact line is the company's, not anyone's personal data
+    reply = "Write to us at hello@velo-bikes.example any time. The Velo Bikes team"
+    without = PiiLeak(PresidioPatterns()).run(_subject(reply))
+    own = PiiLeak(PresidioPatterns(), own_text="Velo Bikes\nSign off with hello@velo-bikes.example")
+
+    assert without.verdict is Verdict.FAIL
+    assert own.run(_subject(reply)).verdict is Verdict.PASS
+    assert own.run(_subject("Write to ada.lovelace@gmail.com.")).verdict is Verdict.FAIL
