@@ -9,11 +9,9 @@ from __future__ import annotations
 import json
 import logging
 import os
-import shutil
 import signal
 import sys
 import threading
-from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -54,14 +52,34 @@ def _fail(exc: Exception) -> typer.Exit:
 
 
 @app.command()
-def init(directory: Annotated[Path, typer.Argument(help="folder to create")]) -> None:
-    """Scaffold a workspace with commented example files."""
-    if directory.exists() and any(directory.iterdir()):
-        raise _fail(TicketflowError(f"{directory} exists and is not empty; choose a new folder"))
-    scaffold = resources.files("ticketflow") / "scaffold"
-    with resources.as_file(scaffold) as source:
-        shutil.copytree(source, directory, dirs_exist_ok=True)
-    _err().print(f"created workspace [bold]{directory}[/]; try: ticketflow demo --workspace {directory}")
+def init(
+    directory: Annotated[Path, typer.Argument(help="folder to create")],
+    name: Annotated[
+        str | None, typer.Option("--name", help="your company's name, used in prompts and sign-offs")
+    ] = None,
+    blank: Annotated[
+        bool,
+        typer.Option(
+            "--blank",
+            help="no sample tickets, articles, policies, customers or canned answers: for your own documents",
+        ),
+    ] = False,
+) -> None:
+    """Scaffold a workspace with commented example files (or, with --blank, for your own documents)."""
+    from ticketflow.wiring.scaffold import scaffold_workspace
+
+    try:
+        scaffold_workspace(directory, name=name, blank=blank)
+    except TicketflowError as exc:
+        raise _fail(exc) from exc
+    if blank:
+        _err().print(
+            f"created workspace [bold]{directory}[/]: put your help articles in {directory}/kb/ and your "
+            f"policies in {directory}/policies/ (Markdown), then try: "
+            f'ticketflow ask "a customer question" --workspace {directory}'
+        )
+    else:
+        _err().print(f"created workspace [bold]{directory}[/]; try: ticketflow demo --workspace {directory}")
 
 
 @app.command()

@@ -55,6 +55,41 @@ def test_init_scaffolds_a_commented_workspace(workspace: Path) -> None:
     assert again.exit_code == 2 and "not empty" in again.output
 
 
+def test_init_blank_starts_a_company_on_its_own_documents(tmp_path: Path) -> None:
+    # a new company's path in the README: a blank workspace, its own articles, then `ask`
+    target = tmp_path / "velo"
+    made = runner.invoke(app, ["init", str(target), "--blank", "--name", "Velo Bikes"])
+    assert made.exit_code == 0, made.output
+    for sample_only in ("examples.jsonl", "intents.yaml", "customers.csv", "orders.csv"):
+        assert not (target / sample_only).exists(), sample_only
+    assert list((target / "kb").glob("*.md")) == [] and list((target / "policies").glob("*.md")) == []
+    assert 'name = "Velo Bikes"' in (target / "ticketflow.toml").read_text()
+    assert (
+        "Velo Bikes" in (target / "voice.md").read_text()
+        and "Example Co" not in (target / "voice.md").read_text()
+    )
+    (target / "kb" / "warranty.md").write_text(
+        "# Frame warranty\n\nEvery frame has a lifetime warranty against manufacturing defects. Wear parts "
+        "such as tyres and chains are not covered.\n"
+    )
+    asked = runner.invoke(app, ["ask", "Is my frame covered by a warranty?", "-w", str(target), "--json"])
+    assert asked.exit_code == 0, asked.output
+    answer = json.loads(asked.stdout)
+    assert answer["delivery"]["outcome"] == "sent", answer["delivery"]
+    assert "lifetime warranty" in answer["delivery"]["body"] and "Velo Bikes" in answer["delivery"]["body"]
+    # the sample's canned password answer is not carried over: nothing is answered from the sample shop
+    password = runner.invoke(app, ["ask", "how do I reset my password", "-w", str(target), "--json"])
+    assert json.loads(password.stdout)["delivery"]["outcome"] != "sent"
+    # the hard triggers still escalate with no labelled ticket at all
+    refund = runner.invoke(app, ["ask", "I want my money back", "-w", str(target), "--json"])
+    assert json.loads(refund.stdout)["delivery"]["reason"] == "refund"
+
+
+def test_init_refuses_an_empty_name(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["init", str(tmp_path / "x"), "--name", " "])
+    assert result.exit_code == 2 and "--name" in result.output
+
+
 def test_a_new_workspace_caps_its_daily_spend(workspace: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # on by default: a new workspace that meets a flood of tickets stops paying at the cap
     monkeypatch.delenv("TICKETFLOW_ANTHROPIC__DAILY_BUDGET_USD", raising=False)
