@@ -1,8 +1,10 @@
 """Back-pressure: a per-caller rate limit (token bucket) and a bound on the unfinished backlog.
 
 Both answer 429 with ``Retry-After`` *before* anything is stored, so a refused message is the sender's to
-retry and nothing accepted is ever dropped. The rate limit is per process (each ``serve`` process keeps its
-own buckets); the backlog bound reads the shared database, so it holds across processes.
+retry and nothing accepted is ever dropped. :class:`RateLimit` keeps its buckets in the process (intake's
+per-key limit: no database write per message); :class:`SharedRateLimit` keeps them in the database, so
+sign-ins and rating-form posts are limited across every ``serve`` process together. The backlog bound reads
+the shared database, so it holds across processes.
 """
 
 from __future__ import annotations
@@ -12,6 +14,17 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
+
+from ticketflow.ports.access import Throttles
+
+
+class Limit(Protocol):
+    """A rate limit per caller: :class:`RateLimit` in the process, :class:`SharedRateLimit` across them."""
+
+    def wait_for(self, caller: str) -> float:
+        """Take one request from ``caller``'s bucket: 0 when admitted, else the seconds until one is."""
+        ...
 
 
 @dataclass(slots=True)
@@ -46,6 +59,23 @@ class RateLimit:
                 bucket.tokens -= 1.0
                 return 0.0
             return (1.0 - bucket.tokens) / self.rate
+
+
+class SharedRateLimit:
+    """:class:`RateLimit`'s buckets in the database (``throttles``), named ``name``: the limit holds across
+    processes, so running more ``serve`` processes does not multiply a password guesser's attempts."""
+
+    def __init__(
+        self, throttles: Throttles, name: str, per_minute: float, *, burst: float | None = None
+    ) -> None:
+        self.name = name
+        self.rate = per_minute / 60.0
+        self.burst = max(1.0, per_minute / 6.0) if burst is None else max(1.0, burst)
+        self._throttles = throttles
+
+    def wait_for(self, caller: str) -> float:
+        """Take one request from ``caller``'s bucket: 0 when admitted, else the seconds until one is."""
+        return self._throttles.take(self.name, caller, self.rate, self.burst)
 
 
 class Backlog:

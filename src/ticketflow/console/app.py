@@ -21,7 +21,7 @@ from starlette.concurrency import run_in_threadpool
 
 from ticketflow import __version__
 from ticketflow.api.security import SAFE_METHODS, Guard, Refused
-from ticketflow.api.throttle import RateLimit
+from ticketflow.api.throttle import Limit, SharedRateLimit
 from ticketflow.console import pages
 from ticketflow.console.pages import LOGIN_COOKIE, ConsoleRefusal
 from ticketflow.domain.access import CSRF_FIELD, SESSION_COOKIE, Principal, Scope, csrf_matches
@@ -60,8 +60,11 @@ class Console:
         self.templates.env.globals.update(version=__version__, csrf_field=CSRF_FIELD)
         self.templates.env.filters.update(pages.FILTERS)
         per_minute = 60.0 / settings.login_refill_s
-        self.by_account = RateLimit(per_minute, burst=settings.login_attempts_per_account)
-        self.by_address = RateLimit(per_minute, burst=settings.login_attempts_per_address)
+        throttles = runtime.store.throttles
+        burst = settings.login_attempts_per_account
+        self.by_account: Limit = SharedRateLimit(throttles, "sign-in:account", per_minute, burst=burst)
+        burst = settings.login_attempts_per_address
+        self.by_address: Limit = SharedRateLimit(throttles, "sign-in:address", per_minute, burst=burst)
 
     def render(self, request: Request, name: str, context: dict[str, Any], status: int = 200) -> HTMLResponse:
         """A page with the console's headers; ``principal`` and ``csrf`` come from the request's session."""

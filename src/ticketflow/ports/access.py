@@ -80,3 +80,12 @@ class Users(Protocol):
     def close_session(self, token: str) -> None:
         """End the session (signing out); nothing happens for an unknown token."""
         ...
+
+
+class Throttles(Protocol):
+    """Token buckets every process shares, so a limit holds however many ``serve`` processes there are."""
+
+    def take(self, limit: str, caller: str, per_second: float, burst: float) -> float:
+        """Take one token from ``caller``'s bucket of ``limit`` (refilling at ``per_second`` up to ``burst``):
+        0 when admitted, else the seconds until a token is there."""
+        ...

@@ -38,6 +38,7 @@ from ticketflow.storage.outbox import SqlOutbox
 from ticketflow.storage.review_desk import SqlReviewDesk
 from ticketflow.storage.reviews import SqlReviewQueue
 from ticketflow.storage.tables import fetches, ledger, outbox, reviews, tickets
+from ticketflow.storage.throttles import SqlThrottles
 from ticketflow.storage.tickets import DONE, SqlTickets
 from ticketflow.storage.users import SqlUsers
 
@@ -75,6 +76,8 @@ class SqlStore:
         self.feedback = SqlFeedback(engine)
         """Ratings and verified resolution (``ports.store.FeedbackStore``)."""
         self.tickets.deliveries = self.deliveries
+        self.throttles = SqlThrottles(engine)
+        """Rate limits shared by every process (``ports.access.Throttles``): sign-ins, the rating form."""
         self.alerts = SqlAlertStore(engine)
         """Alert rules' states and events (``ports.alerts.AlertStore``)."""
         self.figures = SqlOpsFigures(engine, self.ledger.spent_today)

@@ -363,3 +363,17 @@ feedback = sa.Table(
 )
 """The customer's rating of a ticket's answer (``good``/``bad``/``neutral``, a 1–5 score when given), one per
 ticket: a second rating replaces the first (each is an audit event ``rated``)."""
+
+throttles = sa.Table(
+    "throttles",
+    metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("name", sa.String(40), nullable=False),
+    sa.Column("tokens", sa.Float, nullable=False),
+    sa.Column("at", sa.Float, nullable=False),
+    sa.Column("admitted", sa.Boolean, nullable=False),
+)
+"""Token buckets shared by every process (sign-ins per account and address, rating form posts per address):
+``key`` is a SHA-256 of the limit's ``name`` and the caller, never the username or address itself; ``at`` is
+unix seconds; ``admitted`` says whether the last take was let through (what an upsert's ``RETURNING``
+reads). A bucket idle long enough to be full again is deleted: it is the same as no row."""

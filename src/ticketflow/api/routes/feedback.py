@@ -24,7 +24,7 @@ from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 
 from ticketflow.api.security import Guard
-from ticketflow.api.throttle import RateLimit, retry_after
+from ticketflow.api.throttle import Limit, SharedRateLimit, retry_after
 from ticketflow.domain.feedback import (
     MAX_COMMENT,
     MAX_TOKEN,
@@ -79,7 +79,7 @@ class Refusal(Exception):
 class Intake:
     """Verifies a token and records the rating, for both the JSON route and the form."""
 
-    def __init__(self, links: FeedbackLinks | None, store: FeedbackStore, limit: RateLimit) -> None:
+    def __init__(self, links: FeedbackLinks | None, store: FeedbackStore, limit: Limit) -> None:
         self.links = links
         self.store = store
         self.limit = limit
@@ -125,9 +125,8 @@ def router(runtime: Runtime, _guard: Guard | None = None) -> APIRouter:
     """The feedback routes over ``runtime``'s store and the engine's feedback links (no API key: the
     token is the credential, so ``_guard`` is unused)."""
     settings = runtime.engine.settings.feedback
-    intake = Intake(
-        runtime.engine.feedback_links, runtime.store.feedback, RateLimit(settings.rate_limit_per_minute)
-    )
+    limit = SharedRateLimit(runtime.store.throttles, "feedback:address", settings.rate_limit_per_minute)
+    intake = Intake(runtime.engine.feedback_links, runtime.store.feedback, limit)
     routes = APIRouter()
 
     @routes.post(
