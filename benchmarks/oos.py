@@ -15,7 +15,8 @@ Every operating point is fixed by a rule stated before looking at val, from the 
   nearest neighbours.
 - ``embeddings`` backend, ``unsure+familiarity``: also flag a query whose familiarity
   (:class:`~ticketflow.knowledge.routing.familiarity.Familiarity`: max margin and relative Mahalanobis
-  distance, combined on intents held out) is below 2% of the training queries' out-of-fold familiarity.
+  distance, each standardised on the training queries' out-of-fold values and averaged) is below 2% of
+  the training queries' out-of-fold familiarity.
   Routing with ``routing.backend = "embeddings"`` and ``[scope] detector = "familiarity"``.
 - ``embeddings`` backend, ``unsure+familiarity+density``: the lexical density check as well, which is
   what ``detector = "auto"`` (the default) routes: density far is declined, unfamiliar goes to a person.

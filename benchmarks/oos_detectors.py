@@ -13,10 +13,12 @@ Mahalanobis distance to the nearest intent mean (shared Ledoit-Wolf covariance) 
 1. **Pseudo out-of-scope, training queries only.** The 150 intents in five groups of 30; for each group, a
    model trained on 80% of the other 120 intents' queries scores the other 20% (in scope) and every query
    of the 30 held-out intents. Per score: AUROC and the recall of held-out intents at the cut rule.
-   Logistic combinations are evaluated leaving one group out. This table chose the shipped detector.
+   Logistic combinations are evaluated leaving one group out; z-score and rank combinations are
+   standardised on each group's in-scope rows.
 2. **Val.** The models trained on all of train's in-scope queries; every score flagged below the 2%
    quantile of its in-scope out-of-fold values (5 folds), together with routing's ``unsure``; logistic
-   combinations fitted on all five pseudo-OOS groups. No out-of-scope query is seen before val.
+   combinations fitted on all five pseudo-OOS groups, z-score and rank ones standardised on the in-scope
+   out-of-fold values. No out-of-scope query is seen before val.
 """
 
 from __future__ import annotations
@@ -35,11 +37,19 @@ from ticketflow.knowledge.routing.scope import QUANTILE
 
 SCORES = ("maxprob", "margin", "energy", "maxlogit", "knn", "knn5", "centroid", "maha", "rmd", "density")
 COMBINATIONS = (
-    ("maxlogit", "rmd"),  # shipped: knowledge/routing/familiarity.py
+    ("maxlogit", "rmd"),  # shipped before issue 16's follow-up
     ("energy", "rmd"),
     ("maxlogit", "density"),
     ("maxprob", "margin", "energy", "maxlogit", "knn", "centroid", "rmd", "density"),
 )
+STANDARDISED = (
+    ("maxlogit", "rmd"),  # shipped: knowledge/routing/familiarity.py (z-scores)
+    ("maxlogit", "rmd", "knn5"),
+    ("maxlogit", "rmd", "centroid"),
+    ("maxlogit", "knn5"),
+)
+"""Combined without any out-of-scope example, real or pseudo: the mean of z-scores (``z``) or the sum of
+log empirical in-scope p-values (``rank``), both standardised on in-scope values."""
 Margins = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, tuple[str, ...]]]
 
 
@@ -124,6 +134,20 @@ def _combiner(features: np.ndarray, in_scope: np.ndarray) -> Callable[[np.ndarra
     return lambda x: model.decision_function((x - mean) / scale)  # type: ignore[no-any-return]
 
 
+def _standardised(kind: str, reference: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
+    """``z``: mean z-score over ``reference``'s columns; ``rank``: sum of log in-scope p-values."""
+    if kind == "z":
+        mean, scale = reference.mean(axis=0), reference.std(axis=0)
+        return lambda x: ((x - mean) / scale).mean(axis=1)  # type: ignore[no-any-return]
+    ordered = np.sort(reference, axis=0)
+
+    def rank(x: np.ndarray) -> np.ndarray:
+        below = [np.searchsorted(ordered[:, j], x[:, j]) for j in range(x.shape[1])]
+        return np.log((np.column_stack(below) + 1.0) / (len(ordered) + 1.0)).sum(axis=1)  # type: ignore[no-any-return]
+
+    return rank
+
+
 def main() -> None:
     from sklearn.model_selection import StratifiedKFold
 
@@ -198,6 +222,7 @@ def main() -> None:
             aurocs.append(_auroc(value[seen], value[~seen]))
             recalls.append((value[~seen] < np.quantile(value[seen], QUANTILE)).mean())
         print(f"  LR({'+'.join(features)}) AUROC {np.mean(aurocs):.3f}  recall {np.mean(recalls):.3f}")
+    _pseudo_standardised(groups)
 
     # val, once
     val_texts, val_gold = _clinc.load("val")
@@ -221,6 +246,35 @@ def main() -> None:
         cut = np.quantile(combine(np.column_stack([oof[f] for f in features])), QUANTILE)
         far = combine(np.column_stack([scored[f] for f in features])) < cut
         _clinc.report(f"unsure | LR({'+'.join(features)})", unsure | far, oos, correct)
+    _val_standardised(oof, scored, unsure, oos, correct)
+
+
+def _pseudo_standardised(groups: list[tuple[dict[str, np.ndarray], np.ndarray]]) -> None:
+    for kind in ("z", "rank"):
+        for features in STANDARDISED:
+            aurocs, recalls = [], []
+            for scored, seen in groups:  # standardised on the group's own in-scope rows
+                table = np.column_stack([scored[f] for f in features])
+                value = _standardised(kind, table[seen])(table)
+                aurocs.append(_auroc(value[seen], value[~seen]))
+                recalls.append((value[~seen] < np.quantile(value[seen], QUANTILE)).mean())
+            name = f"{kind}({'+'.join(features)})"
+            print(f"  {name} AUROC {np.mean(aurocs):.3f}  recall {np.mean(recalls):.3f}")
+
+
+def _val_standardised(
+    oof: dict[str, np.ndarray],
+    scored: dict[str, np.ndarray],
+    unsure: np.ndarray,
+    oos: np.ndarray,
+    correct: np.ndarray,
+) -> None:
+    for kind in ("z", "rank"):
+        for features in STANDARDISED:
+            combine = _standardised(kind, np.column_stack([oof[f] for f in features]))
+            cut = np.quantile(combine(np.column_stack([oof[f] for f in features])), QUANTILE)
+            far = combine(np.column_stack([scored[f] for f in features])) < cut
+            _clinc.report(f"unsure | {kind}({'+'.join(features)})", unsure | far, oos, correct)
 
 
 def _final_margins(

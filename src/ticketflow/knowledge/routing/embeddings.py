@@ -189,9 +189,9 @@ class EmbeddingClassifier:
     ) -> EmbeddingClassifier:
         """Embed every text once, calibrate on k-fold out-of-fold margins, then fit on all the data.
 
-        The same out-of-fold margins, and models trained with groups of intents held out, fit the
-        out-of-scope detector (:class:`~ticketflow.knowledge.routing.familiarity.Familiarity`);
-        ``outside`` are labels that are not intents of the workspace (``out_of_scope``), which it leaves out.
+        The same out-of-fold margins fit the out-of-scope detector
+        (:class:`~ticketflow.knowledge.routing.familiarity.Familiarity`); ``outside`` are labels that are
+        not intents of the workspace (``out_of_scope``), which it leaves out.
         """
         if len(texts) != len(labels):
             raise ValueError("texts and labels differ in length")
@@ -205,11 +205,7 @@ class EmbeddingClassifier:
         if margins is None:
             return cls(features, svm, classes, fingerprint(texts, labels), Calibration(), encode)
         calibration = _calibrate(margins, labels, classes, error_cost)
-
-        def fold_margins(train: np.ndarray, test: np.ndarray) -> tuple[np.ndarray, tuple[str, ...]]:
-            return _fold_margins(texts, vectors, labels, train, test)
-
-        familiarity = Familiarity.fit(vectors, labels, classes, margins, fold_margins, exclude=outside)
+        familiarity = Familiarity.fit(vectors, labels, classes, margins, exclude=outside)
         trained = cls(features, svm, classes, fingerprint(texts, labels), calibration, encode, familiarity)
         trained.out_of_fold = margins
         return trained

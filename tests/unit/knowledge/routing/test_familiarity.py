@@ -45,7 +45,7 @@ def _fit(vectors: np.ndarray, labels: list[str], exclude: tuple[str, ...] = ()) 
         others = np.array([j for j in range(len(labels)) if j != i])
         margins, seen = fold_margins(others, np.array([i]))
         oof[i] = [margins[0][seen.index(c)] for c in classes]
-    return Familiarity.fit(vectors, labels, classes, oof, fold_margins, exclude=exclude)
+    return Familiarity.fit(vectors, labels, classes, oof, exclude=exclude)
 
 
 @pytest.fixture(scope="module")
@@ -89,6 +89,27 @@ def test_the_cut_is_the_quantile_of_the_training_examples_own_out_of_fold_scores
         assert model.cut(quantile) == pytest.approx(float(np.quantile(model.reference, quantile)))
         assert (model.reference < model.cut(quantile)).mean() == pytest.approx(quantile, abs=0.01)
     assert model.cut(0.02) < model.cut(0.1) < model.cut(0.3)
+
+
+def test_each_signal_weighs_by_its_own_in_scope_spread_so_its_units_do_not_matter() -> None:
+    rng = np.random.default_rng(11)
+    vectors, labels, centres = _clusters(rng)
+    classes = tuple(sorted(set(labels)))
+    fold_margins = _nearest_centroid(vectors, labels)
+    oof = np.empty((len(labels), len(classes)))
+    for i in range(len(labels)):
+        margins, seen = fold_margins(np.array([j for j in range(len(labels)) if j != i]), np.array([i]))
+        oof[i] = [margins[0][seen.index(c)] for c in classes]
+    plain = Familiarity.fit(vectors, labels, classes, oof)
+    scaled = Familiarity.fit(vectors, labels, classes, 10.0 * oof + 3.0)  # margins in other units
+    assert plain is not None and scaled is not None
+    probe = _unit(np.vstack([rng.normal(size=(20, DIM)), centres + 0.15 * rng.normal(size=centres.shape)]))
+    margins = _margins(probe, centres)
+
+    assert scaled.scores(probe, 10.0 * margins + 3.0) == pytest.approx(plain.scores(probe, margins))
+    assert scaled.cut(0.02) == pytest.approx(plain.cut(0.02))
+    # z-scores of the in-scope out-of-fold values: they average zero
+    assert float(np.mean(plain.reference)) == pytest.approx(0.0, abs=1e-9)
 
 
 def test_labels_that_are_not_intents_are_left_out_of_the_reference() -> None:
