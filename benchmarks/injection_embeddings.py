@@ -51,7 +51,7 @@ def main() -> None:
             text = _customer_text(line)
             for segment in _segments(text) or [text]:
                 segments.append(segment)
-                owner.append(f"{path.name}:{i}")
+                owner.append(f"{path.parent.name}:{i}")
     real = np.vstack([encode(segments[i : i + 4000]) for i in range(0, len(segments), 4000)])
     _, message = np.unique(np.array(owner), return_inverse=True)
     rules = np.array([injection_finding(r["text"]) is not None for r in rows])
