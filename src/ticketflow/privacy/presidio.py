@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from ticketflow.domain.pii import PiiSpan
 from ticketflow.privacy.known import known_spans
+from ticketflow.privacy.names import expand
 from ticketflow.privacy.ner import NER_LABELS, NerChoice, ner_model
 
 # tldextract (used by the email recognizer) would fetch the public suffix list over the network; its bundled
@@ -83,6 +84,7 @@ def _recognizers(ner: bool) -> list[EntityRecognizer]:
 
     from ticketflow.privacy.addresses import AddressBlockRecognizer
     from ticketflow.privacy.cued import cued_recognizers
+    from ticketflow.privacy.names import CuedNameRecognizer
     from ticketflow.privacy.recognizers import (
         CaseInsensitiveIbanRecognizer,
         LoosePhoneRecognizer,
@@ -105,6 +107,7 @@ def _recognizers(ner: bool) -> list[EntityRecognizer]:
         UsSsnRecognizer(),
         IpRecognizer(),
         person_recognizer(),
+        CuedNameRecognizer(),
         address_recognizer(),
         AddressBlockRecognizer(),
         *cued_recognizers(),
@@ -148,6 +151,7 @@ class PresidioPatterns:
                 if r.entity_type == "PERSON" and not _NAME_LIKE.fullmatch(text[r.start : r.end]):
                     continue  # the model's "name" holds digits, "/" or "@": a URL or a handle, not a name
                 spans.append(PiiSpan(r.entity_type, r.start, r.end, float(r.score)))
+            spans = expand(text, spans)
         known_found = _merge(known_spans(text, known))
         named = [s for s in spans if s.type in _NAMED]
         shaped = [s for s in spans if s.type not in _NAMED]
