@@ -12,6 +12,7 @@ from typing import Any
 from sklearn.model_selection import KFold, StratifiedKFold
 
 from ticketflow.domain.decision import Route
+from ticketflow.domain.outcome import Outcome
 from ticketflow.domain.records import EvalRecord
 from ticketflow.domain.result import TicketResult
 from ticketflow.evals import metrics
@@ -186,4 +187,20 @@ def score(
     for res in results:
         outcomes[res.delivery.outcome.value] = outcomes.get(res.delivery.outcome.value, 0) + 1
     report["outcomes"] = outcomes
+    report["canned"] = canned_scores(pairs)
     return metrics.round_floats(report, 4)  # type: ignore[return-value]
+
+
+def canned_scores(pairs: Sequence[tuple[EvalRecord, TicketResult]]) -> dict[str, Any]:
+    """Canned answers (route ``rule``): how many were sent and how many their checks held back for a
+    person; with ``route`` labels, the share of labelled ``rule`` tickets that got one sent."""
+    canned = [res for _, res in pairs if res.decision.route is Route.RULE]
+    sent = sum(1 for res in canned if res.delivery.outcome is Outcome.SENT)
+    scores: dict[str, Any] = {"routed": len(canned), "sent": sent, "held": len(canned) - sent}
+    gold = [res for r, res in pairs if r.labels.get("route") == Route.RULE.value]
+    if gold:
+        got = sum(
+            1 for res in gold if res.decision.route is Route.RULE and res.delivery.outcome is Outcome.SENT
+        )
+        scores["sent_recall"] = got / len(gold)
+    return scores

@@ -32,7 +32,7 @@ class Deliverer:
         checks: tuple[CheckResult, ...],
     ) -> Delivery:
         if decision.route is Route.RULE and decision.canned_answer:
-            return self._send(ticket, decision.canned_answer, reason=decision.rule_id)
+            return self._canned(ticket, decision, decision.canned_answer, checks)
         if decision.route is Route.DECLINE and decision.canned_answer:
             return self._send(ticket, decision.canned_answer, decision.rule_id, Outcome.DECLINED)
         if decision.route is Route.ESCALATE or draft is None:
@@ -53,6 +53,22 @@ class Deliverer:
             )
             return self._handoff(ticket, decision, Outcome.REVIEW, reason, tried, context, draft.reply)
         return self._send(ticket, draft.reply, reason=None)
+
+    def _canned(
+        self, ticket: Ticket, decision: Decision, answer: str, checks: tuple[CheckResult, ...]
+    ) -> Delivery:
+        """The approved answer, unless a check on it failed (``pipeline.canned``): then a person decides,
+        with it as the suggested reply, since the routing that chose it misread the message or the
+        message asks more than it answers (a draft from the same reading would retrieve the same topic)."""
+        failed = failures(checks)
+        if not failed:
+            return self._send(ticket, answer, reason=decision.rule_id)
+        reason = "validation:" + ",".join(r.name for r in failed)
+        tried = (
+            f"routing: rule ({decision.rule_id})",
+            *(f"{r.name} failed on the canned answer: {'; '.join(r.evidence)}" for r in failed),
+        )
+        return self._handoff(ticket, decision, Outcome.REVIEW, reason, tried, None, answer)
 
     def _send(
         self, ticket: Ticket, body: str, reason: str | None, outcome: Outcome = Outcome.SENT

@@ -21,6 +21,7 @@ from ticketflow.domain.decision import Decision, Route
 from ticketflow.domain.draft import Draft, Usage
 from ticketflow.domain.message import Ticket
 from ticketflow.domain.result import TicketResult
+from ticketflow.pipeline.canned import CannedValidation
 from ticketflow.pipeline.context import ContextBuilder
 from ticketflow.pipeline.delivery import Deliverer
 from ticketflow.pipeline.generation import Generator, Prepared
@@ -111,6 +112,9 @@ class Pipeline:
     tracer: Tracer | None = None
     """OpenTelemetry spans per ticket, stage and model call (``pipeline.tracing``); None: no tracing."""
 
+    def __post_init__(self) -> None:
+        self._canned = CannedValidation(self.validator)
+
     def process(self, ticket: Ticket, step: Step = direct, defer: Defer | None = None) -> TicketResult:
         """Run every stage over ``ticket``, each through a ``step`` of its own."""
         return self._run(lambda: ticket, step, defer, record=None)
@@ -128,7 +132,8 @@ class Pipeline:
         A step may re-run after a crash if its checkpoint was not written, so a step ends with at most one
         effect that must not repeat, and only idempotent work may follow it inside the step:
 
-        - ``triage``: ``load``, intake, routing, context (deterministic reads; re-running is harmless);
+        - ``triage``: ``load``, intake, routing, a canned answer's checks (no model call) or context
+          (deterministic reads; re-running is harmless);
         - ``generation``: one per attempt (the paid model call, alone);
         - ``validation``: one per round (the model judge may be paid);
         - ``delivery``: delivery, then ``record`` (both keyed by the ticket, so a repeat does nothing).
@@ -174,15 +179,16 @@ class Pipeline:
             return result  # type: ignore[no-any-return]
 
         if grouped:
-            (ticket, routed, decision, context), spent = step("triage", _grouped(self._triage, trace), load)
+            (ticket, routed, decision, context, checks), spent = step(
+                "triage", _grouped(self._triage, trace), load
+            )
             add(spent)
         else:
-            ticket, routed, decision, context = self._triage(stage, load)
+            ticket, routed, decision, context, checks = self._triage(stage, load)
         _known(trace, span, ticket)
         for hook in self.hooks.on_routed:
             hook(ticket, routed)
         draft = None
-        checks: tuple[Any, ...] = ()
         judged: tuple[Usage, ...] = ()
         if decision.route is Route.AUTO and context is not None:
             draft = self._generate(stage, defer, ticket, decision, context, (), 1)
@@ -236,18 +242,22 @@ class Pipeline:
 
     def _triage(
         self, stage: Step, load: Callable[[], Ticket]
-    ) -> tuple[Ticket, Decision, Decision, ContextPack | None]:
-        """Intake, routing and (for ``auto``) context: (ticket, routing's decision, the decision after
-        context, which may have escalated it, context)."""
+    ) -> tuple[Ticket, Decision, Decision, ContextPack | None, tuple[CheckResult, ...]]:
+        """Intake, routing, then a canned answer's checks (``rule``) or context (``auto``): (ticket,
+        routing's decision, the decision after context, which may have escalated it, context, the canned
+        answer's check results)."""
         ticket = stage("intake", self.intake.run, load())
         decision = routed = stage("routing", self.router.run, ticket)
         context = None
+        checks: tuple[CheckResult, ...] = ()
+        if decision.route is Route.RULE and self._canned.names:  # approved text, checked (pipeline.canned)
+            checks = stage("validation", self._canned.run, ticket, decision)
         if decision.route is Route.AUTO:
             context = stage("context", self.context.run, ticket, decision)
             if context.handoff:  # the reply needs a fact that could not be fetched live
                 reasons = (context.handoff, *decision.reasons)
                 decision = dataclasses.replace(decision, route=Route.ESCALATE, reasons=reasons)
-        return ticket, routed, decision, context
+        return ticket, routed, decision, context, checks
 
     def _generate(
         self,

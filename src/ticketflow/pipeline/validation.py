@@ -41,21 +41,32 @@ class Validator:
     def policy_for(self, name: str) -> str:
         return self._policy.get(name, BLOCK)
 
+    def only(self, names: Sequence[str]) -> Validator:
+        """The same policy over just the checks called ``names`` (those it has), in its own order."""
+        return Validator([c for c in self._checks if c.name in names], self._policy)
+
+    def settle(self, result: CheckResult) -> CheckResult:
+        """``result`` under the policy: a failure of a ``warn`` check becomes a warning."""
+        if result.failed and self.policy_for(result.name) == WARN:
+            return dataclasses.replace(
+                result, verdict=Verdict.WARN, evidence=(*result.evidence, "policy: warn")
+            )
+        return result
+
     def run(
         self, ticket: Ticket, decision: Decision, context: ContextPack, draft: Draft
     ) -> tuple[CheckResult, ...]:
-        subject = CheckInput(ticket, decision, context, draft)
+        return self.run_on(CheckInput(ticket, decision, context, draft))
+
+    def run_on(self, subject: CheckInput) -> tuple[CheckResult, ...]:
+        """Every check on ``subject``, each settled by the policy."""
         results = []
         for check in self._checks:
             try:
                 result = check.run(subject)
             except Exception as exc:  # a broken check must block, not crash the ticket
                 result = CheckResult(check.name, Verdict.FAIL, (f"check crashed: {exc!r}",))
-            if result.failed and self.policy_for(check.name) == WARN:
-                result = dataclasses.replace(
-                    result, verdict=Verdict.WARN, evidence=(*result.evidence, "policy: warn")
-                )
-            results.append(result)
+            results.append(self.settle(result))
         return tuple(results)
 
     def feedback(self, results: tuple[CheckResult, ...]) -> tuple[str, ...]:
