@@ -39,7 +39,7 @@ _NO_CONTEXT = ContextPack(customer=None, policies=(), passages=(), history=(), r
 def statement_finding(ticket: Ticket, decision: Decision) -> str | None:
     """Why the message is no question a canned answer can answer, or None: it asks nothing and its
     sentiment is not neutral."""
-    if decision.sentiment == NEUTRAL or asks_anything(ticket.text):
+    if decision.sentiment in (None, NEUTRAL) or asks_anything(ticket.text):
         return None
     return (
         f"the message asks nothing ({decision.sentiment} sentiment, no question or request); "
