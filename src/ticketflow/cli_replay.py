@@ -65,6 +65,15 @@ def replay(
             help="both arms' drafter: offline (no key, costs projected) | anthropic | openai-compatible",
         ),
     ] = "offline",
+    max_cost: Annotated[
+        float | None,
+        typer.Option(
+            "--max-cost",
+            min=0.0,
+            help="USD: stop before the model calls of both arms could cost more (required with a paid "
+            "provider; the report says how far it got)",
+        ),
+    ] = None,
     workspace: WorkspaceOpt = Path("examples/store"),
 ) -> None:
     """Re-run stored tickets received in [--since, --until) through the workspace as configured (arm A) and
@@ -101,6 +110,19 @@ def replay(
         for name, settings in (("A", arm_a), ("B", arm_b)):
             check_priced(settings, name)
         paid = sorted({s.resolved_provider for s in (arm_a, arm_b)} - {"offline"})
+        priced = any(
+            s.resolved_provider == "anthropic"
+            or (
+                s.resolved_provider == "openai-compatible"
+                and s.openai_compatible.input_usd_per_million + s.openai_compatible.output_usd_per_million > 0
+            )
+            for s in (arm_a, arm_b)
+        )
+        if priced and max_cost is None:
+            raise InputError(
+                f"--provider {provider}: the replay's drafts are real, billed model calls; give --max-cost "
+                "USD (for example --max-cost 5) to cap what both arms may spend"
+            )
         if paid:
             err.print(f"note: {', '.join(paid)} drafts are real model calls (billed, not in the ledger)")
         with replay_arms(arm_a, arm_b) as arms:
@@ -115,7 +137,11 @@ def replay(
             err.print(f"replaying {len(stored)} of {len(ids)} tickets through arms A and B")
             with Progress(console=err, transient=True, redirect_stdout=False, redirect_stderr=False) as bar:
                 task = bar.add_task("replaying", total=len(stored))
-                run = run_replay(arms.a, arms.b, stored, progress=lambda n: bar.advance(task, n))
+                run = run_replay(
+                    arms.a, arms.b, stored, progress=lambda n: bar.advance(task, n), max_cost_usd=max_cost
+                )
+            if run.stopped:
+                err.print(f"[yellow]{run.stopped}[/]")
         setups = tuple(
             ArmSetup(
                 name,

@@ -216,3 +216,51 @@ def test_the_command_writes_json_and_html_and_names_a_bad_variant(
     empty = runner.invoke(app, ["replay", "--since", "2020-01-01", "--until", "2020-02-01", "-w", str(STORE)])
     assert empty.exit_code == 2 and "no finished ticket" in " ".join(empty.output.split())
     assert counts(seeded.settings.resolved_database_url) == before
+
+
+def test_a_cost_cap_stops_the_replay_before_it_could_be_passed(
+    seeded: Seeded, store_models: TrainedModels
+) -> None:
+    # the offline drafter projects what each call would cost, so the cap works the same way as on Claude
+    b = variant_settings(STORE, parse_variants(["validation.max_words=20"]), seeded.overrides)
+    with replay_arms(seeded.settings, b, models=store_models) as arms:
+        stored = arms.source.stored_tickets(arms.source.replayable(SINCE, UNTIL))
+        free = replay(arms.a, arms.b, stored)
+        costs = [t.a.cost_usd + t.b.cost_usd for t in free.tickets]
+        cap = sum(costs) / 2
+        capped = replay(arms.a, arms.b, stored, max_cost_usd=cap)
+    assert free.stopped is None and len(free.tickets) == len(stored)
+    assert capped.stopped is not None and "cost cap" in capped.stopped
+    assert 0 < len(capped.tickets) < len(stored)
+    spent = [t.a.cost_usd + t.b.cost_usd for t in capped.tickets]
+    assert sum(spent[:-1]) <= cap, "every ticket but the last started with the spend under the cap"
+    # it stopped because the dearest ticket so far would take the spend past the cap
+    assert capped.spent_usd + max(spent) > cap
+    setups = (ArmSetup("A", (), "offline", "m", "ws"), ArmSetup("B", (), "offline", "m", "ws"))
+    report = compare(capped, since=SINCE, until=UNTIL, generated_at=UNTIL, arms=setups, resamples=200)
+    assert capped.stopped in report.notes
+
+
+def test_a_paid_replay_needs_a_cost_cap_and_keeps_to_it(
+    seeded: Seeded, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ticketflow.testing.fake_anthropic import FakeAnthropic, support_responder
+    from ticketflow.testing.server import serve
+
+    monkeypatch.setenv("TICKETFLOW_DATABASE_URL", seeded.overrides["database_url"])
+    monkeypatch.setenv("TICKETFLOW_DATA_DIR", str(seeded.overrides["data_dir"]))
+    fake = FakeAnthropic(responder=support_responder)
+    runner = CliRunner()
+    common = ["replay", "--since", "2026-11-02", "--until", "2026-11-10", "-w", str(STORE)]
+    with serve(fake.app) as server:
+        monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-test")
+        monkeypatch.setenv("ANTHROPIC_BASE_URL", server.url)
+        refused = runner.invoke(app, [*common, "--provider", "anthropic"])
+        assert refused.exit_code == 2 and "--max-cost" in " ".join(refused.output.split())
+        done = runner.invoke(
+            app, [*common, "--provider", "anthropic", "--max-cost", "0.004", "--format", "json"]
+        )
+    assert done.exit_code == 0, done.output
+    data = json.loads(done.stdout)
+    assert data["tickets"]["replayed"] < data["tickets"]["matched"]
+    assert any("stopped at the cost cap" in note for note in data["notes"])

@@ -98,9 +98,15 @@ class Replayed:
 
 @dataclass(frozen=True, slots=True)
 class ReplayRun:
-    """Every replayed ticket, in arrival order."""
+    """Every replayed ticket, in arrival order; ``stopped`` says why fewer than asked were replayed."""
 
     tickets: tuple[Replayed, ...]
+    stopped: str | None = None
+
+    @property
+    def spent_usd(self) -> float:
+        """What both arms' model calls cost (with the offline drafter, what they would have: a projection)."""
+        return round(sum(t.a.cost_usd + t.b.cost_usd for t in self.tickets), 6)
 
     def changed(self) -> list[Replayed]:
         """The tickets whose route, outcome or a check's verdict differs between the arms."""
@@ -146,16 +152,30 @@ def replay(
     stored: Sequence[StoredTicket],
     *,
     progress: Callable[[int], None] | None = None,
+    max_cost_usd: float | None = None,
 ) -> ReplayRun:
     """Run each stored ticket through arm ``a`` and then arm ``b``; ``progress(1)`` after each ticket.
 
-    Engines with a store are refused: their delivery stage would send replies and queue reviews.
+    With ``max_cost_usd``, the replay stops before a ticket whose two runs could take the spend past it:
+    the next ticket is expected to cost as much as the dearest one so far, so the cap is kept unless a
+    ticket costs more than every one before it (the first ticket always runs). Engines with a store are
+    refused: their delivery stage would send replies and queue reviews.
     """
     if a.store is not None or b.store is not None:
         raise ConfigError("replay engines must have no store (they would deliver); use wiring.replay")
-    done = []
+    done: list[Replayed] = []
+    spent = dearest = 0.0
     for ticket in stored:
-        done.append(Replayed(ticket, run_arm(a, ticket), run_arm(b, ticket)))
+        if max_cost_usd is not None and done and spent + dearest > max_cost_usd:
+            return ReplayRun(
+                tuple(done),
+                stopped=f"stopped at the cost cap: ${spent:.4f} spent of --max-cost ${max_cost_usd:.4f}, "
+                f"{len(done)} of {len(stored)} tickets replayed (the next could cost ${dearest:.4f})",
+            )
+        pair = Replayed(ticket, run_arm(a, ticket), run_arm(b, ticket))
+        cost = pair.a.cost_usd + pair.b.cost_usd
+        spent, dearest = spent + cost, max(dearest, cost)
+        done.append(pair)
         if progress is not None:
             progress(1)
     return ReplayRun(tuple(done))

@@ -181,7 +181,7 @@ def compare(
         Changed(t.ticket_id, t.stored.ticket.message.received_at, t.changes(), t.a, t.b, t.stored.outcome)
         for t in run.changed()
     )
-    notes = []
+    notes = [run.stopped] if run.stopped else []
     errors = sum(1 for t in tickets for r in (t.a, t.b) if r.outcome == "error")
     if errors:
         notes.append(f"{errors} arm runs raised an error (outcome 'error'); see the changed tickets")
