@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ticketflow.errors import ConfigError
+from ticketflow.evals.html_page import render_page
 from ticketflow.evals.replay import ArmResult
 from ticketflow.evals.replay_report import Changed, Comparison, Matrix
 from ticketflow.evals.replay_stats import PairedFigure
@@ -258,20 +259,7 @@ def to_markdown(c: Comparison, plots: dict[str, str]) -> str:
     return "\n".join(lines) + "\n"
 
 
-TEMPLATE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>{{ title }}</title>
-<style>
-body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;max-width:1100px;margin:2em auto;
-  padding:0 1em;color:#1d2733}
-h1{font-size:1.5em} h2{font-size:1.15em;margin-top:2em;border-bottom:1px solid #dde3e9;padding-bottom:.2em}
-table{border-collapse:collapse;width:100%;font-size:.88em}
-th,td{padding:.3em .6em;border-bottom:1px solid #eef1f4;vertical-align:top}
-th{text-align:left;background:#f5f7f9} th.n{text-align:right}
-td.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
-tr.clear td{background:#eef5fc} code{font-size:.95em} img{max-width:100%;margin-top:.8em}
-.note{color:#56606b;font-size:.9em}
-</style></head><body>
-<h1>{{ title }}</h1>
+TEMPLATE = """{% extends "base.html" %}{% block body %}
 {% for line in summary %}<p>{{ line }}</p>
 {% endfor %}
 {% for group in groups %}
@@ -312,17 +300,12 @@ tr.clear td{background:#eef5fc} code{font-size:.95em} img{max-width:100%;margin-
 JSON report (--format json).</p>{% endif %}
 {% else %}<p>None: both arms agree on every ticket.</p>{% endif %}
 </section>
-</body></html>
+{% endblock %}
 """
 
 
 def to_html(c: Comparison, plots: dict[str, bytes]) -> str:
     """The comparison as one HTML file with every plot inlined as base64 PNG."""
-    try:
-        import jinja2
-    except ImportError as exc:
-        raise ConfigError("HTML reports need Jinja2: pip install 'ticketflow[reports]'") from exc
-    env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
     groups = []
     for group, title in GROUPS:
         figures, note = shown(c, group)
@@ -340,7 +323,8 @@ def to_html(c: Comparison, plots: dict[str, bytes]) -> str:
     inlined = {name: base64.b64encode(png).decode("ascii") for name, png in plots.items()}
     for name in ("outcomes", "differences", "changes", "usage"):
         inlined.setdefault(name, "")
-    return env.from_string(TEMPLATE).render(
+    return render_page(
+        TEMPLATE,
         title=_title(c),
         summary=summary(c),
         groups=groups,

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ticketflow.errors import ConfigError
+from ticketflow.evals.html_page import render_page
 from ticketflow.evals.periods import Trend
 from ticketflow.evals.report import Report, Row
 from ticketflow.evals.review import RateEstimate
@@ -144,19 +145,7 @@ def to_markdown(report: Report, plots: dict[str, str]) -> str:
     return "\n".join(lines) + "\n"
 
 
-TEMPLATE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>{{ title }}</title>
-<style>
-body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;max-width:1040px;margin:2em auto;
-  padding:0 1em;color:#1d2733}
-h1{font-size:1.5em} h2{font-size:1.15em;margin-top:2em;border-bottom:1px solid #dde3e9;padding-bottom:.2em}
-table{border-collapse:collapse;width:100%;font-size:.9em}
-th,td{padding:.3em .6em;border-bottom:1px solid #eef1f4}
-th{text-align:left;background:#f5f7f9} th.n{text-align:right}
-td.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
-.note{color:#56606b;font-size:.9em} img{max-width:100%;margin-top:.8em}
-</style></head><body>
-<h1>{{ title }}</h1>
+TEMPLATE = """{% extends "base.html" %}{% block body %}
 <p>{{ report.tickets[0] }} finished tickets, against {{ report.tickets[1] }} in the previous {{ kind }}
 ({{ report.previous.label() }}). Generated {{ report.generated_at.strftime("%Y-%m-%d %H:%M") }} UTC.</p>
 {% for section in sections %}
@@ -171,17 +160,12 @@ td.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 {% if section.png %}<img alt="{{ section.title }}" src="data:image/png;base64,{{ section.png }}">{% endif %}
 </section>
 {% endfor %}
-</body></html>
+{% endblock %}
 """
 
 
 def to_html(report: Report, plots: dict[str, bytes]) -> str:
     """The report as one HTML file with every plot inlined as base64 PNG."""
-    try:
-        import jinja2
-    except ImportError as exc:
-        raise ConfigError("HTML reports need Jinja2: pip install 'ticketflow[reports]'") from exc
-    env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
     sections = [
         {
             "id": s.id,
@@ -192,8 +176,8 @@ def to_html(report: Report, plots: dict[str, bytes]) -> str:
         }
         for s in report.sections
     ]
-    return env.from_string(TEMPLATE).render(
-        title=_title(report), report=report, kind=report.period.kind.value, sections=sections
+    return render_page(
+        TEMPLATE, title=_title(report), report=report, kind=report.period.kind.value, sections=sections
     )
 
 
