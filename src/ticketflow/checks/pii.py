@@ -31,6 +31,13 @@ def _appears_whole(value: str, text: str) -> bool:
     return re.search(rf"(?<![\w.@+-]){re.escape(value)}(?![\w@-])", text) is not None
 
 
+def _email_words(email: str) -> str:
+    """The words of an address's local part: greeting ``ines.garcia@…`` as "Ines" or "Ines Garcia" tells
+    them nothing the address they wrote from does not."""
+    local = email.partition("@")[0]
+    return " ".join(w for w in re.split(r"[._+\-\d]+", local.lower()) if len(w) > 1)
+
+
 class PiiLeak:
     """The ``pii`` check: fail a reply revealing personal data that neither the customer nor the context gave.
 
@@ -50,8 +57,10 @@ class PiiLeak:
         if not reply:
             return CheckResult(self.name, Verdict.PASS, ())
         known = plain(subject.context.grounding_text() + "\n" + subject.ticket.text) + " " + self._own
-        if subject.context.customer is not None:
-            known += " " + plain(subject.context.customer.email)
+        customer = subject.context.customer
+        for email in {customer.email if customer else None, subject.ticket.message.customer.email}:
+            if email:
+                known += " " + plain(email) + " " + _email_words(email)
         leaks = []
         for span in self._detector.find(reply):
             value = span.text_in(reply)

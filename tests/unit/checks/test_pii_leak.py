@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
 import pytest
 
 from ticketflow.checks.pii import PiiLeak
@@ -12,6 +15,7 @@ from ticketflow.domain.decision import Decision, Route
 from ticketflow.domain.draft import Draft
 from ticketflow.domain.ids import conversation_id_for, ticket_id_for
 from ticketflow.domain.message import CustomerRef, InboundMessage, Ticket
+from ticketflow.domain.pii import PiiSpan
 from ticketflow.ports.check import CheckInput
 from ticketflow.privacy.presidio import PresidioPatterns
 
@@ -136,3 +140,18 @@ def test_the_companys_own_words_are_not_a_leak() -> None:
     assert without.verdict is Verdict.FAIL
     assert own.run(_subject(reply)).verdict is Verdict.PASS
     assert own.run(_subject("Write to ada.lovelace@gmail.com.")).verdict is Verdict.FAIL
+
+
+class _Names:
+    """A detector that reads every capitalised word after a greeting as a person, as the name cues do."""
+
+    def find(self, text: str, known: tuple[str, ...] = ()) -> list[Any]:
+        return [PiiSpan("PERSON", m.start(1), m.end(1)) for m in re.finditer(r"(?:Hello|Hi) (\w+)", text)]
+
+
+def test_greeting_the_customer_by_the_name_in_their_own_address_is_no_leak() -> None:
+    check = PiiLeak(_Names())
+    # ADA writes from ada.quill@gmail.com: "Quill" is theirs, another person's name is not
+    assert check.run(_subject("Hi Quill, here you go.", customer=None)).verdict is Verdict.PASS
+    assert check.run(_subject("Hello Ada, done.", customer=None)).verdict is Verdict.PASS
+    assert check.run(_subject("Hello Bernadette, done.", customer=None)).verdict is Verdict.FAIL
