@@ -11,14 +11,8 @@ surname, and over the other one-word items of a list that holds a name ("Anna, J
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
-
-from presidio_analyzer import EntityRecognizer, RecognizerResult
 
 from ticketflow.domain.pii import PiiSpan
-
-if TYPE_CHECKING:
-    from presidio_analyzer.nlp_engine import NlpArtifacts
 
 _UP = "A-ZÀ-ÖØ-ÞĀĂĄĆČĎĐĒĖĘĚĞĢĪĮİĶĹĻĽŁŃŅŇŌŐŒŔŘŚŞŠŢŤŪŮŰŲŹŻŽА-ЯЁΑ-Ω"
 _LOW = r"[^\W\d_]"
@@ -180,23 +174,6 @@ def cued_names(text: str) -> list[tuple[int, int]]:
             start = m.start("name")
             found.append((start, start + len(" ".join(words))))
     return found
-
-
-class CuedNameRecognizer(EntityRecognizer):
-    """PERSON after a cue (:func:`cued_names`)."""
-
-    def __init__(self, score: float = 0.65) -> None:
-        self._score = score
-        super().__init__(supported_entities=["PERSON"], name="CuedNameRecognizer")
-
-    def load(self) -> None:
-        """Nothing to load: regular expressions."""
-
-    def analyze(
-        self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
-    ) -> list[RecognizerResult]:
-        """Each cued name in ``text``."""
-        return [RecognizerResult("PERSON", s, e, self._score) for s, e in cued_names(text)]
 
 
 _SURNAME = re.compile(rf"[ ](?:{_PARTICLE}[ ]){{0,2}}{_PART}")

@@ -84,7 +84,7 @@ def _recognizers(ner: bool) -> list[EntityRecognizer]:
 
     from ticketflow.privacy.addresses import AddressBlockRecognizer
     from ticketflow.privacy.cued import cued_recognizers
-    from ticketflow.privacy.names import CuedNameRecognizer
+    from ticketflow.privacy.name_recognizer import CuedNameRecognizer
     from ticketflow.privacy.recognizers import (
         CaseInsensitiveIbanRecognizer,
         LoosePhoneRecognizer,
