@@ -19,6 +19,11 @@ from typing import Protocol
 from ticketflow.ports.access import Throttles
 
 
+def burst_of(per_minute: float, burst: float | None) -> float:
+    """A bucket's size: ``burst``, or 10 s worth of ``per_minute``; at least one request."""
+    return max(1.0, per_minute / 6.0 if burst is None else burst)
+
+
 class Limit(Protocol):
     """A rate limit per caller: :class:`RateLimit` in the process, :class:`SharedRateLimit` across them."""
 
@@ -41,7 +46,7 @@ class RateLimit:
         self, per_minute: float, clock: Callable[[], float] = time.monotonic, *, burst: float | None = None
     ) -> None:
         self.rate = per_minute / 60.0
-        self.burst = max(1.0, per_minute / 6.0) if burst is None else max(1.0, burst)
+        self.burst = burst_of(per_minute, burst)
         self._clock = clock
         self._buckets: dict[str, _Bucket] = {}
         self._lock = threading.Lock()
@@ -70,7 +75,7 @@ class SharedRateLimit:
     ) -> None:
         self.name = name
         self.rate = per_minute / 60.0
-        self.burst = max(1.0, per_minute / 6.0) if burst is None else max(1.0, burst)
+        self.burst = burst_of(per_minute, burst)
         self._throttles = throttles
 
     def wait_for(self, caller: str) -> float:
