@@ -44,6 +44,21 @@ class RoutingSettings(_Section):
     tone_threshold: float | None = Field(
         None, ge=0.0, le=1.0, description="overrides rules.yaml tone.threshold"
     )
+    risk_mass: float | None = Field(
+        0.25,
+        gt=0.0,
+        le=1.0,
+        description="escalate when the intents that escalate hold together at least this probability, "
+        "even with another intent on top (0.25 = 1/(1+3): a missed escalation costs three needless "
+        "handoffs); none to escalate on the top intent only",
+    )
+    draft_unsure_below: float | None = Field(
+        None,
+        gt=0.0,
+        le=1.0,
+        description="an unsure ticket whose escalating intents hold less than this is drafted from the "
+        "knowledge base (and validated) instead of handed off; default: off, every unsure ticket to a person",
+    )
     backend: Literal["tfidf", "embeddings"] = Field(
         "tfidf",
         description="intent features: TF-IDF n-grams, or n-grams + sentence embeddings (embeddings extra)",

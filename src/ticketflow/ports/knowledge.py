@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Protocol
 
 from ticketflow.domain.context import Passage, PolicyQuote
@@ -36,6 +37,10 @@ class IntentClassifier(Protocol):
 
     def predict(self, text: str) -> tuple[str, float]:
         """The most likely intent and its calibrated probability."""
+        ...
+
+    def probabilities(self, text: str) -> Iterable[float]:
+        """The calibrated probability of every label, in ``labels`` order (they sum to 1)."""
         ...
 
 

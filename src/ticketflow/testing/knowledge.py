@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from ticketflow.domain.context import Passage, PolicyQuote
@@ -48,16 +49,30 @@ class FixedRanker:
 
 
 class FixedClassifier:
-    """An ``IntentClassifier`` that always predicts ``intent`` with ``probability``; it records each text."""
+    """An ``IntentClassifier`` that always predicts ``intent`` with ``probability``; it records each text.
 
-    def __init__(self, intent: str, probability: float = 0.9) -> None:
-        self.labels: tuple[str, ...] = (intent, "other")
+    ``others`` gives other labels their probabilities; whatever is left goes to the label ``other``.
+    """
+
+    def __init__(
+        self, intent: str, probability: float = 0.9, others: Mapping[str, float] | None = None
+    ) -> None:
+        spread = dict(others or {})
+        self.labels: tuple[str, ...] = (intent, *spread, "other")
         self._answer = (intent, probability)
+        self._probabilities = [
+            probability,
+            *spread.values(),
+            max(0.0, 1.0 - probability - sum(spread.values())),
+        ]
         self.seen: list[str] = []
 
     def predict(self, text: str) -> tuple[str, float]:
         self.seen.append(text)
         return self._answer
+
+    def probabilities(self, text: str) -> list[float]:
+        return list(self._probabilities)
 
 
 class FixedToneModel:

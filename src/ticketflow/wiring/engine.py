@@ -160,6 +160,8 @@ class Engine:
                 any_language=adapters.writes_any_language(s),
                 scope=adapters.scope_model(s, ws, models.intent),
                 familiarity=adapters.familiarity_model(s, models.intent),
+                risk_mass=s.routing.risk_mass,
+                draft_unsure_below=s.routing.draft_unsure_below,
             ),
             context=ContextBuilder(
                 ws.index,
@@ -172,11 +174,11 @@ class Engine:
                 live_intents=frozenset(s.customers.live_intents),
                 currency=s.customers.currency.upper(),
                 rankers=adapters.document_rankers(s, ws),
-                # routing names an intent on every ticket once there is an intent model: only a workspace
-                # without one needs (and builds, and embeds articles for) the unrouted rankers
+                # routing names an intent on every ticket once there is an intent model, unless unsure
+                # tickets are drafted: only then are the unrouted rankers needed (and built, and embedded)
                 unrouted_rankers=(
                     adapters.document_rankers(s, ws, s.context.unrouted_rankers)
-                    if models.intent is None
+                    if models.intent is None or s.routing.draft_unsure_below is not None
                     else ()
                 ),
             ),

@@ -436,3 +436,58 @@ def test_venting_without_a_question_is_handed_off_and_a_question_is_not_venting(
     assert decision.route is Route.ESCALATE and decision.reasons == ("venting",)
     assert decision.intent == "track_order"
     assert router.run(_ticket("This is awful. Where is my parcel?")).route is Route.RULE
+
+
+def test_escalating_intents_holding_enough_together_escalate_under_another_top_intent() -> None:
+    classifier = FixedClassifier("track_refund", 0.6, others={"get_refund": 0.3})
+    router = Router(_rules(), classifier, unsure_threshold=0.35, risk_mass=0.25)
+
+    decision = router.run(_ticket("refund 40 dollars"))
+
+    assert decision.route is Route.ESCALATE
+    assert decision.reasons == ("refund",)
+    assert decision.intent == "track_refund"
+    assert decision.triggers[-1].id == "risk"
+    assert decision.triggers[-1].evidence == "escalating intents hold 0.30 >= 0.25 (get_refund 0.30)"
+
+
+def test_escalating_intents_below_the_risk_mass_do_not_escalate() -> None:
+    classifier = FixedClassifier("track_order", 0.8, others={"get_refund": 0.2})
+
+    assert Router(_rules(), classifier, risk_mass=0.25).run(_ticket("where is it")).route is Route.RULE
+    assert Router(_rules(), classifier, risk_mass=None).run(_ticket("where is it")).route is Route.RULE
+    spread = FixedClassifier("track_order", 0.6, others={"get_refund": 0.3})
+    assert Router(_rules(), spread, risk_mass=None).run(_ticket("where is it")).route is Route.RULE
+
+
+def test_an_unsure_ticket_with_little_risk_is_drafted_with_no_intent_when_asked_to() -> None:
+    classifier = FixedClassifier("delivery_options", 0.2, others={"get_refund": 0.05})
+    router = Router(_rules(), classifier, unsure_threshold=0.35, risk_mass=0.25, draft_unsure_below=0.15)
+
+    decision = router.run(_ticket("hmm, the thing"))
+
+    assert decision.route is Route.AUTO
+    assert decision.intent is None
+    assert decision.triggers[-1].id == "unsure:low_risk"
+    assert "escalating intents hold 0.05 < 0.15" in decision.triggers[-1].evidence
+
+
+def test_an_unsure_ticket_with_some_risk_still_goes_to_a_person() -> None:
+    classifier = FixedClassifier("delivery_options", 0.2, others={"get_refund": 0.18})
+    router = Router(_rules(), classifier, unsure_threshold=0.35, risk_mass=0.25, draft_unsure_below=0.15)
+
+    decision = router.run(_ticket("hmm, the thing"))
+
+    assert decision.route is Route.ESCALATE
+    assert decision.reasons == ("unsure",)
+
+
+def test_an_unfamiliar_ticket_with_little_risk_is_drafted_when_unsure_tickets_are() -> None:
+    classifier = FixedClassifier("track_order", 0.9, others={"get_refund": 0.02})
+    router = Router(_rules(), classifier, familiarity=_Far(), risk_mass=0.25, draft_unsure_below=0.15)
+
+    decision = router.run(_ticket("something else entirely"))
+
+    assert decision.route is Route.AUTO
+    assert decision.intent is None
+    assert "familiarity 0.10 < 0.30" in decision.triggers[-1].evidence

@@ -249,6 +249,7 @@ class TextClassifier:
         self._stored = stored
         self._model: tuple[Pipeline, _FastText] | None = None
         self._lock = threading.Lock()
+        self._last: tuple[str, np.ndarray] | None = None  # routing asks twice about one text
         self.report: TrainingReport | None = None
         """What training measured (set by :meth:`train`; a model loaded from disk has none)."""
         if pipeline is not None:
@@ -332,7 +333,13 @@ class TextClassifier:
 
     def probabilities(self, text: str) -> np.ndarray:
         """Calibrated probabilities of every label (in ``labels`` order) for one text."""
-        return _softmax(self._fitted()[1].margins(text), self.calibration.temperature)
+        last = self._last
+        if last is not None and last[0] == text:
+            return last[1]
+        probabilities = _softmax(self._fitted()[1].margins(text), self.calibration.temperature)
+        probabilities.flags.writeable = False  # shared with the next caller asking about the same text
+        self._last = (text, probabilities)
+        return probabilities
 
     def predict(self, text: str) -> tuple[str, float]:
         probabilities = self.probabilities(text)

@@ -30,6 +30,33 @@ DECLINE = "decline"
 OUT_OF_SCOPE = "out_of_scope"
 VENTING = "venting"
 UNFAMILIAR = "unfamiliar"
+RISK = "risk"
+LOW_RISK = "low_risk"
+
+
+@dataclasses.dataclass(frozen=True)
+class Risk:
+    """The probability each escalating intent holds for one message (``held``), and their reasons."""
+
+    held: Mapping[str, float]
+    reasons: Mapping[str, str] = dataclasses.field(default_factory=dict)
+
+    @property
+    def total(self) -> float:
+        return sum(self.held.values())
+
+    @property
+    def reason(self) -> str:
+        """The escalation reason whose intents hold the most."""
+        by_reason: dict[str, float] = {}
+        for intent, p in self.held.items():
+            by_reason[self.reasons[intent]] = by_reason.get(self.reasons[intent], 0.0) + p
+        return max(by_reason, key=by_reason.__getitem__)
+
+    def evidence(self, cut: float) -> str:
+        top = sorted(self.held.items(), key=lambda item: -item[1])[:3]
+        parts = ", ".join(f"{intent} {p:.2f}" for intent, p in top if p >= 0.005)
+        return f"escalating intents hold {self.total:.2f} >= {cut} ({parts})"
 
 
 class Router:
@@ -53,6 +80,12 @@ class Router:
     A message in a language the workspace does not serve (``languages``) goes to the model when it can
     write that language (``any_language``), else to a person with reason ``language``; canned answers
     and declines are written in the served languages.
+
+    The intent model's top guess is not the only way it can see risk: when the intents that escalate hold
+    together at least ``risk_mass`` of its probability (another intent on top), the ticket escalates with
+    the reason holding most of it (trigger ``risk``). ``draft_unsure_below`` (off by default) lets a
+    low-confidence ticket whose escalating intents hold less than it be drafted from the knowledge base,
+    with no intent named, instead of handed off: validation still judges the draft.
     """
 
     def __init__(
@@ -72,6 +105,8 @@ class Router:
         any_language: bool = False,
         scope: ScopeModel | None = None,
         familiarity: ScopeModel | None = None,
+        risk_mass: float | None = None,
+        draft_unsure_below: float | None = None,
     ) -> None:
         self._rules = rules
         self._classifier = classifier
@@ -87,6 +122,8 @@ class Router:
         self.any_language = any_language
         self._scope = scope
         self._familiarity = familiarity
+        self.risk_mass = risk_mass
+        self.draft_unsure_below = draft_unsure_below
 
     def _sentiment(self, text: str, tone: ToneReading) -> str:
         if self._tone_model is None:
@@ -131,13 +168,10 @@ class Router:
     def _route(self, ticket: Ticket) -> Decision:
         text = ticket.text
         language = self._foreign(text)
-        intent, confidence = self._classifier.predict(text) if self._classifier else (None, 0.0)
+        intent, confidence, risk = self._read_intent(text)
         sure = intent is not None and confidence >= self.unsure_threshold
         tone = score_tone(text, self._rules.tone, self._lexicon)
-        triggers: list[Trigger] = []
-        if sure and intent in self._rules.escalate_intents:
-            reason = self._rules.escalate_intents[str(intent)]
-            triggers.append(Trigger(f"intent:{intent}", reason, f"{intent} ({confidence:.2f})"))
+        triggers = self._intent_triggers(intent if sure else None, confidence, risk)
         if tone.score >= self.tone_threshold:
             triggers.append(Trigger(TONE, TONE, ", ".join(tone.evidence)))
         for trigger in self._rules.triggers:
@@ -166,13 +200,15 @@ class Router:
         declined = self._out_of_scope(text, intent if sure else None, triggers, common)
         if declined is not None:
             return declined
-        unfamiliar = self._unfamiliar(text, triggers, common)
-        if unfamiliar is not None:
-            return unfamiliar
-        if not sure:
-            return self._unsure(
-                text, f"{intent} ({confidence:.2f} < {self.unsure_threshold})", triggers, common
-            )
+        unfamiliar = self._unfamiliar(text, f"{intent} {confidence:.2f}")
+        if unfamiliar is not None or not sure:
+            evidence = unfamiliar or f"{intent} ({confidence:.2f} < {self.unsure_threshold})"
+            if self.draft_unsure_below is not None and risk.total < self.draft_unsure_below:
+                return self._low_risk(evidence, risk, triggers, common)
+            if unfamiliar is not None:  # no canned answer: such messages are mostly confident misroutes
+                fired = (*triggers, Trigger(f"scope:{UNFAMILIAR}", UNSURE, unfamiliar))
+                return Decision(Route.ESCALATE, reasons=(UNSURE,), **{**common, "triggers": fired})
+            return self._unsure(text, evidence, triggers, common)
         canned = self._rules.canned.get(str(intent))
         if canned is not None:
             fired = (*triggers, Trigger(f"{CANNED}:{intent}", CANNED, f"{intent} ({confidence:.2f})"))
@@ -183,6 +219,39 @@ class Router:
                 **{**common, "triggers": fired},
             )
         return Decision(Route.AUTO, **common)
+
+    def _intent_triggers(self, sure: str | None, confidence: float, risk: Risk) -> list[Trigger]:
+        """The sure intent's own escalation, else the escalating intents' mass if it reaches ``risk_mass``."""
+        if sure is not None and sure in self._rules.escalate_intents:
+            reason = self._rules.escalate_intents[sure]
+            return [Trigger(f"intent:{sure}", reason, f"{sure} ({confidence:.2f})")]
+        if self.risk_mass is not None and risk.total >= self.risk_mass:
+            return [Trigger(RISK, risk.reason, risk.evidence(self.risk_mass))]
+        return []
+
+    def _read_intent(self, text: str) -> tuple[str | None, float, Risk]:
+        """The top intent, its probability, and the probability the escalating intents hold together."""
+        if self._classifier is None:
+            return None, 0.0, Risk({})
+        intent, confidence = self._classifier.predict(text)
+        escalating = self._rules.escalate_intents
+        if self.risk_mass is None and self.draft_unsure_below is None:
+            return intent, confidence, Risk({})
+        probabilities = self._classifier.probabilities(text)  # the embedding model keeps its last reading
+        held = {
+            label: float(p)
+            for label, p in zip(self._classifier.labels, probabilities, strict=True)
+            if label in escalating
+        }
+        return intent, confidence, Risk(held, escalating)
+
+    def _low_risk(
+        self, evidence: str, risk: Risk, triggers: list[Trigger], common: dict[str, Any]
+    ) -> Decision:
+        """Unsure, and unlikely to need a person: drafted from the knowledge base with no intent named."""
+        why = f"{evidence}; escalating intents hold {risk.total:.2f} < {self.draft_unsure_below}"
+        fired = (*triggers, Trigger(f"{UNSURE}:{LOW_RISK}", LOW_RISK, why))
+        return Decision(Route.AUTO, **{**common, "intent": None, "triggers": fired})
 
     def _other_language(self, language: str, triggers: list[Trigger], common: dict[str, Any]) -> Decision:
         """A language the workspace does not serve: the model writes it if it can, else a person."""
@@ -216,16 +285,13 @@ class Router:
         unsure = (*triggers, Trigger(UNSURE, UNSURE, evidence))
         return Decision(Route.ESCALATE, reasons=(UNSURE,), **{**common, "triggers": unsure})
 
-    def _unfamiliar(self, text: str, triggers: list[Trigger], common: dict[str, Any]) -> Decision | None:
-        """Unfamiliar to the intent model: a person (``unsure``), whatever its confidence; else None."""
+    def _unfamiliar(self, text: str, guess: str) -> str | None:
+        """Why the intent model finds ``text`` unfamiliar (whatever its confidence), or None if not."""
         model = self._familiarity
         score = model.far(text) if model is not None else None
         if model is None or score is None:
             return None
-        guess = f"{common['intent']} {common['confidence']:.2f}"
-        evidence = f"{model.measure} {score:.2f} < {model.cut:.2f} ({guess})"
-        fired = (*triggers, Trigger(f"scope:{UNFAMILIAR}", UNSURE, evidence))
-        return Decision(Route.ESCALATE, reasons=(UNSURE,), **{**common, "triggers": fired})
+        return f"{model.measure} {score:.2f} < {model.cut:.2f} ({guess})"
 
     def _out_of_scope(
         self, text: str, intent: str | None, triggers: list[Trigger], common: dict[str, Any]
