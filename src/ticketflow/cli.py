@@ -175,7 +175,7 @@ def train(
     from ticketflow.evals.records import read_records
     from ticketflow.evals.render import render_training
     from ticketflow.settings import Settings
-    from ticketflow.wiring.models import save_models, train_for_workspace
+    from ticketflow.wiring.models import escalation_on_held_out, save_models, train_for_workspace
 
     try:
         settings = Settings.load(workspace)
@@ -189,7 +189,8 @@ def train(
     report = models.intent.report if models.intent is not None else None
     measured: dict[str, Any] | None = None
     if report is not None:
-        measured = {**jsonable(report), "weak": jsonable(report.weak)}
+        trade = escalation_on_held_out(settings, models)
+        measured = {**jsonable(report), "weak": jsonable(report.weak), "escalation": jsonable(trade)}
     if as_json:
         sys.stdout.write(json.dumps({"intent": measured}, indent=2) + "\n")
     elif measured is not None:

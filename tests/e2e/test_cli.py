@@ -192,8 +192,11 @@ def test_train_reports_what_it_measured(workspace: Path) -> None:
     assert {"accuracy", "unsure_threshold", "automated_share", "per_label", "weak", "warnings"} <= set(
         measured
     )
+    trade = measured["escalation"]  # the store's rules.yaml escalates five intents
+    assert trade["escalating"] > 0 and trade["risk_mass"] == 0.25
+    assert trade["missed_mass"] <= trade["missed_top"] and trade["needless_mass"] >= trade["needless_top"]
     shown = runner.invoke(app, ["train", str(examples), "-w", str(workspace)])
-    assert shown.exit_code == 0 and "intent model" in shown.stdout
+    assert shown.exit_code == 0 and "intent model" in shown.stdout and "risk_mass 0.25" in shown.stdout
 
 
 def test_a_workspace_without_labelled_tickets_answers_from_its_articles(workspace: Path) -> None:

@@ -25,7 +25,7 @@ def _message(external_id: str, text: str, email: str = "cfoster@example.net") ->
 
 
 def test_an_earlier_ticket_about_the_same_thing_is_shown_under_previous_tickets(engine: Engine) -> None:
-    first = engine.handle(_message("prev-1", "Where is my refund for the returned kettle?"))
+    first = engine.handle(_message("prev-1", "When will the refund for my returned kettle reach my card?"))
     engine.handle(_message("prev-2", "How do I subscribe to the newsletter?"))
     second = engine.handle(_message("prev-3", "Still no refund for the kettle I returned, any news?"))
 
@@ -62,7 +62,9 @@ def test_an_unreachable_crm_hands_off_when_policy_needs_live_facts(
     )
     engine = Engine.from_workspace(settings=configured, models=store_models)
     try:
-        result = engine.handle(_message("crm-1", "Where is my refund for the returned kettle?"))
+        result = engine.handle(
+            _message("crm-1", "When will the refund for my returned kettle reach my card?")
+        )
     finally:
         engine.close()
 
@@ -92,7 +94,7 @@ def test_accounts_can_come_from_a_sql_database_with_mapped_columns(
     engine = Engine.from_workspace(settings=configured, models=store_models)
     try:
         result = engine.handle(
-            _message("sql-1", "Where is my refund for the returned kettle?", "kim@example.com")
+            _message("sql-1", "When will the refund for my returned kettle reach my card?", "kim@example.com")
         )
     finally:
         engine.close()

@@ -249,6 +249,14 @@ def render_training(report: dict[str, Any], console: Console) -> None:
             f"unsure threshold {report['unsure_threshold']:.3f}: {_pct(report['automated_share'])} of "
             f"held-out tickets clear it and are routed with {accuracy} accuracy; the rest go to a person"
         )
+    trade = report.get("escalation")
+    if trade is not None:
+        console.print(
+            f"escalating intents: of {trade['escalating']} held-out examples, {trade['missed_top']} would be "
+            f"answered automatically on the top intent alone, {trade['missed_mass']} with risk_mass "
+            f"{trade['risk_mass']}; of {trade['others']} others, {trade['needless_top']} / "
+            f"{trade['needless_mass']} sure ones would go to a person for an escalation reason"
+        )
     weak = report.get("weak") or []
     if weak:
         table = Table(title="weakest intents (held-out F1 below 0.8)", title_justify="left")

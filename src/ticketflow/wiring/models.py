@@ -11,6 +11,7 @@ from ticketflow.domain.rules import RuleBook
 from ticketflow.errors import ConfigError
 from ticketflow.knowledge.routing.classifier import TextClassifier, fingerprint
 from ticketflow.knowledge.routing.embeddings import EmbeddingClassifier
+from ticketflow.knowledge.routing.report import EscalationTrade, escalation_trade
 from ticketflow.knowledge.routing.sentiment import VaderLexicon
 from ticketflow.knowledge.workspace.loader import Workspace
 from ticketflow.knowledge.workspace.phrasings import Phrasings, load_phrasings
@@ -69,6 +70,23 @@ def train_for_workspace(settings: Settings, records: Sequence[EvalRecord]) -> Tr
         rules=load_rules(settings.workspace / "rules.yaml"),
         backend=settings.routing.backend,
         phrasings=load_phrasings(settings.workspace / "intents.yaml"),
+    )
+
+
+def escalation_on_held_out(settings: Settings, models: TrainedModels) -> EscalationTrade | None:
+    """What ``routing.risk_mass`` trades on training's held-out predictions, for ``ticketflow train``."""
+    intent = models.intent
+    oof = intent.out_of_fold if isinstance(intent, TextClassifier) else None
+    if intent is None or oof is None:
+        return None
+    threshold = settings.routing.unsure_threshold
+    rules = load_rules(settings.workspace / "rules.yaml")
+    return escalation_trade(
+        intent.labels,
+        *oof,
+        threshold if threshold is not None else intent.unsure_threshold,
+        rules.escalate_intents,
+        settings.routing.risk_mass,
     )
 
 

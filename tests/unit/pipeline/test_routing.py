@@ -491,3 +491,29 @@ def test_an_unfamiliar_ticket_with_little_risk_is_drafted_when_unsure_tickets_ar
     assert decision.route is Route.AUTO
     assert decision.intent is None
     assert "familiarity 0.10 < 0.30" in decision.triggers[-1].evidence
+
+
+def test_a_sure_decline_outweighs_the_escalating_intents_mass() -> None:
+    spread = FixedClassifier("out_of_scope", 0.6, others={"get_refund": 0.3})
+    router = Router(_rules(), spread, chatter={"out_of_scope": "We can't."}, risk_mass=0.25)
+
+    decision = router.run(_ticket("tell me a joke about penguins"))
+
+    assert decision.route is Route.DECLINE
+    assert all(t.id != "risk" for t in decision.triggers)
+
+
+def test_a_risky_message_in_another_language_goes_to_a_person_even_when_the_model_writes_it() -> None:
+    spread = FixedClassifier("track_refund", 0.6, others={"get_refund": 0.3})
+    router = Router(_rules(), spread, language=_Fixed("de"), any_language=True, risk_mass=0.25)
+
+    decision = router.run(_ticket("Erstatten Sie mir 40 Euro"))
+
+    assert decision.route is Route.ESCALATE and decision.reasons == ("refund",)
+    calm = FixedClassifier("track_refund", 0.9, others={"get_refund": 0.05})
+    assert (
+        Router(_rules(), calm, language=_Fixed("de"), any_language=True, risk_mass=0.25)
+        .run(_ticket("Wo bleibt meine Erstattung?"))
+        .route
+        is Route.AUTO
+    )

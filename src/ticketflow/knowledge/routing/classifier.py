@@ -252,6 +252,8 @@ class TextClassifier:
         self._last: tuple[str, np.ndarray] | None = None  # routing asks twice about one text
         self.report: TrainingReport | None = None
         """What training measured (set by :meth:`train`; a model loaded from disk has none)."""
+        self.out_of_fold: tuple[np.ndarray, np.ndarray] | None = None
+        """Training's out-of-fold probabilities and gold class indices (not stored with the model)."""
         if pipeline is not None:
             self._model = (pipeline, _FastText(pipeline))
         elif stored is None:
@@ -312,6 +314,7 @@ class TextClassifier:
             report = training_report(labels, classes, probabilities, gold, calibration.unsure_threshold)
         trained = cls(model, classes, fingerprint(texts, labels), calibration)
         trained.report = report
+        trained.out_of_fold = (probabilities, gold) if margins is not None else None
         return trained
 
     def _fitted(self) -> tuple[Pipeline, _FastText]:

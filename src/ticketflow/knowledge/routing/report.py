@@ -8,7 +8,7 @@ tickets of the same kind, not scores on the training data.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -116,4 +116,53 @@ def training_report(
         automated_accuracy=round(float(correct[kept].mean()), 4) if kept.any() else None,
         per_label=tuple(scores),
         warnings=_warnings(counts, True),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class EscalationTrade:
+    """What the risk-mass rule trades on held-out examples, against escalating on the top intent alone.
+
+    A ticket is answered automatically when its top intent is sure (at the unsure threshold) and no rule
+    escalates it; ``missed_*`` count examples of escalating intents answered so, ``needless_*`` examples of
+    other intents that a rule sent to a person although they were sure.
+    """
+
+    escalating: int
+    others: int
+    risk_mass: float | None
+    missed_top: int
+    missed_mass: int
+    needless_top: int
+    needless_mass: int
+
+
+def escalation_trade(
+    classes: tuple[str, ...],
+    probabilities: np.ndarray,
+    gold: np.ndarray,
+    threshold: float,
+    escalating: Collection[str],
+    risk_mass: float | None,
+) -> EscalationTrade | None:
+    """The trade from out-of-fold ``probabilities`` and ``gold``; None when no class escalates."""
+    import numpy as np
+
+    columns = [i for i, label in enumerate(classes) if label in escalating]
+    if not columns:
+        return None
+    should = np.isin(gold, columns)
+    sure = probabilities.max(axis=1) >= threshold
+    by_top = np.isin(probabilities.argmax(axis=1), columns)
+    by_mass = by_top | (
+        probabilities[:, columns].sum(axis=1) >= (risk_mass if risk_mass is not None else 2.0)
+    )
+    return EscalationTrade(
+        escalating=int(should.sum()),
+        others=int((~should).sum()),
+        risk_mass=risk_mass,
+        missed_top=int((should & sure & ~by_top).sum()),
+        missed_mass=int((should & sure & ~by_mass).sum()),
+        needless_top=int((~should & sure & by_top).sum()),
+        needless_mass=int((~should & sure & by_mass).sum()),
     )

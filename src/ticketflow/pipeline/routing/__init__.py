@@ -83,9 +83,11 @@ class Router:
 
     The intent model's top guess is not the only way it can see risk: when the intents that escalate hold
     together at least ``risk_mass`` of its probability (another intent on top), the ticket escalates with
-    the reason holding most of it (trigger ``risk``). ``draft_unsure_below`` (off by default) lets a
-    low-confidence ticket whose escalating intents hold less than it be drafted from the knowledge base,
-    with no intent named, instead of handed off: validation still judges the draft.
+    the reason holding most of it (trigger ``risk``). It is a soft sign, so it comes after a sure decline
+    (an out-of-scope question spreads its probability over every intent, the escalating ones too).
+    ``draft_unsure_below`` (off by default) lets a low-confidence ticket whose escalating intents hold less
+    than it be drafted from the knowledge base, with no intent named, instead of handed off: validation
+    still judges the draft.
     """
 
     def __init__(
@@ -171,7 +173,10 @@ class Router:
         intent, confidence, risk = self._read_intent(text)
         sure = intent is not None and confidence >= self.unsure_threshold
         tone = score_tone(text, self._rules.tone, self._lexicon)
-        triggers = self._intent_triggers(intent if sure else None, confidence, risk)
+        triggers: list[Trigger] = []
+        if sure and intent in self._rules.escalate_intents:
+            reason = self._rules.escalate_intents[str(intent)]
+            triggers.append(Trigger(f"intent:{intent}", reason, f"{intent} ({confidence:.2f})"))
         if tone.score >= self.tone_threshold:
             triggers.append(Trigger(TONE, TONE, ", ".join(tone.evidence)))
         for trigger in self._rules.triggers:
@@ -195,11 +200,9 @@ class Router:
         }
         if reasons:
             return Decision(Route.ESCALATE, reasons=reasons, **common)
-        if language is not None and language not in self.languages:
-            return self._other_language(language, triggers, common)
-        declined = self._out_of_scope(text, intent if sure else None, triggers, common)
-        if declined is not None:
-            return declined
+        elsewhere = self._elsewhere(text, intent if sure else None, risk, triggers, common)
+        if elsewhere is not None:
+            return elsewhere
         unfamiliar = self._unfamiliar(text, f"{intent} {confidence:.2f}")
         if unfamiliar is not None or not sure:
             evidence = unfamiliar or f"{intent} ({confidence:.2f} < {self.unsure_threshold})"
@@ -220,14 +223,24 @@ class Router:
             )
         return Decision(Route.AUTO, **common)
 
-    def _intent_triggers(self, sure: str | None, confidence: float, risk: Risk) -> list[Trigger]:
-        """The sure intent's own escalation, else the escalating intents' mass if it reaches ``risk_mass``."""
-        if sure is not None and sure in self._rules.escalate_intents:
-            reason = self._rules.escalate_intents[sure]
-            return [Trigger(f"intent:{sure}", reason, f"{sure} ({confidence:.2f})")]
-        if self.risk_mass is not None and risk.total >= self.risk_mass:
-            return [Trigger(RISK, risk.reason, risk.evidence(self.risk_mass))]
-        return []
+    def _elsewhere(
+        self, text: str, sure: str | None, risk: Risk, triggers: list[Trigger], common: dict[str, Any]
+    ) -> Decision | None:
+        """Another language, a decline, or the escalating intents' mass (a soft sign, so after a sure
+        decline: an out-of-scope question spreads its probability over every intent); else None."""
+        cut = self.risk_mass
+        risky = cut is not None and risk.total >= cut
+        language = common["language"]
+        foreign = language is not None and language not in self.languages
+        if foreign and not (risky and self.any_language):  # a person reads it anyway, or the model writes it
+            return self._other_language(language, triggers, common)
+        declined = None if foreign else self._out_of_scope(text, sure, triggers, common)
+        if declined is not None:
+            return declined
+        if cut is not None and risky:
+            fired = (*triggers, Trigger(RISK, risk.reason, risk.evidence(cut)))
+            return Decision(Route.ESCALATE, reasons=(risk.reason,), **{**common, "triggers": fired})
+        return None
 
     def _read_intent(self, text: str) -> tuple[str | None, float, Risk]:
         """The top intent, its probability, and the probability the escalating intents hold together."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ticketflow.knowledge.routing.classifier import TextClassifier
-from ticketflow.knowledge.routing.report import FEW_PER_LABEL, training_report
+from ticketflow.knowledge.routing.report import FEW_PER_LABEL, escalation_trade, training_report
 
 
 def test_figures_come_from_the_held_out_predictions() -> None:
@@ -37,3 +37,26 @@ def test_training_attaches_its_report() -> None:
     model = TextClassifier.train(texts, labels)
     assert model.report is not None and model.report.examples == 30 and model.report.labels == 2
     assert model.report.unsure_threshold == model.unsure_threshold
+
+
+def test_the_escalation_trade_counts_what_each_rule_misses_and_adds() -> None:
+    classes = ("refund", "status", "other")  # only refund escalates
+    probabilities = np.array(
+        [
+            [0.9, 0.05, 0.05],  # refund, caught by the top intent
+            [0.3, 0.65, 0.05],  # refund read as status: missed on top, caught by the mass
+            [0.1, 0.85, 0.05],  # refund read as status, too little mass: missed by both
+            [0.3, 0.6, 0.1],  # status with refund mass: needless only with the mass rule
+            [0.05, 0.9, 0.05],  # status, left alone by both
+            [0.4, 0.3, 0.3],  # other, unsure: a person reads it whatever the rules say
+        ]
+    )
+    gold = np.array([0, 0, 0, 1, 1, 2])
+    trade = escalation_trade(classes, probabilities, gold, 0.5, {"refund"}, 0.25)
+    assert trade is not None
+    assert (trade.escalating, trade.others) == (3, 3)
+    assert (trade.missed_top, trade.missed_mass) == (2, 1)
+    assert (trade.needless_top, trade.needless_mass) == (0, 1)
+    off = escalation_trade(classes, probabilities, gold, 0.5, {"refund"}, None)
+    assert off is not None and off.missed_mass == off.missed_top
+    assert escalation_trade(classes, probabilities, gold, 0.5, {"billing"}, 0.25) is None
