@@ -154,9 +154,7 @@ def escalation_trade(
     should = np.isin(gold, columns)
     sure = probabilities.max(axis=1) >= threshold
     by_top = np.isin(probabilities.argmax(axis=1), columns)
-    by_mass = by_top | (
-        probabilities[:, columns].sum(axis=1) >= (risk_mass if risk_mass is not None else 2.0)
-    )
+    by_mass = by_top if risk_mass is None else by_top | (probabilities[:, columns].sum(axis=1) >= risk_mass)
     return EscalationTrade(
         escalating=int(should.sum()),
         others=int((~should).sum()),

@@ -229,16 +229,17 @@ class Router:
         """Another language, a decline, or the escalating intents' mass (a soft sign, so after a sure
         decline: an out-of-scope question spreads its probability over every intent); else None."""
         cut = self.risk_mass
-        risky = cut is not None and risk.total >= cut
+        reached = cut if cut is not None and risk.total >= cut else None  # the cut, when the mass reaches it
         language = common["language"]
         foreign = language is not None and language not in self.languages
-        if foreign and not (risky and self.any_language):  # a person reads it anyway, or the model writes it
+        # in another language a person reads it, or the model writes it unless the mass says a person must
+        if foreign and not (reached is not None and self.any_language):
             return self._other_language(language, triggers, common)
         declined = None if foreign else self._out_of_scope(text, sure, triggers, common)
         if declined is not None:
             return declined
-        if cut is not None and risky:
-            fired = (*triggers, Trigger(RISK, risk.reason, risk.evidence(cut)))
+        if reached is not None:
+            fired = (*triggers, Trigger(RISK, risk.reason, risk.evidence(reached)))
             return Decision(Route.ESCALATE, reasons=(risk.reason,), **{**common, "triggers": fired})
         return None
 
@@ -247,10 +248,10 @@ class Router:
         if self._classifier is None:
             return None, 0.0, Risk({})
         intent, confidence = self._classifier.predict(text)
-        escalating = self._rules.escalate_intents
         if self.risk_mass is None and self.draft_unsure_below is None:
             return intent, confidence, Risk({})
-        probabilities = self._classifier.probabilities(text)  # the embedding model keeps its last reading
+        probabilities = self._classifier.probabilities(text)  # both models keep their last reading
+        escalating = self._rules.escalate_intents
         held = {
             label: float(p)
             for label, p in zip(self._classifier.labels, probabilities, strict=True)
