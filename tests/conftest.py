@@ -4,6 +4,10 @@
 
 from __future__ import annotations
 
+import faulthandler
+import sys
+import time
+import traceback
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,10 +16,12 @@ import pytest
 from support import PG_URL, STORE, reset_postgres
 from ticketflow.domain.access import Scope
 from ticketflow.evals.records import read_records
+from ticketflow.runtime.service import cut_off_threads, exit_stopped
 from ticketflow.settings import Settings
 from ticketflow.wiring.engine import Engine
 from ticketflow.wiring.models import TrainedModels, train_models
 
+_EXIT_STATUS = pytest.StashKey[int]()
 BACKENDS = ["sqlite", "postgresql"] if PG_URL else ["sqlite"]
 
 
@@ -63,3 +69,32 @@ def api_headers(engine: Engine) -> dict[str, str]:
     scopes = frozenset({Scope.INGEST, Scope.READ, Scope.METRICS})
     _, token = engine.api_keys.create("tests", scopes)
     return {"Authorization": f"Bearer {token}"}
+
+
+# Threads still running once the session is over get this long to end before the process exits without them
+LINGER_SECONDS = 5.0
+# How long the interpreter may then take to exit before it is stopped with every thread's stack on stderr
+EXIT_GRACE_SECONDS = 120
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    session.config.stash[_EXIT_STATUS] = int(exitstatus)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """End the process as ``ticketflow worker`` does after its runtime stops: workflow threads a test's
+    runtime cut off (a ticket waiting for its batch waits up to a day in ``DBOS.recv``) are named, with
+    their stacks, and not waited for. Any other hang at exit is stopped after ``EXIT_GRACE_SECONDS``."""
+    deadline = time.monotonic() + LINGER_SECONDS
+    for thread in cut_off_threads():
+        thread.join(timeout=max(0.0, deadline - time.monotonic()))
+    lingering = cut_off_threads()
+    frames = sys._current_frames()
+    for thread in lingering:
+        frame = frames.get(thread.ident or -1)
+        stack = "".join(traceback.format_stack(frame)[-8:]) if frame is not None else "  (no frame)\n"
+        sys.stderr.write(f"\nthread {thread.name!r} still runs after the session; not waited for:\n{stack}")
+    if lingering:
+        exit_stopped(config.stash.get(_EXIT_STATUS, 1))
+    faulthandler.dump_traceback_later(EXIT_GRACE_SECONDS, exit=True)

@@ -122,7 +122,7 @@ def serve(
     from ticketflow.api.access_log import log_config
     from ticketflow.api.app import create_app
     from ticketflow.console.app import mount as mount_console
-    from ticketflow.runtime.service import Runtime
+    from ticketflow.runtime.service import Runtime, exit_stopped
     from ticketflow.wiring.engine import Engine
 
     _log_to_stderr()
@@ -134,13 +134,14 @@ def serve(
     mount_console(app, runtime)
     # the access log without a webhook URL's ?token= (Freshdesk's shared secret, when it rides in the URL)
     uvicorn.run(app, host=host, port=port, log_level="info", log_config=log_config())
+    exit_stopped()  # the runtime stopped with the server; cut-off workflows resume at the next start
 
 
 @app.command()
 def worker(workspace: WorkspaceOpt = Path("examples/store")) -> None:
     """Run the durable runtime without HTTP; start several (on PostgreSQL) to scale out. With
     ``[channels.email]`` it also runs the SMTP intake (give each worker its own listen address)."""
-    from ticketflow.runtime.service import Runtime
+    from ticketflow.runtime.service import Runtime, exit_stopped
     from ticketflow.settings import redact_url
     from ticketflow.wiring.engine import Engine
 
@@ -157,6 +158,7 @@ def worker(workspace: WorkspaceOpt = Path("examples/store")) -> None:
     _err().print(f"worker running on {where}; Ctrl-C to stop")
     stop.wait()
     runtime.stop()
+    exit_stopped()  # cut-off workflows resume at the next start; waiting on their threads could take a day
 
 
 @app.command()

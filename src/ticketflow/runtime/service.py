@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
+import threading
 import time
 from datetime import UTC, datetime
 
@@ -41,6 +43,33 @@ def _follow_stderr() -> None:
     for handler in logging.getLogger("dbos").handlers:
         if handler.name == "__dbos_console_log_handler__" and isinstance(handler, logging.StreamHandler):
             handler.stream = sys.stderr  # not setStream(): it flushes the old, possibly closed, stream
+
+
+def cut_off_threads() -> list[threading.Thread]:
+    """The threads that would keep this process alive after its runtime stopped: workflows that
+    ``DBOS.destroy`` cut off (a ticket waiting for its batch sits in ``DBOS.recv`` for up to
+    ``[anthropic.batch] max_wait_s``, a delivery in its back-off sleep) and anything else not a daemon."""
+    main = threading.main_thread()
+    return [t for t in threading.enumerate() if t is not main and not t.daemon and t.is_alive()]
+
+
+def exit_stopped(code: int = 0) -> None:
+    """End a process whose runtime has stopped without waiting for the workflow threads it cut off.
+
+    The interpreter would join each (for up to a day, for a ticket waiting on its batch); their workflows
+    are durable and resume from their last recorded step at the next start, as after a crash, so there is
+    nothing to wait for. Logs what was cut off, flushes, and exits with ``code``."""
+    cut = cut_off_threads()
+    if cut:
+        log.info(
+            "stopped with %d workflow thread(s) cut off (%s); they resume at the next start",
+            len(cut),
+            ", ".join(sorted(t.name for t in cut)),
+        )
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        stream.flush()
+    os._exit(code)
 
 
 def _unregister(instance: DBOSConfiguredInstance) -> None:
