@@ -123,9 +123,12 @@ def replay(
                 f"--provider {provider}: the replay's drafts are real, billed model calls; give --max-cost "
                 "USD (for example --max-cost 5) to cap what both arms may spend"
             )
-        if paid:
-            err.print(f"note: {', '.join(paid)} drafts are real model calls (billed, not in the ledger)")
         with replay_arms(arm_a, arm_b) as arms:
+            if paid:
+                err.print(
+                    f"note: {', '.join(paid)} drafts are real model calls: billed, ledgered as "
+                    f"replay:{arms.run_id}:<arm>:<ticket> and counted in today's budget"
+                )
             ids = arms.source.replayable(start, end)
             if not ids:
                 where = redact_url(arm_a.resolved_database_url)

@@ -28,6 +28,7 @@ from ticketflow.evals.seeding import seed_period
 from ticketflow.settings import Settings
 from ticketflow.storage.conversations import SqlConversations
 from ticketflow.storage.replay_source import SqlReplaySource
+from ticketflow.storage.repository import SqlStore
 from ticketflow.wiring.engine import Engine
 from ticketflow.wiring.models import TrainedModels
 from ticketflow.wiring.replay import replay_arms
@@ -264,3 +265,27 @@ def test_a_paid_replay_needs_a_cost_cap_and_keeps_to_it(
     data = json.loads(done.stdout)
     assert data["tickets"]["replayed"] < data["tickets"]["matched"]
     assert any("stopped at the cost cap" in note for note in data["notes"])
+    # every answered attempt is a ledger line of its own arm's run, in the daily spend, none on a ticket
+    lines = _replay_lines(seeded.overrides["database_url"])
+    assert len(lines) == len(fake.message_requests) > 0
+    [run_id] = {ledger_id.split(":")[1] for ledger_id, _, _ in lines}
+    assert f"replay:{run_id}:<arm>:<ticket>" in " ".join(done.stderr.split())
+    for arm in ("A", "B"):
+        spent = sum(cost for ledger_id, _, cost in lines if ledger_id.split(":")[2] == arm)
+        assert spent == pytest.approx(data["totals"][arm]["cost_usd"], abs=1e-6)
+    assert all(not projected for _, projected, _ in lines)
+    store = SqlStore.open(seeded.overrides["database_url"])
+    try:  # the seeded tickets' own lines are offline projections: today's spend is the replay's alone
+        assert store.spent_today() == pytest.approx(sum(cost for _, _, cost in lines), abs=1e-6)
+    finally:
+        store.close()
+
+
+def _replay_lines(url: str) -> list[tuple[str, bool, float]]:
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            sql = "SELECT ticket_id, projected, cost_usd FROM ledger WHERE ticket_id LIKE 'replay:%'"
+            return [(r[0], bool(r[1]), float(r[2])) for r in conn.execute(sa.text(f"{sql} ORDER BY id"))]
+    finally:
+        engine.dispose()

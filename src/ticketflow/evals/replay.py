@@ -9,7 +9,8 @@
 
 Arm A is the workspace as configured, arm B the same with the variants applied. Each stored ticket goes
 through both with the text the store keeps and its conversation as it stood then; neither engine has a
-store, so nothing is delivered, queued for review or written to the ledger.
+store, so nothing is delivered or queued for review (paid attempts are ledgered under the arm's own id:
+``storage.replay_ledger``).
 """
 
 from __future__ import annotations

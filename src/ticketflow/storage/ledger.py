@@ -27,34 +27,13 @@ from ticketflow.storage.times import aware, utcnow
 def record(conn: sa.Connection, result: TicketResult, at: datetime, reconciled: Sequence[Usage] = ()) -> None:
     """Write the result's model calls, then the ``reconciled`` attempts it lost, and its customer lookup as
     the ticket's lines."""
-    ticket_id = result.ticket.id
     for seq, usage in enumerate((*result.model_calls, *reconciled), start=1):
-        values = {
-            "ticket_id": ticket_id,
-            "seq": seq,
-            "purpose": usage.purpose,
-            "model": usage.model,
-            "projected": usage.projected,
-            "input_tokens": usage.input_tokens,
-            "output_tokens": usage.output_tokens,
-            "cache_creation_input_tokens": usage.cache_creation_input_tokens,
-            "cache_read_input_tokens": usage.cache_read_input_tokens,
-            "cost_usd": usage.cost_usd,
-            "latency_ms": usage.latency_ms,
-            "attempt": usage.attempt,
-            "request_id": usage.request_id,
-            "stop_reason": usage.stop_reason,
-            "at": at,
-            "attempt_id": usage.attempt_id,
-            "in_doubt": usage.in_doubt,
-        }
-        values.update(chain.link(conn, chain.LEDGER, chain.ledger_fields(values)))
-        conn.execute(ledger.insert().values(**values))
+        append(conn, result.ticket.id, seq, usage, at)
     fetch = result.context.customer_fetch if result.context is not None else None
     if fetch is not None:
         conn.execute(
             fetches.insert().values(
-                ticket_id=ticket_id,
+                ticket_id=result.ticket.id,
                 seq=1,
                 source=fetch.source,
                 latency_ms=fetch.ms,
@@ -64,6 +43,32 @@ def record(conn: sa.Connection, result: TicketResult, at: datetime, reconciled: 
                 at=at,
             )
         )
+
+
+def append(conn: sa.Connection, ticket_id: str, seq: int, usage: Usage, at: datetime) -> None:
+    """Write one model call as line ``seq`` of ``ticket_id`` (a ticket's id, or a replay arm's own id),
+    linked into the hash chain."""
+    values = {
+        "ticket_id": ticket_id,
+        "seq": seq,
+        "purpose": usage.purpose,
+        "model": usage.model,
+        "projected": usage.projected,
+        "input_tokens": usage.input_tokens,
+        "output_tokens": usage.output_tokens,
+        "cache_creation_input_tokens": usage.cache_creation_input_tokens,
+        "cache_read_input_tokens": usage.cache_read_input_tokens,
+        "cost_usd": usage.cost_usd,
+        "latency_ms": usage.latency_ms,
+        "attempt": usage.attempt,
+        "request_id": usage.request_id,
+        "stop_reason": usage.stop_reason,
+        "at": at,
+        "attempt_id": usage.attempt_id,
+        "in_doubt": usage.in_doubt,
+    }
+    values.update(chain.link(conn, chain.LEDGER, chain.ledger_fields(values)))
+    conn.execute(ledger.insert().values(**values))
 
 
 class SqlLedger:

@@ -28,6 +28,7 @@ from ticketflow.pipeline.routing import Router
 from ticketflow.pipeline.runner import Pipeline
 from ticketflow.pipeline.validation import Validator
 from ticketflow.ports.access import ApiKeys
+from ticketflow.ports.attempts import AttemptJournal
 from ticketflow.ports.batch import BatchProvider
 from ticketflow.ports.customers import PastTickets
 from ticketflow.ports.pii import PiiDetector
@@ -57,11 +58,14 @@ class Engine:
         provider: Provider | None = None,
         history: HistorySource | None = None,
         past_tickets: PastTickets | None = None,
+        journal: AttemptJournal | None = None,
+        spent_today: Callable[[], float] | None = None,
     ) -> None:
         """Assemble; ``provider`` replaces the generation provider the settings would choose (tests).
 
         Without a store, ``history`` and ``past_tickets`` give the pipeline read-only conversations and
-        earlier tickets (``ticketflow replay``): it sees what a stored ticket saw, and writes nothing.
+        earlier tickets (``ticketflow replay``): it sees what a stored ticket saw, and delivers nothing;
+        ``journal`` then records its paid attempts and ``spent_today`` puts the daily budget before them.
         """
         self.settings = settings
         self.workspace = workspace
@@ -74,8 +78,8 @@ class Engine:
         self._owns_providers = chosen is None
         self._providers = chosen or adapters.providers(
             settings,
-            store.spent_today if store is not None else None,
-            store.attempts if store is not None else None,
+            store.spent_today if store is not None else spent_today,
+            store.attempts if store is not None else journal,
         )
         self._closers: list[Callable[[], None]] = []
         self.channels = adapters.channels(
