@@ -134,7 +134,8 @@ def serve(
     mount_console(app, runtime)
     # the access log without a webhook URL's ?token= (Freshdesk's shared secret, when it rides in the URL)
     uvicorn.run(app, host=host, port=port, log_level="info", log_config=log_config())
-    exit_stopped()  # the runtime stopped with the server; cut-off workflows resume at the next start
+    runtime.engine.close()  # the runtime stopped with the server: close clients, flush trace spans
+    exit_stopped()  # workflows the stop cut off resume at the next start
 
 
 @app.command()
@@ -158,6 +159,7 @@ def worker(workspace: WorkspaceOpt = Path("examples/store")) -> None:
     _err().print(f"worker running on {where}; Ctrl-C to stop")
     stop.wait()
     runtime.stop()
+    runtime.engine.close()  # close clients and flush trace spans: the exit below runs no atexit hooks
     exit_stopped()  # cut-off workflows resume at the next start; waiting on their threads could take a day
 
 

@@ -58,7 +58,8 @@ def exit_stopped(code: int = 0) -> None:
 
     The interpreter would join each (for up to a day, for a ticket waiting on its batch); their workflows
     are durable and resume from their last recorded step at the next start, as after a crash, so there is
-    nothing to wait for. Logs what was cut off, flushes, and exits with ``code``."""
+    nothing to wait for. Logs what was cut off, flushes, and exits with ``code`` without running atexit
+    hooks (close the engine first: it flushes trace spans and closes clients)."""
     cut = cut_off_threads()
     if cut:
         log.info(
