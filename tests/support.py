@@ -13,6 +13,9 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
+from ticketflow.domain.ids import ConversationId, conversation_id_for, ticket_id_for
+from ticketflow.domain.message import CustomerRef, InboundMessage, Ticket, Turn
+
 ROOT = Path(__file__).resolve().parents[1]
 STORE = ROOT / "examples" / "store"
 DATASETS = ROOT.parent / "shared" / "datasets"
@@ -20,6 +23,20 @@ PG_URL = os.environ.get("TICKETFLOW_TEST_DATABASE_URL")
 READY_CEILING_S = float(os.environ.get("TICKETFLOW_TEST_READY_CEILING_S", "180"))
 """How long a test waits for a server, a worker or a ticket before failing: generous, because a loaded
 machine may take many times longer than a quiet one (the wait ends as soon as the thing is ready)."""
+
+
+def message_ticket(
+    text: str,
+    channel: str = "api",
+    *,
+    subject: str | None = None,
+    history: tuple[Turn, ...] = (),
+    conversation: ConversationId | None = None,
+) -> Ticket:
+    """A ticket of one message (external id ``m-1``) from ada@example.com, as intake hands it on."""
+    message = InboundMessage(channel, "m-1", CustomerRef(email="ada@example.com"), text, subject=subject)
+    conversation = conversation or conversation_id_for(channel, "m-1")
+    return Ticket(ticket_id_for(channel, "m-1"), conversation, message, history)
 
 
 def dataset(relative: str) -> Path:

@@ -7,12 +7,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from support import message_ticket as _ticket
 from ticketflow.checks.escalation import EscalationConsistency
 from ticketflow.checks.relevance import Relevance
 from ticketflow.checks.tone import ToneBrand
 from ticketflow.domain.decision import Route
-from ticketflow.domain.ids import conversation_id_for, ticket_id_for
-from ticketflow.domain.message import CustomerRef, InboundMessage, Ticket
 from ticketflow.domain.outcome import Outcome
 from ticketflow.domain.rules import CannedAnswer, RuleBook
 from ticketflow.pipeline.context import ContextBuilder
@@ -38,11 +37,6 @@ def _pipeline(provider: ScriptedProvider, policy: dict[str, str] | None = None) 
         validator=Validator(checks, policy or {}),
         delivery=Deliverer(),
     )
-
-
-def _ticket(text: str) -> Ticket:
-    message = InboundMessage("api", "m-1", CustomerRef(email="ada@example.com"), text)
-    return Ticket(ticket_id_for("api", "m-1"), conversation_id_for("api", "m-1"), message)
 
 
 def _recording(names: list[str]) -> Callable[..., Any]:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from ticketflow.domain.ids import ConversationId, conversation_id_for, ticket_id_for
+from support import message_ticket as _ticket
+from ticketflow.domain.ids import ConversationId, ticket_id_for
 from ticketflow.domain.message import CustomerRef, InboundMessage, Ticket, Turn
 from ticketflow.pipeline.intake import Intake
 from ticketflow.testing.store import MemoryStore
@@ -17,17 +18,6 @@ On Tue, 4 Mar 2025 at 09:12, Northwind Goods <help@northwindgoods.com> wrote:
 > Hi Ada, your lamp has shipped.
 > The Northwind team
 """
-
-
-def _ticket(
-    text: str,
-    channel: str = "email",
-    history: tuple[Turn, ...] = (),
-    conversation: ConversationId | None = None,
-) -> Ticket:
-    message = InboundMessage(channel, "m-1", CustomerRef(email="ada@example.com"), text)
-    conversation = conversation or conversation_id_for(channel, "thread")
-    return Ticket(ticket_id_for(channel, "m-1"), conversation, message, history)
 
 
 def test_email_reply_keeps_only_the_new_text() -> None:

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
+from support import message_ticket as _ticket
 from ticketflow.domain.decision import Route
 from ticketflow.domain.ids import conversation_id_for, ticket_id_for
 from ticketflow.domain.message import CustomerRef, InboundMessage, Ticket
@@ -31,11 +32,6 @@ def _rules() -> RuleBook:
         triggers=(PatternTrigger("legal", "legal_threat", (re.compile(r"\blawyer\b", re.IGNORECASE),)),),
         tone=ToneLexicon(threshold=0.5, profanity=frozenset({"damn"}), anger=("fed up",)),
     )
-
-
-def _ticket(text: str, subject: str | None = None) -> Ticket:
-    message = InboundMessage("api", "m-1", CustomerRef(email="ada@example.com"), text, subject=subject)
-    return Ticket(ticket_id_for("api", "m-1"), conversation_id_for("api", "m-1"), message)
 
 
 def test_confident_intent_with_a_canned_answer_is_answered_by_the_rule() -> None:

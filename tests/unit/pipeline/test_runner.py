@@ -5,12 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from support import message_ticket as _ticket
 from ticketflow.checks.grounding import GroundedFigures
 from ticketflow.domain.context import Passage
 from ticketflow.domain.decision import Route
 from ticketflow.domain.draft import Draft, Usage
-from ticketflow.domain.ids import conversation_id_for, ticket_id_for
-from ticketflow.domain.message import CustomerRef, InboundMessage, Ticket
 from ticketflow.domain.outcome import Outcome
 from ticketflow.domain.rules import CannedAnswer, RuleBook
 from ticketflow.pipeline.context import ContextBuilder
@@ -23,6 +22,7 @@ from ticketflow.pipeline.validation import Validator
 from ticketflow.testing import FixedClassifier, ScriptedProvider, StaticCustomers, StaticKnowledge
 
 FACT = "Refunds are paid within 14 days of the return reaching us."
+REFUNDS = "How long do refunds take?"
 
 
 def _provider(*replies: str) -> ScriptedProvider:
@@ -47,11 +47,6 @@ def _pipeline(
     )
 
 
-def _ticket(text: str = "How long do refunds take?") -> Ticket:
-    message = InboundMessage("api", "m-1", CustomerRef(email="ada@example.com"), text)
-    return Ticket(ticket_id_for("api", "m-1"), conversation_id_for("api", "m-1"), message)
-
-
 def _recording_step(names: list[str]) -> Callable[..., Any]:
     def step(name: str, fn: Callable[..., Any], *args: Any) -> Any:
         names.append(name)
@@ -64,7 +59,7 @@ def test_ungrounded_first_draft_is_regenerated_once_and_the_clean_one_is_sent() 
     provider = _provider("Refunds take 37 days.", "Refunds are paid within 14 days.")
     names: list[str] = []
 
-    result = _pipeline(provider).process(_ticket(), _recording_step(names))
+    result = _pipeline(provider).process(_ticket(REFUNDS), _recording_step(names))
 
     assert names == [
         "intake",
@@ -88,7 +83,7 @@ def test_ungrounded_first_draft_is_regenerated_once_and_the_clean_one_is_sent() 
 def test_regeneration_is_told_what_failed() -> None:
     provider = _provider("Refunds take 37 days.", "Refunds are paid within 14 days.")
 
-    _pipeline(provider).process(_ticket())
+    _pipeline(provider).process(_ticket(REFUNDS))
 
     first, second = provider.requests
     assert (first.attempt, first.feedback) == (1, ())
@@ -102,7 +97,7 @@ def test_second_failure_goes_to_review_without_a_third_attempt() -> None:
     provider = _provider("Refunds take 37 days.", "Refunds take 40 days.", "never used")
     names: list[str] = []
 
-    result = _pipeline(provider).process(_ticket(), _recording_step(names))
+    result = _pipeline(provider).process(_ticket(REFUNDS), _recording_step(names))
 
     assert names.count("generation") == 2
     assert len(provider.requests) == 2
@@ -117,7 +112,7 @@ def test_no_regeneration_when_it_is_switched_off() -> None:
     pipeline = _pipeline(provider)
     pipeline.regenerate = False
 
-    result = pipeline.process(_ticket())
+    result = pipeline.process(_ticket(REFUNDS))
 
     assert len(provider.requests) == 1
     assert result.delivery.outcome is Outcome.REVIEW
@@ -128,7 +123,7 @@ def test_canned_rule_skips_context_generation_and_validation() -> None:
     rules = RuleBook(canned={"refund_timing": CannedAnswer("refund_timing", "Within 14 days.")})
     names: list[str] = []
 
-    result = _pipeline(provider, rules).process(_ticket(), _recording_step(names))
+    result = _pipeline(provider, rules).process(_ticket(REFUNDS), _recording_step(names))
 
     assert names == ["intake", "routing", "delivery"]
     assert result.decision.route is Route.RULE
@@ -145,7 +140,7 @@ def test_hooks_see_the_decision_and_the_result() -> None:
     pipeline.hooks.on_routed.append(lambda ticket, decision: routed.append(decision.route))
     pipeline.hooks.on_delivered.append(lambda result: delivered.append(result.delivery.outcome))
 
-    result = pipeline.process(_ticket())
+    result = pipeline.process(_ticket(REFUNDS))
 
     assert routed == [Route.AUTO]
     assert delivered == [Outcome.SENT]
@@ -171,7 +166,7 @@ def test_a_stored_ticket_runs_in_steps_that_each_end_with_at_most_one_effect() -
     def record(result: Any) -> None:
         recorded.append((names[-1], result.delivery.outcome))
 
-    result = _pipeline(provider).process_stored(_ticket, record, step)
+    result = _pipeline(provider).process_stored(lambda: _ticket(REFUNDS), record, step)
 
     assert names == ["triage", "generation", "validation", "generation", "validation", "delivery"]
     assert recorded == [("delivery", Outcome.SENT)], "recorded once, inside the delivery step"
@@ -184,7 +179,7 @@ def test_a_stored_ticket_runs_in_steps_that_each_end_with_at_most_one_effect() -
         "delivery",
     ]
     alone = _pipeline(_provider("Refunds take 37 days.", "Refunds are paid within 14 days.")).process(
-        _ticket()
+        _ticket(REFUNDS)
     )
     assert (result.decision, result.draft, result.checks, result.delivery) == (
         alone.decision,
