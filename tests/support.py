@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -37,6 +39,19 @@ def message_ticket(
     message = InboundMessage(channel, "m-1", CustomerRef(email="ada@example.com"), text, subject=subject)
     conversation = conversation or conversation_id_for(channel, "m-1")
     return Ticket(ticket_id_for(channel, "m-1"), conversation, message, history)
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now (the OS picks it)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def rows(db: sa.Engine, sql: str, **params: Any) -> list[Any]:
+    """Every row an SQL query returns, read in a connection of its own."""
+    with db.connect() as conn:
+        return list(conn.execute(sa.text(sql), params).all())
 
 
 def dataset(relative: str) -> Path:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -29,6 +28,8 @@ from support import (
     STORE,
     WORKER_READY,
     api_key_headers,
+    free_port,
+    rows,
     stop_process,
     wait_for_line,
     wait_healthy,
@@ -76,17 +77,6 @@ class WithholdBatchCreates:
             return
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _rows(db: sa.Engine, sql: str) -> list[Any]:
-    with db.connect() as conn:
-        return list(conn.execute(sa.text(sql)).all())
-
-
 @pytest.mark.skipif(sys.platform == "win32", reason="needs SIGKILL")
 def test_sigkill_while_submitting_a_batch_never_pays_twice(tmp_path: Path) -> None:
     fake = FakeAnthropic(responder=support_responder, batch_polls=1)
@@ -121,7 +111,7 @@ def test_sigkill_while_submitting_a_batch_never_pays_twice(tmp_path: Path) -> No
                     stderr=subprocess.STDOUT,
                 )
 
-        port = _free_port()
+        port = free_port()
         server = start(["serve", "--port", str(port)])
         try:
             base = f"http://127.0.0.1:{port}"
@@ -141,9 +131,9 @@ def test_sigkill_while_submitting_a_batch_never_pays_twice(tmp_path: Path) -> No
         gate.release.set()
 
         db = sa.create_engine(app_url)
-        in_window = {r[0] for r in _rows(db, "SELECT ticket_id FROM batch_items WHERE state = 'claimed'")}
+        in_window = {r[0] for r in rows(db, "SELECT ticket_id FROM batch_items WHERE state = 'claimed'")}
         assert in_window, "the kill did not land between claiming and recording the batch"
-        assert not _rows(db, "SELECT 1 FROM batch_items WHERE batch_id IS NOT NULL")
+        assert not rows(db, "SELECT 1 FROM batch_items WHERE batch_id IS NOT NULL")
 
         started_at = log.stat().st_size
         worker = start(["worker"])
@@ -151,7 +141,7 @@ def test_sigkill_while_submitting_a_batch_never_pays_twice(tmp_path: Path) -> No
             done = "SELECT count(*) FROM tickets WHERE status = 'done'"
             wait_for_line(log, WORKER_READY, worker, after=started_at)
             wait_until(
-                lambda: _rows(db, done)[0][0] == len(ids),
+                lambda: rows(db, done)[0][0] == len(ids),
                 "every ticket to finish after restart",
                 process=worker,
                 log=log,
@@ -162,8 +152,8 @@ def test_sigkill_while_submitting_a_batch_never_pays_twice(tmp_path: Path) -> No
     creates = [r for r in fake.requests if r.path == "/v1/messages/batches" and "requests" in r.body]
     submitted = Counter(entry["custom_id"] for r in creates for entry in r.body["requests"])
     assert submitted == Counter({f"{t}-1": 1 for t in ids}), f"a request was submitted twice: {submitted}"
-    sent = Counter(r[0] for r in _rows(db, "SELECT ticket_id FROM outbox"))
-    reviewed = dict(_rows(db, "SELECT ticket_id, reason FROM reviews"))
+    sent = Counter(r[0] for r in rows(db, "SELECT ticket_id FROM outbox"))
+    reviewed = dict(rows(db, "SELECT ticket_id, reason FROM reviews"))
     for ticket_id in ids:
         assert sent[ticket_id] + (ticket_id in reviewed) == 1, f"{ticket_id} delivered more or less than once"
         if ticket_id in in_window:  # its batch may exist: handed off, never resubmitted

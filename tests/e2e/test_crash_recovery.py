@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 from collections import Counter
@@ -26,6 +25,7 @@ from support import (
     STORE,
     WORKER_READY,
     api_key_headers,
+    free_port,
     stop_process,
     wait_for_line,
     wait_healthy,
@@ -49,12 +49,6 @@ TICKETS = [
     "I'd like to leave a review for the kettle I bought.",
 ]
 MODEL_CALL = re.compile(r"model call ticket=(t_[\w-]+) attempt=(\d+)")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
@@ -90,7 +84,7 @@ def test_sigkill_mid_run_loses_nothing_and_repeats_nothing(tmp_path: Path) -> No
     env.pop("TICKETFLOW_TEST_DATABASE_URL", None)
     log = tmp_path / "runs.log"
     key = api_key_headers(app_url)
-    port = _free_port()
+    port = free_port()
     server = _start(["serve", "--port", str(port)], env, log)
     try:
         base = f"http://127.0.0.1:{port}"

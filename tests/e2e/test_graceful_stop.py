@@ -6,12 +6,10 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -22,6 +20,8 @@ from support import (
     STORE,
     WORKER_READY,
     api_key_headers,
+    free_port,
+    rows,
     stop_process,
     wait_for_line,
     wait_healthy,
@@ -34,17 +34,6 @@ pytestmark = [pytest.mark.slow, pytest.mark.skipif(sys.platform == "win32", reas
 
 NEVER = "0 0 0 1 1 *"  # the collector's schedule: only on 1 January at midnight
 WORKFLOW = "msg:email:g-1"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _rows(db: sa.Engine, sql: str, **params: Any) -> list[Any]:
-    with db.connect() as conn:
-        return list(conn.execute(sa.text(sql), params).all())
 
 
 def test_sigterm_while_a_ticket_waits_for_its_batch_exits_and_the_ticket_resumes(tmp_path: Path) -> None:
@@ -88,7 +77,7 @@ def test_sigterm_while_a_ticket_waits_for_its_batch_exits_and_the_ticket_resumes
             except subprocess.TimeoutExpired:
                 pytest.fail(f"still running {READY_CEILING_S:.0f}s after SIGTERM:\n{log.read_text()}")
 
-        port = _free_port()
+        port = free_port()
         server = start(f"serve --port {port}")
         try:
             wait_healthy(f"http://127.0.0.1:{port}", server, log=log)
@@ -102,7 +91,7 @@ def test_sigterm_while_a_ticket_waits_for_its_batch_exits_and_the_ticket_resumes
             steps = "SELECT function_name FROM operation_outputs WHERE workflow_uuid = :wf"
             # the durable timeout DBOS.recv records before it waits: the ticket now waits for a batch
             wait_until(
-                lambda: ("DBOS.sleep",) in _rows(system, steps, wf=WORKFLOW),
+                lambda: ("DBOS.sleep",) in rows(system, steps, wf=WORKFLOW),
                 "the ticket to wait for its batch",
                 process=server,
                 log=log,
@@ -115,7 +104,7 @@ def test_sigterm_while_a_ticket_waits_for_its_batch_exits_and_the_ticket_resumes
         try:
             recovered = "SELECT recovery_attempts FROM workflow_status WHERE workflow_uuid = :wf"
             wait_until(
-                lambda: _rows(system, recovered, wf=WORKFLOW) == [(2,)], "recovery", process=worker, log=log
+                lambda: rows(system, recovered, wf=WORKFLOW) == [(2,)], "recovery", process=worker, log=log
             )
             wait_for_line(log, WORKER_READY, worker)
             time.sleep(1.0)  # replaying the recorded steps up to the wait takes milliseconds
@@ -123,12 +112,12 @@ def test_sigterm_while_a_ticket_waits_for_its_batch_exits_and_the_ticket_resumes
         finally:
             stop_process(worker)
         assert "workflow thread(s) cut off" in log.read_text()
-        assert not _rows(app, "SELECT 1 FROM outbox"), "nothing was sent before the batch"
+        assert not rows(app, "SELECT 1 FROM outbox"), "nothing was sent before the batch"
 
         restarted = start("worker", TICKETFLOW_ANTHROPIC__BATCH__SCHEDULE="* * * * * *")
         try:
             wait_until(
-                lambda: _rows(app, "SELECT ticket_id FROM outbox") == [(ticket_id,)],
+                lambda: rows(app, "SELECT ticket_id FROM outbox") == [(ticket_id,)],
                 "the waiting ticket to be batched and sent after the restart",
                 process=restarted,
                 log=log,

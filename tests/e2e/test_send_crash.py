@@ -15,7 +15,6 @@ import asyncio
 import os
 import signal
 import smtplib
-import socket
 import subprocess
 import sys
 import threading
@@ -26,7 +25,7 @@ import pytest
 import sqlalchemy as sa
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-from support import STORE, WORKER_READY, stop_process, wait_for_line, wait_healthy, wait_until
+from support import STORE, WORKER_READY, free_port, stop_process, wait_for_line, wait_healthy, wait_until
 from ticketflow.testing.mail import MailReceiver
 
 pytestmark = pytest.mark.slow
@@ -58,12 +57,6 @@ class HeldReceiver(MailReceiver):
         return answer
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     with log.open("ab") as handle:
         return subprocess.Popen(
@@ -93,7 +86,7 @@ def _deliveries(db: sa.Engine) -> list[tuple[str, str, str | None, int]]:
 @pytest.mark.skipif(sys.platform == "win32", reason="needs SIGKILL")
 def test_sigkill_while_replies_are_sent_delivers_each_reply_once(tmp_path: Path) -> None:
     app_url = f"sqlite:///{tmp_path / 'app.sqlite'}"
-    smtp_port = _free_port()
+    smtp_port = free_port()
     with HeldReceiver() as receiver:
         env = {
             **os.environ,
@@ -110,7 +103,7 @@ def test_sigkill_while_replies_are_sent_delivers_each_reply_once(tmp_path: Path)
         }
         env.pop("TICKETFLOW_TEST_DATABASE_URL", None)
         log = tmp_path / "runs.log"
-        port = _free_port()
+        port = free_port()
         server = _start(["serve", "--port", str(port)], env, log)
         db = sa.create_engine(app_url)
         try:

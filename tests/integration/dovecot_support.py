@@ -21,6 +21,8 @@ from pathlib import Path
 import pytest
 from imapclient import IMAPClient  # type: ignore[import-untyped]
 
+from support import free_port
+
 DOVECOT = shutil.which("dovecot") or "/usr/sbin/dovecot"
 NEEDS_DOVECOT = pytest.mark.skipif(
     not os.access(DOVECOT, os.X_OK), reason="Dovecot is not installed: apt-get install -y dovecot-imapd"
@@ -32,13 +34,6 @@ USER, PASSWORD = "support", "imap-test-secret"
 class Server:
     port: int
     mail: Path
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def _config(root: Path, port: int, mail_uid: int, mail_gid: int) -> str:
@@ -90,7 +85,7 @@ def running_dovecot() -> Iterator[Server]:
     (root / "mail").mkdir()
     os.chown(root / "mail", mail_uid, mail_gid)
     (root / "users").write_text(f"{USER}:{{PLAIN}}{PASSWORD}\n")
-    port = _free_port()
+    port = free_port()
     (root / "dovecot.conf").write_text(_config(root, port, mail_uid, mail_gid))
     process = subprocess.Popen(
         [DOVECOT, "-F", "-c", str(root / "dovecot.conf")], stdout=subprocess.PIPE, stderr=subprocess.STDOUT

@@ -3,13 +3,12 @@ the stored search index, and retrieval quality on Bitext (skipped without the sh
 
 from __future__ import annotations
 
-import socket
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
-from support import dataset
+from support import dataset, free_port
 from ticketflow.domain.decision import Route
 from ticketflow.domain.message import CustomerRef, InboundMessage
 from ticketflow.domain.outcome import Outcome
@@ -43,16 +42,10 @@ def test_the_search_index_is_stored_under_var(engine: Engine, settings: Settings
     assert [p.name for p in stored] == [f"bm25-{engine.workspace.index.digest}"]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def test_an_unreachable_crm_hands_off_when_policy_needs_live_facts(
     settings: Settings, store_models: TrainedModels
 ) -> None:
-    url = f"http://127.0.0.1:{_free_port()}/customers/{{email}}"
+    url = f"http://127.0.0.1:{free_port()}/customers/{{email}}"
     configured = settings.model_copy(
         update={
             "customers": settings.customers.model_copy(
