@@ -24,6 +24,7 @@ import re
 
 from ticketflow.checks._text import STOP, WORD, is_glue, sentences, stems
 from ticketflow.domain.checks import CheckResult, Verdict
+from ticketflow.domain.prose import prose_sentences
 from ticketflow.ports.check import CheckInput
 
 _FIGURE = re.compile(
@@ -163,7 +164,7 @@ def _claims(reply: str, source: str) -> list[tuple[float, str]]:
         novel = ", ".join(sorted({w for w in words if w not in known})[:6])
         support = _support(words, known)
         if support >= MIN_SUPPORT and not source_sentences:
-            source_sentences = [(negated(s), set(claim_words(s))) for s in sentences(source)]
+            source_sentences = [(negated(s), set(claim_words(s))) for s in prose_sentences(source)]
         if support >= MIN_SUPPORT and _contradicted(sentence, words, source_sentences):
             claims.append((0.0, f"contradicts the context: {sentence[:120]!r}"))
         else:

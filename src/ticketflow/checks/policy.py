@@ -13,6 +13,7 @@ import re
 from ticketflow.checks._text import sentences, stems
 from ticketflow.domain.checks import CheckResult, Verdict
 from ticketflow.domain.decision import Route
+from ticketflow.domain.prose import prose_sentences
 from ticketflow.ports.check import CheckInput
 
 _COMMITMENT = re.compile(
@@ -72,10 +73,10 @@ class PolicyPromises:
         draft = subject.draft
         if not draft.reply:
             return CheckResult(self.name, Verdict.PASS, ())
-        source = "\n".join(p.text for p in subject.context.policies)
-        source += "\n" + "\n".join(p.text for p in subject.context.passages)
+        texts = [p.text for p in subject.context.policies] + [p.text for p in subject.context.passages]
+        source = "\n\n".join(texts)
         lowered = " ".join(source.lower().split())
-        policy_sentences = [(set(stems(s)), s) for s in sentences(source)]
+        policy_sentences = [(set(stems(s)), s) for s in prose_sentences(source)]
         handing_off = draft.action == "escalate" or subject.decision.route is Route.ESCALATE
         problems: list[str] = []
         for sentence in sentences(draft.reply):

@@ -77,4 +77,4 @@ class ContextPack:
             parts.append(" ".join([c.id, c.name, c.email, c.plan, c.status]))
             parts += [f"{k} {v}" for k, v in c.facts]
             parts += [" ".join([o.id, o.status, o.placed_at, o.total, o.items, o.tracking]) for o in c.orders]
-        return "\n".join(parts)
+        return "\n\n".join(parts)  # each part its own block: a sentence never runs into the next part

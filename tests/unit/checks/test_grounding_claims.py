@@ -100,6 +100,17 @@ def test_a_negation_the_context_holds_passes() -> None:
     assert unsupported_claims("Gift cards are refundable.", source)[0].startswith("contradicts")
 
 
+def test_a_negated_sentence_wrapped_across_lines_in_the_context_is_one_sentence() -> None:
+    # policies are quoted as written: a line break inside a sentence does not cut off its negation
+    source = "Ridden bikes cannot be\nreturned, but can be exchanged for another size.\n\nShipping is free."
+
+    assert (
+        unsupported_claims("Ridden bikes cannot be returned, but can be exchanged for another size.", source)
+        == []
+    )
+    assert unsupported_claims("Ridden bikes can be returned.", source)[0].startswith("contradicts")
+
+
 def test_a_reply_of_short_sentences_is_judged_as_a_whole() -> None:
     source = "Standard shipping is free on orders over 60 EUR."
 
