@@ -34,3 +34,143 @@ def asked(text: str) -> list[str]:
 def asks_anything(text: str) -> bool:
     """Whether ``text`` holds a question or a request anywhere ("please", "can you", "I need")."""
     return bool(asked(text)) or _REQUEST.search(text) is not None
+
+
+_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
+_GRATITUDE = frozenset(
+    [
+        "thanks",
+        "thank",
+        "thx",
+        "ty",
+        "tysm",
+        "cheers",
+        "appreciated",
+        "appreciate",
+        "grateful",
+        "kudos",
+        "danke",
+        "dank",
+        "merci",
+        "gracias",
+        "grazie",
+        "obrigado",
+        "obrigada",
+        "bedankt",
+        "tack",
+        "takk",
+        "kiitos",
+        "dzięki",
+        "děkuji",
+        "спасибо",
+        "благодарю",
+        "谢谢",
+        "感谢",
+        "多谢",
+        "ありがとう",
+        "ありがとうございます",
+    ]
+)
+"""Words that thank, in English and a few other languages (from general knowledge)."""
+_COURTESY = _GRATITUDE | frozenset(
+    [
+        "so",
+        "much",
+        "very",
+        "a",
+        "lot",
+        "lots",
+        "many",
+        "you",
+        "u",
+        "all",
+        "guys",
+        "team",
+        "folks",
+        "again",
+        "for",
+        "the",
+        "your",
+        "that",
+        "this",
+        "it",
+        "that's",
+        "great",
+        "perfect",
+        "awesome",
+        "brilliant",
+        "lovely",
+        "wonderful",
+        "excellent",
+        "fantastic",
+        "amazing",
+        "good",
+        "nice",
+        "super",
+        "cool",
+        "ok",
+        "okay",
+        "kind",
+        "kindly",
+        "really",
+        "truly",
+        "indeed",
+        "help",
+        "helping",
+        "helped",
+        "quick",
+        "fast",
+        "reply",
+        "response",
+        "answer",
+        "sorted",
+        "solved",
+        "fixed",
+        "works",
+        "worked",
+        "now",
+        "and",
+        "is",
+        "was",
+        "all's",
+        "hi",
+        "hello",
+        "hey",
+        "oh",
+        "wow",
+        "yes",
+        "yay",
+        "mate",
+        "sir",
+        "madam",
+        "best",
+        "regards",
+        "appreciated",
+        "vielen",
+        "schön",
+        "herzlichen",
+        "beaucoup",
+        "muchas",
+        "mille",
+        "tante",
+        "mil",
+        "muito",
+        "bien",
+        "sehr",
+        "большое",
+        "非常",
+    ]
+)
+"""Words that may stand beside thanks in a message that only thanks."""
+
+
+def only_thanks(text: str) -> bool:
+    """Whether ``text`` thanks and does nothing else: it asks nothing, and every word is thanks or
+    courtesy ("Thanks so much!", "great, cheers 👍", "vielen Dank"). Anything more ("thanks, but the
+    refund is wrong", "thanks for nothing") is not only thanks."""
+    words = [w.lower() for w in _WORD.findall(_MENTION.sub("", text.strip()))]
+    return (
+        any(w in _GRATITUDE for w in words)
+        and all(w in _COURTESY for w in words)
+        and not asked(text)  # "help" is courtesy here ("thanks for the help"), so no request words
+    )

@@ -334,6 +334,21 @@ def test_chatter_without_a_response_is_handed_off_with_the_intent_as_reason() ->
     assert decision.route is Route.ESCALATE and decision.reasons == ("thanks",)
 
 
+def test_thanks_alone_gets_the_thanks_response_with_no_intent_model_or_another_intent() -> None:
+    for classifier in (None, FixedClassifier("track_order", 0.95)):
+        router = Router(_rules(), classifier, chatter={"thanks": "You're welcome!"})
+        decision = router.run(_ticket("Thanks so much, that's sorted now 👍"))
+        assert decision.route is Route.DECLINE, classifier
+        assert decision.canned_answer == "You're welcome!" and decision.rule_id == "decline:thanks"
+
+
+def test_thanks_with_a_question_or_a_complaint_routes_as_before() -> None:
+    router = Router(_rules(), None, chatter={"thanks": "You're welcome!"})
+    assert router.run(_ticket("Thanks! Where is my parcel?")).route is Route.AUTO
+    assert router.run(_ticket("thanks, but the parcel never came")).route is Route.AUTO
+    assert router.run(_ticket("thanks for nothing, I want a lawyer")).route is Route.ESCALATE
+
+
 def test_escalation_beats_a_decline() -> None:
     router = Router(_rules(), FixedClassifier("out_of_scope", 0.95), chatter={"out_of_scope": "We can't."})
     assert router.run(_ticket("my lawyer will hear about this")).route is Route.ESCALATE

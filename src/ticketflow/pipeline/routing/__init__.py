@@ -6,7 +6,7 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
-from ticketflow.domain.asking import asks_anything
+from ticketflow.domain.asking import asks_anything, only_thanks
 from ticketflow.domain.decision import Decision, Route, Trigger
 from ticketflow.domain.message import Ticket
 from ticketflow.domain.rules import RuleBook
@@ -28,6 +28,7 @@ INJECTION = "injection"
 LANGUAGE = "language"
 DECLINE = "decline"
 OUT_OF_SCOPE = "out_of_scope"
+THANKS = "thanks"
 VENTING = "venting"
 UNFAMILIAR = "unfamiliar"
 RISK = "risk"
@@ -310,9 +311,14 @@ class Router:
     def _out_of_scope(
         self, text: str, intent: str | None, triggers: list[Trigger], common: dict[str, Any]
     ) -> Decision | None:
-        """A sure chatter intent's response; or, far from every example, out_of_scope's; else None."""
+        """A sure chatter intent's response; a message of thanks alone, ``thanks``'s (whether or not the
+        intent model was taught thanks: a workspace without labels has none); or, far from every example,
+        out_of_scope's; else None."""
         if intent is not None and intent in self._chatter:
             return self._decline(intent, triggers, common)
+        if THANKS in self._chatter and only_thanks(text):
+            fired = Trigger(f"chatter:{THANKS}", THANKS, "thanks and courtesy only, nothing asked")
+            return self._decline(THANKS, [*triggers, fired], common)
         if self._scope is None or OUT_OF_SCOPE not in self._chatter:
             return None
         far = self._scope.far(text)
