@@ -85,6 +85,43 @@ def test_init_blank_starts_a_company_on_its_own_documents(tmp_path: Path) -> Non
     assert json.loads(refund.stdout)["delivery"]["reason"] == "refund"
 
 
+def test_a_blank_workspace_answers_from_the_policy_that_fits_and_says_welcome_to_thanks(
+    tmp_path: Path,
+) -> None:
+    # the README's question: the chain-care article shares "chain", the warranty policy answers it
+    target = tmp_path / "velo"
+    assert runner.invoke(app, ["init", str(target), "--blank", "--name", "Velo Bikes"]).exit_code == 0
+    (target / "kb" / "chain-care.md").write_text(
+        "# Looking after your chain\n\nClean and lube your chain every 300 km. A chain stretched beyond\n"
+        "0.75% should be replaced; our shops measure chain wear for free.\n"
+    )
+    (target / "kb" / "delivery.md").write_text(
+        "# Delivery times\n\nBikes ship within 3 working days. Delivery takes 2 to 4 working days.\n"
+    )
+    (target / "policies" / "warranty.md").write_text(  # hard-wrapped, as people write Markdown
+        "# Warranty\n\nFrames carry a lifetime warranty against manufacturing defects. Wear parts\n"
+        "(chains, tyres, brake pads) and crash damage are not\ncovered.\n"
+    )
+
+    def ask(text: str) -> dict[str, Any]:
+        asked = runner.invoke(app, ["ask", text, "-w", str(target), "--json"])
+        assert asked.exit_code == 0, asked.output
+        return dict(json.loads(asked.stdout))
+
+    covered = ask("Is a snapped chain covered by the warranty?")
+    assert covered["delivery"]["outcome"] == "sent", covered["checks"]
+    assert (
+        "Wear parts (chains, tyres, brake pads) and crash damage are not covered."
+        in covered["delivery"]["body"]
+    )
+    body = covered["delivery"]["body"]
+    assert "lube" not in body or body.index("Wear parts") < body.index("lube")  # the answer comes first
+    care = ask("How often should I lube my chain?")
+    assert "every 300 km" in care["delivery"]["body"] and "warranty" not in care["delivery"]["body"]
+    thanks = ask("thanks so much, that's sorted!")
+    assert thanks["delivery"]["outcome"] == "declined" and thanks["decision"]["rule_id"] == "decline:thanks"
+
+
 def test_init_refuses_an_empty_name(tmp_path: Path) -> None:
     result = runner.invoke(app, ["init", str(tmp_path / "x"), "--name", " "])
     assert result.exit_code == 2 and "--name" in result.output

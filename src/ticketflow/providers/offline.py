@@ -2,6 +2,9 @@
 
 It composes a reply from the retrieved passages (the sentences that best match the question, between a
 brand-voice opener and closer) and escalates with ``no_answer`` when retrieval found nothing good enough.
+When routing named no intent, the policy chosen by the message's content may answer instead of the best
+passage: "is a chain covered by the warranty?" gets the warranty policy, not the chain-care article that
+shares one of its words.
 It reports what the configured Claude models *would* have charged for the same prompt, marked ``projected``.
 """
 
@@ -14,10 +17,10 @@ import time
 
 from ticketflow.domain.draft import Action, Draft, Usage
 from ticketflow.domain.pricing import PRICED_MODELS, cost_usd, price_of
+from ticketflow.domain.prose import prose_sentences
 from ticketflow.domain.tokens import estimate_tokens
 from ticketflow.ports.provider import GenerationRequest
 
-_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
 _WORD = re.compile(r"[a-z0-9]+")
 _MARKUP = re.compile(r"^\s*(?:[-*]|\d+\.)\s+|\*\*|__|`")
 _STOP = frozenset(
@@ -88,6 +91,33 @@ _JSON_OVERHEAD_TOKENS = 40
 
 def _terms(text: str) -> set[str]:
     return {w[:6] for w in _WORD.findall(text.lower()) if w not in _STOP and len(w) > 2}
+
+
+def _singular(terms: set[str]) -> set[str]:
+    """``terms`` without a plural ``s`` ("chains" meets "chain"): to judge which source answers, where a
+    policy's "chains" must count for a question about a chain. Sentences are scored on ``_terms`` alone:
+    there, "Account > Orders" would match every question about an order."""
+    return {t[:-1] if len(t) > 3 and t.endswith("s") and not t.endswith("ss") else t for t in terms}
+
+
+def _best_hold(text: str, question: set[str]) -> int:
+    """How many of the question's words (plural or not) the best sentence of ``text`` holds."""
+    wanted = _singular(question)
+    return max((len(wanted & _singular(_terms(s))) for s in prose_sentences(text)), default=0)
+
+
+def _matching(text: str, question: set[str], banned: set[str]) -> list[tuple[str, set[str]]]:
+    """The sentences of ``text`` that share words with ``question``, each with the words it shares; list
+    lead-ins, fragments and sentences the feedback banned are left out."""
+    found = []
+    for raw in prose_sentences(text):
+        sentence = _MARKUP.sub("", raw).strip()
+        if len(sentence) < 20 or sentence.endswith(":") or any(b and b in sentence.lower() for b in banned):
+            continue
+        matched = question & _terms(sentence)
+        if matched:
+            found.append((sentence, matched))
+    return found
 
 
 class OfflineDrafter:
@@ -174,25 +204,32 @@ class OfflineDrafter:
 
     def _compose(self, request: GenerationRequest) -> tuple[str, tuple[str, ...], float]:
         passages = [p for p in request.context.passages if p.word_score >= self._min_score]
-        if not passages:
+        by_content = request.decision.intent is None  # the pack's policies were chosen by the message's words
+        if not passages and not (by_content and request.context.policies):
             return "", (), 0.0
         question = _terms(request.ticket.text)
         if request.decision.intent:
             question |= _terms(request.decision.intent.replace("_", " "))
         banned = {f.split(": ", 1)[-1].lower() for f in request.feedback}
-        scored: list[tuple[float, int, str, str]] = []
-        order = 0
-        for rank, passage in enumerate(passages[:2]):
-            for raw in _SENTENCE.split(passage.text):
-                sentence = _MARKUP.sub("", raw).strip()
-                if len(sentence) < 20 or sentence.endswith(":"):
-                    continue
-                if any(b and b in sentence.lower() for b in banned):
-                    continue
-                overlap = len(question & _terms(sentence))
-                if overlap:
-                    scored.append((overlap - 0.5 * rank, order, sentence, passage.source_id))
-                order += 1
+        sources = [(p.source_id, p.text) for p in passages[:2]]
+        found = [_matching(text, question, banned) for _, text in sources]
+        # With no intent named, the policies in the pack were chosen by this message's words, as the
+        # passages were: one answers instead when its best sentence holds more of the question's words than
+        # the best passage's ("is a chain covered by the warranty?" against the chain-care article), or, with
+        # no passage good enough, at least half of them. A policy named by the intent applies to every ticket
+        # of it; retrieval chose the passage for this one.
+        lead = _best_hold(sources[0][1], question) if sources else (len(_singular(question)) - 1) // 2
+        for policy in request.context.policies if by_content else ():
+            quoted = _matching(policy.text, question, banned)
+            if quoted and _best_hold(policy.text, question) > lead:
+                sources.insert(0, (policy.id, policy.text))
+                found.insert(0, quoted)
+                break
+        scored = [  # (score, where it stands: source then sentence, sentence, source id)
+            (len(matched) - 0.5 * rank, (rank, n), sentence, sources[rank][0])
+            for rank, sentences in enumerate(found[:2])
+            for n, (sentence, matched) in enumerate(sentences)
+        ]
         if not scored:
             return "", (), 0.0
         best = sorted(scored, key=lambda s: -s[0])[: self._max_sentences]
@@ -205,7 +242,7 @@ class OfflineDrafter:
             "If anything is still unclear, just reply to this message and we'll help.\n\n"
             f"The {self._company} team"
         )
-        sources = tuple(dict.fromkeys(s for _, _, _, s in best))
-        lexical = passages[0].word_score
+        cited = tuple(dict.fromkeys(source for _, _, _, source in best))
+        lexical = passages[0].word_score if passages else 0.0
         confidence = min(1.0, lexical / (lexical + 2.0) + 0.1 * len(best))
-        return reply, sources, round(confidence, 3)
+        return reply, cited, round(confidence, 3)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from provider_contract import ProviderContract
-from ticketflow.domain.context import ContextPack, Passage
+from ticketflow.domain.context import ContextPack, Passage, PolicyQuote
 from ticketflow.domain.customer import Customer
 from ticketflow.domain.decision import Decision, Route
 from ticketflow.domain.ids import conversation_id_for, ticket_id_for
@@ -30,13 +30,16 @@ def _request(
     feedback: tuple[str, ...] = (),
     attempt: int = 1,
     intent: str | None = "delivery_options",
+    policies: tuple[PolicyQuote, ...] = (),
 ) -> GenerationRequest:
     ticket = Ticket(
         ticket_id_for("api", "m-1"),
         conversation_id_for("api", "m-1"),
         InboundMessage("api", "m-1", CustomerRef(email="ada@example.com"), question),
     )
-    context = ContextPack(customer, (), passages, (), rendered=f"KNOWLEDGE:\n{SHIPPING.text}", tokens=30)
+    context = ContextPack(
+        customer, policies, passages, (), rendered=f"KNOWLEDGE:\n{SHIPPING.text}", tokens=30
+    )
     decision = Decision(Route.AUTO, intent=intent, confidence=0.9)
     return GenerationRequest(SYSTEM, context.rendered, ticket, decision, context, feedback, attempt)
 
@@ -137,6 +140,70 @@ def test_escalation_still_reports_projected_usage() -> None:
 
     assert draft.usage[0].projected is True
     assert len(draft.projections) == len(PRICED_MODELS)
+
+
+CHAIN_CARE = Passage(
+    "chain-care",
+    "Looking after your chain",
+    "Clean and lube your chain every 300 km. A chain stretched beyond 0.75% should be replaced.",
+    2.0,
+)
+# hard-wrapped, as a policy file is written
+WARRANTY = PolicyQuote(
+    "warranty",
+    "Warranty",
+    "# Warranty\n\nFrames carry a lifetime warranty against manufacturing defects. Wear parts such as\n"
+    "chains and tyres are not covered by the\nwarranty.\n",
+)
+
+
+def test_a_policy_that_answers_better_than_the_passage_is_quoted_first() -> None:
+    question = "Is a snapped chain covered by the warranty?"
+
+    draft = _drafter().generate(_request((CHAIN_CARE,), question=question, intent=None, policies=(WARRANTY,)))
+
+    # the wrapped sentence whole, ahead of the article that shares only "chain" with the question
+    assert "Wear parts such as chains and tyres are not covered by the warranty." in draft.reply
+    assert draft.reply.index("Wear parts") < draft.reply.find("lube") or "lube" not in draft.reply
+    assert draft.cited_sources[0] == "warranty"
+
+
+def test_the_passage_answers_when_the_policy_only_shares_a_word_with_the_question() -> None:
+    question = "How often should I clean my chain?"
+
+    draft = _drafter().generate(_request((CHAIN_CARE,), question=question, intent=None, policies=(WARRANTY,)))
+
+    assert "Clean and lube your chain every 300 km." in draft.reply
+    assert "warranty" not in draft.reply.lower()
+    assert draft.cited_sources == ("chain-care",)
+
+
+def test_with_no_passage_good_enough_a_policy_holding_half_the_question_answers() -> None:
+    weak = Passage("chain-care", CHAIN_CARE.title, CHAIN_CARE.text, 0.2)
+
+    covered = _drafter().generate(
+        _request((weak,), question="Are tyres covered?", intent=None, policies=(WARRANTY,))
+    )
+    other = _drafter().generate(
+        _request(
+            (weak,), question="Do you sell tyres for children's bikes?", intent=None, policies=(WARRANTY,)
+        )
+    )
+
+    assert "tyres are not covered" in covered.reply and covered.cited_sources == ("warranty",)
+    assert other.action == "escalate" and other.escalation_reason == "no_answer"
+
+
+def test_a_policy_named_by_the_routed_intent_leaves_the_answer_to_retrieval() -> None:
+    # the intent attaches its policies to every ticket of it; retrieval chose the passage for this one
+    question = "Is a snapped chain covered by the warranty?"
+
+    draft = _drafter().generate(
+        _request((CHAIN_CARE,), question=question, intent="chain_care", policies=(WARRANTY,))
+    )
+
+    assert "Wear parts" not in draft.reply
+    assert draft.cited_sources == ("chain-care",)
 
 
 class TestOfflineDrafterContract(ProviderContract):
