@@ -100,9 +100,14 @@ def _singular(terms: set[str]) -> set[str]:
     return {t[:-1] if len(t) > 3 and t.endswith("s") and not t.endswith("ss") else t for t in terms}
 
 
+def _wanted(question: set[str]) -> set[str]:
+    """The question's words that can say what it is about: plurals matched, figures and ids left out."""
+    return {t for t in _singular(question) if not any(c.isdigit() for c in t)}
+
+
 def _best_hold(text: str, question: set[str]) -> int:
-    """How many of the question's words (plural or not) the best sentence of ``text`` holds."""
-    wanted = _singular(question)
+    """How many of the question's words (``_wanted``) the best sentence of ``text`` holds."""
+    wanted = _wanted(question)
     return max((len(wanted & _singular(_terms(s))) for s in prose_sentences(text)), default=0)
 
 
@@ -214,11 +219,14 @@ class OfflineDrafter:
         sources = [(p.source_id, p.text) for p in passages[:2]]
         found = [_matching(text, question, banned) for _, text in sources]
         # With no intent named, the policies in the pack were chosen by this message's words, as the
-        # passages were: one answers instead when its best sentence holds more of the question's words than
-        # the best passage's ("is a chain covered by the warranty?" against the chain-care article), or, with
-        # no passage good enough, at least half of them. A policy named by the intent applies to every ticket
-        # of it; retrieval chose the passage for this one.
-        lead = _best_hold(sources[0][1], question) if sources else (len(_singular(question)) - 1) // 2
+        # passages were: one answers instead when its best sentence holds two or more of the question's
+        # words and more than the best passage's ("is a chain covered by the warranty?" against the
+        # chain-care article), or, with no passage good enough, at least half of them. One shared word is no
+        # sign ("where is my order?" is not answered by "send your order number to claim"). A policy named
+        # by the intent applies to every ticket of it; retrieval chose the passage for this one.
+        wanted = len(_wanted(question))
+        lead = _best_hold(sources[0][1], question) if sources else (wanted - 1) // 2
+        lead = max(lead, 1)
         for policy in request.context.policies if by_content else ():
             quoted = _matching(policy.text, question, banned)
             if quoted and _best_hold(policy.text, question) > lead:

@@ -194,6 +194,17 @@ def test_with_no_passage_good_enough_a_policy_holding_half_the_question_answers(
     assert other.action == "escalate" and other.escalation_reason == "no_answer"
 
 
+def test_one_word_shared_with_a_policy_is_no_sign_that_it_answers() -> None:
+    claims = PolicyQuote("claims", "Claims", "To claim, send a photo of the defect and your order number.")
+    delivery = Passage("delivery", "Delivery", "Bikes ship within 3 working days.", 1.0)
+
+    draft = _drafter().generate(
+        _request((delivery,), question="Where is my order #4411?", intent=None, policies=(claims,))
+    )
+
+    assert "order number" not in draft.reply
+
+
 def test_a_policy_named_by_the_routed_intent_leaves_the_answer_to_retrieval() -> None:
     # the intent attaches its policies to every ticket of it; retrieval chose the passage for this one
     question = "Is a snapped chain covered by the warranty?"
