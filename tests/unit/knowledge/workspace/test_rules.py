@@ -229,3 +229,34 @@ def test_the_shipped_rules_files_set_business_hours() -> None:
 
     assert store is not None and store.timezone == "Europe/Berlin" and date(2026, 12, 25) in store.holidays
     assert scaffold is not None and (scaffold.opens, scaffold.closes) == (9 * 60, 17 * 60)
+
+
+SCAFFOLD_ESCALATES = {
+    "I want to speak to a manager": "human_requested",
+    "can I talk to a real person please": "human_requested",
+    "put me through to someone": "human_requested",
+    "I'll take you to court": "tone",
+    "my lawyer will hear about this": "tone",
+    "please close my customer account": "account_deletion",
+    "I have a right to be forgotten": "account_deletion",
+}
+SCAFFOLD_ANSWERS = (
+    "What is your phone number?",
+    "the chat with the agent was helpful, thanks",
+    "Is the manager of the Berlin shop in today?",
+    "I spoke to a friend who recommended you",
+)
+
+
+def test_a_new_workspace_escalates_common_requests_for_a_person_threats_and_deletions() -> None:
+    # a new company has no intent model: these patterns are all that sends such tickets to a person
+    root = Path(__file__).resolve().parents[4]
+    rules = load_rules(root / "src" / "ticketflow" / "scaffold" / "rules.yaml")
+
+    def fired(text: str) -> set[str]:
+        return {t.reason for t in rules.triggers if t.match(text) is not None}
+
+    for text, reason in SCAFFOLD_ESCALATES.items():
+        assert reason in fired(text), text
+    for text in SCAFFOLD_ANSWERS:
+        assert fired(text) == set(), text
