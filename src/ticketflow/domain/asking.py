@@ -168,7 +168,7 @@ def only_thanks(text: str) -> bool:
     """Whether ``text`` thanks and does nothing else: it asks nothing, and every word is thanks or
     courtesy ("Thanks so much!", "great, cheers 👍", "vielen Dank"). Anything more ("thanks, but the
     refund is wrong", "thanks for nothing") is not only thanks."""
-    words = [w.lower() for w in _WORD.findall(_MENTION.sub("", text.strip()))]
+    words = [w.lower().replace("’", "'") for w in _WORD.findall(_MENTION.sub("", text.strip()))]
     return (
         any(w in _GRATITUDE for w in words)
         and all(w in _COURTESY for w in words)

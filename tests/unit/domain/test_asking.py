@@ -24,6 +24,7 @@ def test_only_thanks_is_thanks_and_courtesy_in_any_of_several_languages() -> Non
         "@shop great, cheers 👍",
         "vielen Dank!",
         "谢谢",
+        "thanks, that’s sorted",
     ):
         assert only_thanks(text), text
 
