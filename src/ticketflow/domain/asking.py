@@ -145,7 +145,6 @@ _COURTESY = _GRATITUDE | frozenset(
         "madam",
         "best",
         "regards",
-        "appreciated",
         "vielen",
         "schön",
         "herzlichen",

@@ -224,9 +224,7 @@ class OfflineDrafter:
         # chain-care article), or, with no passage good enough, at least half of them. One shared word is no
         # sign ("where is my order?" is not answered by "send your order number to claim"). A policy named
         # by the intent applies to every ticket of it; retrieval chose the passage for this one.
-        wanted = len(_wanted(question))
-        lead = _best_hold(sources[0][1], question) if sources else (wanted - 1) // 2
-        lead = max(lead, 1)
+        lead = max(1, _best_hold(sources[0][1], question) if sources else (len(_wanted(question)) - 1) // 2)
         for policy in request.context.policies if by_content else ():
             quoted = _matching(policy.text, question, banned)
             if quoted and _best_hold(policy.text, question) > lead:
