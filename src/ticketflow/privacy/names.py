@@ -117,7 +117,7 @@ _NOT_NAME = frozenset(
     ]
 ) | frozenset(_TITLE.replace("\\.", ".").split("|"))
 # A "name" ending in one of these is a company ("Junar Inc") or an address part ("Lacroix Apt").
-_NOT_LAST = frozenset(
+NOT_LAST = frozenset(
     [
         "inc",
         "ltd",
@@ -219,7 +219,7 @@ def expand(text: str, spans: list[PiiSpan]) -> list[PiiSpan]:
     for span in spans:
         if span.type == "PERSON":
             kept = _plausible(text, span)
-            if kept is None or text[kept.start : kept.end].split()[-1].lower().strip(".,") in _NOT_LAST:
+            if kept is None or text[kept.start : kept.end].split()[-1].lower().strip(".,") in NOT_LAST:
                 continue
             span = kept
         if span.type == "PERSON" and span.end - span.start <= 40:

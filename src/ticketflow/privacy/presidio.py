@@ -78,13 +78,16 @@ def _recognizers(ner: bool) -> list[EntityRecognizer]:
         EmailRecognizer,
         IbanRecognizer,
         IpRecognizer,
-        SpacyRecognizer,
         UsSsnRecognizer,
     )
 
     from ticketflow.privacy.addresses import AddressBlockRecognizer
     from ticketflow.privacy.cued import cued_recognizers
-    from ticketflow.privacy.name_recognizer import CuedNameRecognizer, UncasedNameRecognizer
+    from ticketflow.privacy.name_recognizer import (
+        CuedNameRecognizer,
+        ListedNameRecognizer,
+        ModelNameRecognizer,
+    )
     from ticketflow.privacy.recognizers import (
         CaseInsensitiveIbanRecognizer,
         LoosePhoneRecognizer,
@@ -113,7 +116,7 @@ def _recognizers(ner: bool) -> list[EntityRecognizer]:
         *cued_recognizers(),
     ]
     if ner:
-        found += [SpacyRecognizer(supported_entities=["PERSON"]), UncasedNameRecognizer()]
+        found += [ModelNameRecognizer(), ListedNameRecognizer()]
     return found
 
 

