@@ -216,7 +216,7 @@ def ask(
     """Run one message through the whole pipeline in-process (nothing stored or sent) and explain it:
     the decision with its reasons, the context used, the draft, every check and the cost."""
     from ticketflow.evals.ask import ask as ask_one
-    from ticketflow.evals.ask import explain
+    from ticketflow.evals.ask import explain, prompt_of
     from ticketflow.evals.render import render_ask
     from ticketflow.wiring.engine import Engine
 
@@ -225,7 +225,8 @@ def ask(
     try:
         engine = Engine.from_workspace(workspace, with_store=False)
         try:
-            explained = explain(ask_one(engine, text, customer=customer, subject=subject))
+            result = ask_one(engine, text, customer=customer, subject=subject)
+            explained = explain(result, prompt_of(engine, result))
         finally:
             engine.close()
     except TicketflowError as exc:

@@ -215,6 +215,21 @@ def test_ask_explains_one_message_without_storing_or_sending_it(workspace: Path)
     assert "decision" in shown.stdout and "outcome" in shown.stdout and "cost $" in shown.stdout
 
 
+def test_ask_shows_the_prompt_as_the_model_is_given_it_with_personal_data_masked(workspace: Path) -> None:
+    text = "Could you send me a copy of my invoice? My card is 4242 4242 4242 4242, phone (415) 555-0134."
+    asked = runner.invoke(app, ["ask", text, "-w", str(workspace), "--json"])
+    assert asked.exit_code == 0, asked.output
+    explained = json.loads(asked.stdout)
+    assert explained["draft"] is not None, explained["delivery"]
+    prompt = explained["context"]["prompt"]
+    assert "<CREDIT_CARD_1>" in prompt and "<PHONE_NUMBER_1>" in prompt
+    assert "4242" not in prompt and "555-0134" not in prompt
+    assert "4242" not in json.dumps(explained["context"]), "the context shown holds no raw card number"
+
+    shown = runner.invoke(app, ["ask", text, "-w", str(workspace)])
+    assert "masked before the model: <CREDIT_CARD_1>" in shown.stdout
+
+
 def test_ask_refuses_an_empty_message(workspace: Path) -> None:
     result = runner.invoke(app, ["ask", "   ", "-w", str(workspace)])
     assert result.exit_code == 2 and "empty" in result.output

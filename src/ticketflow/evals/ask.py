@@ -67,8 +67,18 @@ def cost_of(result: TicketResult) -> Cost:
     return Cost(round(charged, 6), {m: round(c, 6) for m, c in projected.items()})
 
 
-def explain(result: TicketResult) -> dict[str, Any]:
-    """The result as one JSON object: decision, context, draft, checks, delivery, cost, timings."""
+def prompt_of(engine: Engine, result: TicketResult) -> str | None:
+    """The first attempt's prompt as the model is given it, personal data masked; None when the ticket
+    was not drafted. Built again from the result, the way the generation stage builds it."""
+    if result.context is None or result.draft is None:
+        return None
+    prepared = engine.pipeline.generator.prepare(result.ticket, result.decision, result.context)
+    return prepared.request.prompt
+
+
+def explain(result: TicketResult, prompt: str | None = None) -> dict[str, Any]:
+    """The result as one JSON object: decision, context (with ``prompt``, what the model is told),
+    draft, checks, delivery, cost, timings."""
     context = result.context
     return {
         "decision": jsonable(result.decision),
@@ -83,7 +93,7 @@ def explain(result: TicketResult) -> dict[str, Any]:
                 for p in context.passages
             ],
             "dropped": list(context.dropped),
-            "rendered": context.rendered,
+            "prompt": prompt,
         },
         "draft": None if result.draft is None else jsonable(result.draft),
         "checks": [jsonable(c) for c in result.checks],

@@ -216,6 +216,8 @@ def render_ask(explained: dict[str, Any], console: Console) -> None:
         if context["dropped"]:
             console.print("  dropped for the budget: " + ", ".join(escape(d) for d in context["dropped"]))
     draft = explained["draft"]
+    if draft is not None and draft.get("masked"):
+        console.print("  masked before the model: " + ", ".join(escape(p) for p in draft["masked"]))
     if draft is not None:
         console.rule(f"[bold]draft[/] ({draft['action']})")
         console.print(escape(draft["reply"] or f"(no reply: {draft.get('escalation_reason')})"))
