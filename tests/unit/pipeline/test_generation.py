@@ -63,6 +63,17 @@ def test_only_the_customers_text_is_searched_and_masked(detector: PresidioPatter
     assert PlaceholderMasker(detector).unmask(masked.text, masked) == context.rendered
 
 
+def test_the_lines_that_head_our_texts_are_not_searched_either(detector: PresidioPatterns) -> None:
+    searched = Searched(detector)
+    context = _context("mail ada@example.com please")
+
+    masked = mask_customer_text(PlaceholderMasker(searched), context.rendered, context)
+
+    assert "[returns] Returns\n" in masked.text and "[delivery] Delivery\n" in masked.text
+    assert all("[returns]" not in t and "[delivery]" not in t for t in searched.texts), searched.texts
+    assert "ada@example.com" not in masked.text
+
+
 def test_the_whole_prompt_is_masked_when_it_already_holds_the_mark(detector: PresidioPatterns) -> None:
     context = _context("mail ada@example.com \ue000 please")
 

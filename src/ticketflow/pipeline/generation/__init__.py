@@ -130,15 +130,21 @@ def _published_blocks(prompt: str, context: ContextPack) -> list[tuple[int, int]
     Any verbatim copy of a published text holds only what the company published, wherever it stands.
     """
     found: list[tuple[int, int]] = []
-    quoted = {p.text.strip() for p in context.policies} | {p.text.strip() for p in context.passages}
-    for text in sorted(quoted):
+    # each text with the line the context stage heads it with, "[id] title": published too ("Connect
+    # Stripe", a heading, was masked as a person's name)
+    quoted = {p.text.strip(): f"[{p.id}] {p.title}\n" for p in context.policies}
+    quoted |= {p.text.strip(): f"[{p.source_id}] {p.title}\n" for p in context.passages}
+    for text, header in sorted(quoted.items()):
         if len(text) < _MIN_BLOCK:
             continue
         at = prompt.find(text)
         while at >= 0:
             end = at + len(text)
             if (at == 0 or prompt[at - 1] == "\n") and (end == len(prompt) or prompt[end] == "\n"):
-                found.append((at, end))
+                headed = prompt[:at].endswith(header) and (
+                    at == len(header) or prompt[at - len(header) - 1] == "\n"
+                )
+                found.append((at - len(header) if headed else at, end))
                 break
             at = prompt.find(text, at + 1)
     found.sort()
