@@ -238,6 +238,11 @@ class OfflineDrafter:
         ]
         if not scored:
             return "", (), 0.0
+        # A sentence sharing one word with the question rides along with the one that answers it ("taxes
+        # can be added per line" beside the price of a seat): each kept sentence shares at least half as
+        # many of the question's words as the best one does.
+        shares = {sentence: len(matched) for sentences in found[:2] for sentence, matched in sentences}
+        scored = [s for s in scored if 2 * shares[s[2]] >= max(shares.values())]
         best = sorted(scored, key=lambda s: -s[0])[: self._max_sentences]
         best.sort(key=lambda s: s[1])
         body = " ".join(s if s[-1] in ".!?" else f"{s}." for _, _, s, _ in best)

@@ -58,6 +58,19 @@ def test_reply_is_built_from_matching_passage_sentences() -> None:
     assert 0 < draft.confidence <= 1
 
 
+def test_a_sentence_sharing_one_word_with_the_question_does_not_ride_along() -> None:
+    seats = "Each extra seat on the Pro plan costs 5 USD per month."
+    taxes = "Taxes and discounts can be added per line of an invoice."
+    billing = Passage("kb-seats", "Team seats", f"{taxes} {seats}", 3.0)
+
+    draft = _drafter().generate(
+        _request(passages=(billing,), question="How much is an extra seat on Pro per month?", intent=None)
+    )
+
+    assert seats in draft.reply
+    assert taxes not in draft.reply, "it shares only 'per' with the question"
+
+
 def test_reply_greets_the_customer_by_first_name_and_signs_as_the_company() -> None:
     draft = _drafter().generate(_request())
 
