@@ -252,7 +252,12 @@ def render_training(report: dict[str, Any], console: Console) -> None:
             f"held-out tickets clear it and are routed with {accuracy} accuracy; the rest go to a person"
         )
     trade = report.get("escalation")
-    if trade is not None:
+    if trade is not None and not trade["escalating"]:
+        console.print(
+            "escalating intents: none of their examples could be held out and scored (too few of each); "
+            "how often they would be answered automatically is not measured"
+        )
+    elif trade is not None:
         console.print(
             f"escalating intents: of {trade['escalating']} held-out examples, {trade['missed_top']} would be "
             f"answered automatically on the top intent alone, {trade['missed_mass']} with risk_mass "
