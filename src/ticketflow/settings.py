@@ -176,9 +176,10 @@ class ScopeSettings(_Section):
     )
     responses: dict[str, str] = Field(
         default_factory=lambda: {
-            "decline": "Thanks for getting in touch. We can only help with orders, deliveries, returns and "
-            "accounts at {name}, so we can't help with this request.",
-            "thanks": "You're welcome! If there's anything else about your order or account, just reply.",
+            # any company's words: a retailer names its orders and deliveries in its own file
+            "decline": "Thanks for getting in touch. This is outside what the {name} support team can help "
+            "with, so we can't help with this request.",
+            "thanks": "You're welcome! If there's anything else we can help with, just reply.",
         },
         description="response name -> text; {name} becomes the workspace's name",
     )
