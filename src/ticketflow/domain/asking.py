@@ -123,6 +123,15 @@ _COURTESY = _GRATITUDE | frozenset(
         "reply",
         "response",
         "answer",
+        # leave-taking: "have a nice day", "take care", "bye"
+        "have",
+        "day",
+        "evening",
+        "weekend",
+        "week",
+        "take",
+        "care",
+        "bye",
         "sorted",
         "solved",
         "fixed",
@@ -163,6 +172,10 @@ _COURTESY = _GRATITUDE | frozenset(
 """Words that may stand beside thanks in a message that only thanks."""
 
 
+_LEAVE_TAKING = re.compile(r"(?:and )?have a (?:nice|good|great|lovely) (?:day|evening|weekend|week)")
+"""A wish that opens like a request ("have …") and asks nothing."""
+
+
 def only_thanks(text: str) -> bool:
     """Whether ``text`` thanks and does nothing else: it asks nothing, and every word is thanks or
     courtesy ("Thanks so much!", "great, cheers 👍", "vielen Dank"). Anything more ("thanks, but the
@@ -171,5 +184,6 @@ def only_thanks(text: str) -> bool:
     return (
         any(w in _GRATITUDE for w in words)
         and all(w in _COURTESY for w in words)
-        and not asked(text)  # "help" is courtesy here ("thanks for the help"), so no request words
+        # "help" is courtesy here ("thanks for the help"), so no request words
+        and not [s for s in asked(text) if not _LEAVE_TAKING.fullmatch(s.strip(" .!,").lower())]
     )

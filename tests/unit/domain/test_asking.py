@@ -25,6 +25,8 @@ def test_only_thanks_is_thanks_and_courtesy_in_any_of_several_languages() -> Non
         "vielen Dank!",
         "谢谢",
         "thanks, that’s sorted",
+        "ok great, thank you! have a nice day",
+        "Thanks, take care. Bye!",
     ):
         assert only_thanks(text), text
 
@@ -33,3 +35,4 @@ def test_thanks_with_anything_more_is_not_only_thanks() -> None:
     for text in ("thanks, but the refund is wrong", "thanks for nothing", "thanks?", "Thanks Anna!", "ok"):
         assert not only_thanks(text), text
     assert not only_thanks("Thanks. Can you also send the invoice?")
+    assert not only_thanks("thanks, I have a week to pay")
