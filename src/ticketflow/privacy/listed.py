@@ -16,12 +16,10 @@ Two places where the named-entity model misses names that a person would see at 
 
 from __future__ import annotations
 
-import functools
 import re
-from importlib import resources
 from typing import TYPE_CHECKING
 
-from ticketflow.privacy.names import NOT_LAST
+from ticketflow.privacy.names import NOT_LAST, given_names
 from ticketflow.privacy.recognizers import STREET_SUFFIX
 
 if TYPE_CHECKING:
@@ -32,13 +30,6 @@ if TYPE_CHECKING:
 # first name a product as readily as a name.
 _PLACES_AND_COMPANIES = frozenset({"GPE", "LOC", "FAC", "ORG"})
 _STREET_WORD = re.compile(rf"{STREET_SUFFIX}\.?", re.IGNORECASE)
-
-
-@functools.cache
-def given_names() -> frozenset[str]:
-    """The lower-cased given names, read once."""
-    lines = resources.files("ticketflow.privacy").joinpath("given_names.txt").read_text("utf-8").splitlines()
-    return frozenset(line for line in lines if line and not line.startswith("#"))
 
 
 def listed_names(doc: Doc) -> list[tuple[int, int]]:

@@ -14,10 +14,12 @@ you gave" consistently; ``unmask`` restores the values in its reply. Values the 
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterable, Iterator
 
 from ticketflow.ports.pii import MaskedText, PiiDetector
+from ticketflow.privacy.names import given_names
 
 _KNOWN_TYPE = "PERSON"
 
@@ -68,7 +70,10 @@ class PlaceholderMasker:
 
 
 class PublishedValues:
-    """Contact details the company publishes itself (support email, phone): not personal, never masked.
+    """What the company publishes itself, not personal and never masked: its contact details (support
+    email, phone), and the names of its own plans, products and partners as its texts capitalise them
+    ("Starter", "Connect Stripe"), which the name model reads as people. A given name on the census list
+    is not among them: "Ask Sophie in billing" does not unmask a customer called Sophie.
 
     Found on first iteration, not when made: finding them runs the detector over every policy and article,
     which would load the detector's models while the engine is being built.
@@ -92,7 +97,22 @@ class PublishedValues:
         for text in self._texts:
             spans = self._detector.find(text)
             found |= {s.text_in(text) for s in spans if s.type in {"EMAIL_ADDRESS", "PHONE_NUMBER"}}
+            found |= _own_names(text)
         return found
+
+
+_CAPITALISED_RUN = re.compile(r"\b[A-Z][\w'’&.-]*(?:[ ][A-Z][\w'’&.-]*){0,3}")
+
+
+def _own_names(text: str) -> set[str]:
+    """Each run of one to four capitalised words in ``text`` and its single words, less given names."""
+    names = given_names()
+    found: set[str] = set()
+    for run in _CAPITALISED_RUN.findall(text):
+        words = run.split(" ")
+        found.add(run)
+        found |= {w for w in words if len(w) > 1}
+    return {f for f in found if not any(w.lower().strip(".'’") in names for w in f.split(" "))}
 
 
 def published_values(detector: PiiDetector, texts: Iterable[str]) -> PublishedValues:

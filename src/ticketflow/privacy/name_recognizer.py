@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 from presidio_analyzer.predefined_recognizers import SpacyRecognizer
 
-from ticketflow.privacy.listed import given_names, listed_names
-from ticketflow.privacy.names import cued_names
+from ticketflow.privacy.listed import listed_names
+from ticketflow.privacy.names import cued_names, given_names
 
 if TYPE_CHECKING:
     from presidio_analyzer.nlp_engine import NlpArtifacts

@@ -10,7 +10,9 @@ surname, and over the other one-word items of a list that holds a name ("Anna, J
 
 from __future__ import annotations
 
+import functools
 import re
+from importlib import resources
 
 from ticketflow.domain.pii import PiiSpan
 
@@ -159,6 +161,13 @@ _CUES = [
         r"(?i:\b(?:my name is|me llamo|je m'appelle|ich heiße))[ ]+(?P<name>[a-zà-ÿ]+(?:[ ][a-zà-ÿ]+)?)\b"
     ),
 ]
+
+
+@functools.cache
+def given_names() -> frozenset[str]:
+    """The US Census Bureau's given names (``given_names.txt``), lower-cased, read once."""
+    lines = resources.files("ticketflow.privacy").joinpath("given_names.txt").read_text("utf-8").splitlines()
+    return frozenset(line for line in lines if line and not line.startswith("#"))
 
 
 def cued_names(text: str) -> list[tuple[int, int]]:

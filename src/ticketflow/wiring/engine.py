@@ -18,7 +18,7 @@ from ticketflow.domain.records import EvalRecord
 from ticketflow.domain.result import TicketResult
 from ticketflow.errors import ConfigError
 from ticketflow.knowledge.routing.sentiment import VaderLexicon
-from ticketflow.knowledge.workspace.loader import Workspace, load_workspace, with_examples
+from ticketflow.knowledge.workspace.loader import Workspace, load_workspace, published_texts, with_examples
 from ticketflow.pipeline.context import ContextBuilder
 from ticketflow.pipeline.delivery import Deliverer
 from ticketflow.pipeline.generation import Generator
@@ -134,7 +134,7 @@ class Engine:
         """The six stages over this engine's ports, with ``models`` routing."""
         s, ws = self.settings, self.workspace
         detector = self.pii_detector
-        published = published_values(detector, [d.body for d in (*ws.policies, *ws.articles)])
+        published = published_values(detector, published_texts((*ws.policies, *ws.articles)))
         policy_set = [PolicyQuote(d.id, d.title, d.body.strip()) for d in ws.policies]
         system_prompt = build_system_prompt(s.name, ws.voice.text, ws.rules, policy_set)
         judge = adapters.judge(s, ws, self._providers, PlaceholderMasker(detector, published))

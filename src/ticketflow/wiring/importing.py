@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING
 
 from ticketflow.errors import ConfigError
 from ticketflow.knowledge.encoder import sentence_encoder
-from ticketflow.knowledge.workspace.loader import read_examples
+from ticketflow.knowledge.workspace.loader import published_texts, read_examples, workspace_documents
 from ticketflow.knowledge.workspace.phrasings import load_phrasings
-from ticketflow.privacy.masking import PlaceholderMasker
+from ticketflow.privacy.masking import PlaceholderMasker, published_values
 from ticketflow.privacy.presidio import PresidioPatterns
 from ticketflow.settings import Settings
 from ticketflow.wiring.models import models_dir
@@ -25,7 +25,9 @@ def masking(settings: Settings) -> Callable[[str, tuple[str, ...]], str]:
     """Text to text with its personal values replaced by placeholders (``<EMAIL_ADDRESS_1>``): the detector
     and masker the pipeline applies before a model call (``[privacy] ner`` as configured), kept one-way."""
     detector = PresidioPatterns(nlp_dir=models_dir(settings) / "spacy-blank-en", ner=settings.privacy.ner)
-    masker = PlaceholderMasker(detector)
+    # the company's own contacts and names (its plans, partners) stay readable, as before a model call
+    texts = published_texts(workspace_documents(settings.workspace)) if settings.workspace.is_dir() else []
+    masker = PlaceholderMasker(detector, published_values(detector, texts))
 
     def mask(text: str, known: tuple[str, ...] = ()) -> str:
         return masker.mask(text, known).text

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
+from ticketflow.domain.pii import PiiSpan
 from ticketflow.privacy.masking import PlaceholderMasker, published_values
 from ticketflow.privacy.presidio import PresidioPatterns
 
@@ -45,6 +47,35 @@ def test_the_companys_published_contacts_stay_readable(detector: PresidioPattern
 
     assert "help@northwind.example" in masked.text
     assert "ada@example.com" not in masked.text
+
+
+class NamesAsPeople:
+    """A detector that reads each of a few words as a person's name, as the name model does."""
+
+    entities = ("PERSON",)
+
+    def __init__(self, *names: str) -> None:
+        self.names = names
+
+    def find(self, text: str, known: tuple[str, ...] = ()) -> list[PiiSpan]:
+        found = [
+            PiiSpan("PERSON", m.start(), m.end(), 0.85)
+            for name in self.names
+            for m in re.finditer(re.escape(name), text)
+        ]
+        return sorted(found, key=lambda s: s.start)
+
+
+def test_the_companys_own_plan_and_partner_names_stay_readable_but_not_given_names() -> None:
+    detector = NamesAsPeople("Starter", "Connect Stripe", "Sophie", "Jennifer Ortiz")
+    kb = "# Connect Stripe or PayPal\n**Starter**: 12 USD per month. Ask Sophie in billing for an invoice."
+    masker = PlaceholderMasker(detector, published_values(detector, [kb]))
+
+    masked = masker.mask("Is Starter enough to Connect Stripe? I'm Jennifer Ortiz; Sophie helped me.")
+
+    assert "Is Starter enough to Connect Stripe?" in masked.text
+    assert "Jennifer Ortiz" not in masked.text
+    assert "Sophie" not in masked.text, "a given name published in the KB is still a customer's name"
 
 
 def test_text_without_personal_data_is_unchanged(detector: PresidioPatterns, tmp_path: Path) -> None:

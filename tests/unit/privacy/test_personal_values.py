@@ -295,7 +295,8 @@ def test_words_that_are_also_given_names_are_not_masked_in_uncased_text(tmp_path
 def test_the_given_name_list_reads_lower_case_words_only_where_nothing_is_capitalised() -> None:
     import spacy
 
-    from ticketflow.privacy.listed import given_names, listed_names
+    from ticketflow.privacy.listed import listed_names
+    from ticketflow.privacy.names import given_names
 
     nlp = spacy.load(ner.NER_MODULE, disable=["parser"])
 

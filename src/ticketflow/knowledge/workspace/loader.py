@@ -134,6 +134,16 @@ def article_questions(
     }
 
 
+def published_texts(documents: Sequence[Document]) -> list[str]:
+    """Each policy or article as the company publishes it, title and body: what masking leaves readable."""
+    return [f"{d.title}\n{d.body}" for d in documents]
+
+
+def workspace_documents(root: Path) -> tuple[Document, ...]:
+    """The workspace's policies and articles, read without building its search index."""
+    return (*_documents(root / "policies"), *_documents(root / "kb"))
+
+
 def load_workspace(root: Path, *, index_dir: Path | None = None) -> Workspace:
     """Everything a workspace defines; each broken file raises ``ConfigError`` naming file and line.
 
