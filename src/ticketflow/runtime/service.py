@@ -45,12 +45,25 @@ def _follow_stderr() -> None:
             handler.stream = sys.stderr  # not setStream(): it flushes the old, possibly closed, stream
 
 
+EXECUTOR_THREADS = "dbos-executor-"
+"""The name prefix of DBOS's workflow threads (its ``ThreadPoolExecutor``'s ``thread_name_prefix``)."""
+
+
 def cut_off_threads() -> list[threading.Thread]:
     """The threads that would keep this process alive after its runtime stopped: workflows that
     ``DBOS.destroy`` cut off (a ticket waiting for its batch sits in ``DBOS.recv`` for up to
-    ``[anthropic.batch] max_wait_s``, a delivery in its back-off sleep) and anything else not a daemon."""
+    ``[anthropic.batch] max_wait_s``, a delivery in its back-off sleep) and anything else not a daemon.
+
+    A workflow thread counts even when it is a daemon: a worker thread inherits that flag from the thread
+    that first submitted to the pool (DBOS's queue thread is a daemon), yet ``concurrent.futures`` joins
+    every pool thread at exit all the same. A scheduled batch run waiting for a collector that no queue
+    will start any more kept a test session from ending that way."""
     main = threading.main_thread()
-    return [t for t in threading.enumerate() if t is not main and not t.daemon and t.is_alive()]
+    return [
+        t
+        for t in threading.enumerate()
+        if t is not main and t.is_alive() and (not t.daemon or t.name.startswith(EXECUTOR_THREADS))
+    ]
 
 
 def exit_stopped(code: int = 0) -> None:
