@@ -251,6 +251,22 @@ class StoreContract:
         turns = store.conversations.history(accepted.conversation_id, accepted.ticket_id, 8)
         assert [t.text for t in turns] == ["Where is my lamp?"]
 
+    def test_a_card_number_is_kept_with_its_last_four_digits_only(self, store: Any) -> None:
+        store.conversations.import_history(
+            (Turn("customer", "Charged twice on 5555-5555-5555-4444.", ARRIVED),),
+            channel="chat",
+            external_ref="t-30",
+        )
+        text = "My card 4111 1111 1111 1111 was charged; order 1234567890123."
+        written = dataclasses.replace(message("m-30", text, thread="t-30"), subject="Card 4111111111111111")
+        accepted = store.tickets.accept(written)
+
+        ticket = store.tickets.load_ticket(accepted.ticket_id)
+        assert ticket.message.text == "My card •••• •••• •••• 1111 was charged; order 1234567890123."
+        assert ticket.message.subject == "Card ••••••••••••1111"
+        turns = store.conversations.history(accepted.conversation_id, accepted.ticket_id, 8)
+        assert [t.text for t in turns] == ["Charged twice on ••••-••••-••••-4444."]
+
     @pytest.mark.parametrize(
         ("where", "change"),
         [

@@ -15,21 +15,11 @@ from typing import TYPE_CHECKING
 
 from presidio_analyzer import Pattern, PatternRecognizer, RecognizerResult
 
+from ticketflow.domain.cards import CARD_DIGITS, is_card_number
 from ticketflow.privacy.cued import date_time_spans
 
 if TYPE_CHECKING:
     from presidio_analyzer.nlp_engine import NlpArtifacts
-
-
-def luhn_ok(digits: str) -> bool:
-    """Whether a card number's digits pass the Luhn checksum (what tells a card from any 16 digits)."""
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        n = int(ch)
-        if i % 2:
-            n = n * 2 - 9 if n > 4 else n * 2
-        total += n
-    return total % 10 == 0
 
 
 def iban_ok(value: str) -> bool:
@@ -52,13 +42,12 @@ class LuhnCardRecognizer(PatternRecognizer):
         super().__init__(
             supported_entity="CREDIT_CARD",
             name="LuhnCardRecognizer",
-            patterns=[Pattern("card digits", r"(?<![\w.-])\d(?:[ -]?\d){11,18}(?![\w-])", 0.6)],
+            patterns=[Pattern("card digits", CARD_DIGITS.pattern, 0.6)],
             context=["card", "credit", "debit", "visa", "mastercard", "amex", "charge"],
         )
 
     def validate_result(self, pattern_text: str) -> bool:
-        digits = re.sub(r"\D", "", pattern_text)
-        return 12 <= len(digits) <= 19 and luhn_ok(digits)
+        return is_card_number(pattern_text)
 
 
 class CaseInsensitiveIbanRecognizer(PatternRecognizer):

@@ -10,6 +10,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
+from ticketflow.domain.cards import truncate_cards
 from ticketflow.domain.ids import ConversationId, TicketId, new_conversation_id
 from ticketflow.domain.message import Role, Turn
 from ticketflow.storage.tables import conversations, messages
@@ -63,10 +64,11 @@ def add_turn(
     at: datetime,
     ticket_id: TicketId | None = None,
 ) -> None:
-    """Append a message to the conversation; ``ticket_id`` marks the customer message a ticket answers."""
+    """Append a message to the conversation; ``ticket_id`` marks the customer message a ticket answers.
+    A card number in it keeps only its last four digits (``domain/cards.py``), whoever wrote it."""
     conn.execute(
         messages.insert().values(
-            conversation_id=conversation_id, ticket_id=ticket_id, role=role, text=text, at=at
+            conversation_id=conversation_id, ticket_id=ticket_id, role=role, text=truncate_cards(text), at=at
         )
     )
 

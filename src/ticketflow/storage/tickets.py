@@ -10,6 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from ticketflow.domain.audit_record import decided_detail
+from ticketflow.domain.cards import without_cards
 from ticketflow.domain.ids import (
     ConversationId,
     TicketId,
@@ -64,12 +65,14 @@ class SqlTickets:
 
         Safe under concurrency: messages opening the same new conversation share it, and of identical
         messages accepted at once exactly one creates the ticket (the others get it, ``created=False``).
-        Text no database can hold is refused with ``InputError`` before anything is written.
+        Text no database can hold is refused with ``InputError`` before anything is written. A card number
+        in the text or subject is stored with its last four digits only (``domain/cards.py``).
         """
         found = problems(message)
         if found:  # every channel's parser should have refused it; this is the last line of defence
             first = found[0]
             raise InputError(f"the message cannot be stored: {first['where']} {first['problem']}", found)
+        message = without_cards(message)
         conversation_ref = thread_ref(message.external_id, message.conversation_ref)
         workflow_id = workflow_key(message.channel, message.external_id)
         now = utcnow()

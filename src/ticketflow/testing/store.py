@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ticketflow.domain.audit_record import decided_detail
+from ticketflow.domain.cards import truncate_cards, without_cards
 from ticketflow.domain.checks import CheckResult
 from ticketflow.domain.ids import (
     ConversationId,
@@ -109,6 +110,7 @@ class _Tables:
     def add_turn(
         self, conversation_id: ConversationId, role: Role, text: str, at: datetime, ticket_id: TicketId | None
     ) -> None:
+        text = truncate_cards(text)  # as the SQL store keeps it
         self.messages.append(_Message(len(self.messages) + 1, conversation_id, role, text, at, ticket_id))
 
     def append(self, ticket_id: TicketId, event: str, detail: dict[str, Any]) -> None:
@@ -252,6 +254,7 @@ class MemoryTickets:
         if found:
             first = found[0]
             raise InputError(f"the message cannot be stored: {first['where']} {first['problem']}", found)
+        message = without_cards(message)
         workflow_id = workflow_key(message.channel, message.external_id)
         with self._t.intake:
             known = self._t.keys.get((message.channel, message.external_id))

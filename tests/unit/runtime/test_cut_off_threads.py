@@ -18,7 +18,7 @@ def release() -> Iterator[threading.Event]:
     event.set()
 
 
-def test_a_workflow_thread_started_from_a_daemon_counts_though_it_is_a_daemon(release: threading.Event) -> None:
+def test_a_workflow_thread_started_by_a_daemon_counts_though_a_daemon(release: threading.Event) -> None:
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=EXECUTOR_THREADS)
     submitter = threading.Thread(target=pool.submit, args=(release.wait,), daemon=True)
     submitter.start()

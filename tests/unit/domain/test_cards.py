@@ -1,0 +1,42 @@
+"""Card numbers keep their last four digits; other numbers are left as they are."""
+
+from __future__ import annotations
+
+import pytest
+
+from ticketflow.domain.cards import luhn_ok, truncate_cards
+
+
+@pytest.mark.parametrize(
+    ("written", "kept"),
+    [
+        ("4111 1111 1111 1111", "•••• •••• •••• 1111"),
+        ("card 4111-1111-1111-1111.", "card ••••-••••-••••-1111."),
+        ("amex 378282246310005 please", "amex •••••••••••0005 please"),
+        ("two: 4242424242424242 and 5555 5555 5555 4444", "two: ••••••••••••4242 and •••• •••• •••• 4444"),
+        ("nineteen: 6011 1111 1111 1111 110", "nineteen: •••• •••• •••• •••1 110"),
+    ],
+)
+def test_a_card_number_keeps_only_its_last_four_digits(written: str, kept: str) -> None:
+    assert truncate_cards(written) == kept
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "order 4111 1111 1111 1112 (fails Luhn)",
+        "tracking 1Z999AA10123456784",
+        "call +44 20 7946 0970",
+        "on 2026-11-24T07:51:00Z",
+        "IBAN GB82 WEST 1234 5698 7654 32",
+        "an 11-digit 41111111111 number",
+        "v1.4111111111111111",
+        "",
+    ],
+)
+def test_other_numbers_are_left_alone(text: str) -> None:
+    assert truncate_cards(text) == text
+
+
+def test_the_checksum_tells_a_card_from_any_sixteen_digits() -> None:
+    assert luhn_ok("4111111111111111") and not luhn_ok("4111111111111112")
