@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,9 @@ from ticketflow.errors import ConfigError
 
 @dataclass(frozen=True, slots=True)
 class Document:
-    """A Markdown file's front matter (``meta``) and body; ``id`` and ``title`` default to the file's stem."""
+    """A Markdown file's front matter (``meta``) and body. ``id`` defaults to the file's stem; ``title`` to
+    the body's first level-1 heading (``# Opening hours``), then to the id: a help-centre export often
+    carries its title only as that heading, and a slug reads badly in the prompt and in citations."""
 
     path: Path
     meta: dict[str, Any]
@@ -27,12 +30,27 @@ class Document:
 
     @property
     def title(self) -> str:
-        return str(self.meta.get("title") or self.id)
+        return str(self.meta.get("title") or first_heading(self.body) or self.id)
 
     @property
     def intents(self) -> tuple[str, ...]:
         value = self.meta.get("intents") or ()
         return tuple(str(v) for v in value)
+
+
+_H1 = re.compile(r"^#[ \t]+(.+?)(?:[ \t]+#+)?[ \t]*$")
+_FENCE = re.compile(r"^(?:```|~~~)")
+
+
+def first_heading(body: str) -> str | None:
+    """The text of the first ATX level-1 heading outside a fenced code block, if any."""
+    fenced = False
+    for line in body.splitlines():
+        if _FENCE.match(line):
+            fenced = not fenced
+        elif not fenced and (found := _H1.match(line)):
+            return found.group(1).strip() or None
+    return None
 
 
 def read_document(path: Path) -> Document:

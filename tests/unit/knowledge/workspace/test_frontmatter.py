@@ -32,16 +32,33 @@ def test_front_matter_gives_id_title_intents_and_body(tmp_path: Path) -> None:
     assert doc.body_line == 6
 
 
-def test_file_without_front_matter_uses_file_name_as_id_and_title(tmp_path: Path) -> None:
-    path = _write(tmp_path, "# Shipping\nWe ship daily.\n", name="shipping-times.md")
+def test_without_front_matter_the_id_is_the_file_name_and_the_title_its_heading(tmp_path: Path) -> None:
+    path = _write(tmp_path, "# Shipping times #\nWe ship daily.\n", name="shipping-times.md")
 
     doc = read_document(path)
 
     assert doc.id == "shipping-times"
-    assert doc.title == "shipping-times"
+    assert doc.title == "Shipping times"
     assert doc.intents == ()
-    assert doc.body == "# Shipping\nWe ship daily.\n"
+    assert doc.body == "# Shipping times #\nWe ship daily.\n"
     assert doc.body_line == 1
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "We ship daily.\n## Weekends\nNot on Sundays.\n",  # only a level-2 heading
+        "```\n# a shell comment\n```\nWe ship daily.\n",  # a '#' line inside a code block
+        "#hashtag is not a heading\n",
+    ],
+)
+def test_without_a_title_or_a_level_one_heading_the_title_is_the_id(tmp_path: Path, body: str) -> None:
+    assert read_document(_write(tmp_path, body, name="shipping-times.md")).title == "shipping-times"
+
+
+def test_a_title_in_front_matter_wins_over_the_heading(tmp_path: Path) -> None:
+    path = _write(tmp_path, "---\ntitle: Delivery\n---\n# Shipping\nWe ship daily.\n")
+    assert read_document(path).title == "Delivery"
 
 
 def test_broken_yaml_names_the_file_and_the_line_of_the_problem(tmp_path: Path) -> None:
