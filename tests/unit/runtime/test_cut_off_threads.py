@@ -19,11 +19,13 @@ def release() -> Iterator[threading.Event]:
 
 
 def test_a_workflow_thread_started_by_a_daemon_counts_though_a_daemon(release: threading.Event) -> None:
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=EXECUTOR_THREADS)
+    # A prefix of its own: other tests' workflow threads may still be alive in this process.
+    prefix = f"{EXECUTOR_THREADS}cut-off-test"
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=prefix)
     submitter = threading.Thread(target=pool.submit, args=(release.wait,), daemon=True)
     submitter.start()
     submitter.join()
-    [worker] = [t for t in threading.enumerate() if t.name.startswith(EXECUTOR_THREADS)]
+    [worker] = [t for t in threading.enumerate() if t.name.startswith(prefix)]
 
     assert worker.daemon, "it inherits the submitting thread's flag, as under DBOS's queue thread"
     assert worker in cut_off_threads(), "concurrent.futures joins it at exit all the same"
