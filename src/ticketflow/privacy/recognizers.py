@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from presidio_analyzer import Pattern, PatternRecognizer, RecognizerResult
 
-from ticketflow.domain.cards import CARD_DIGITS, is_card_number
+from ticketflow.domain.cards import CARD_DIGITS, card_spans, is_card_number
 from ticketflow.privacy.cued import date_time_spans
 
 if TYPE_CHECKING:
@@ -45,6 +45,34 @@ class LuhnCardRecognizer(PatternRecognizer):
             patterns=[Pattern("card digits", CARD_DIGITS.pattern, 0.6)],
             context=["card", "credit", "debit", "visa", "mastercard", "amex", "charge"],
         )
+
+    def analyze(
+        self,
+        text: str,
+        entities: list[str],
+        nlp_artifacts: NlpArtifacts | None = None,
+        regex_flags: int | None = None,
+    ) -> list[RecognizerResult]:
+        """Every card number the ticket store would truncate (``domain.cards.card_spans``), one written
+        against its expiry or security code ("4111 1111 1111 1111 09/27") included, which the pattern
+        alone reads as one run of digits that fails Luhn."""
+        found = []
+        for start, end in card_spans(text):
+            result = RecognizerResult(
+                entity_type="CREDIT_CARD",
+                start=start,
+                end=end,
+                score=self.MAX_SCORE,
+                analysis_explanation=self.build_regex_explanation(
+                    self.name, "card digits", CARD_DIGITS.pattern, 0.6, True, regex_flags or 0
+                ),
+                recognition_metadata={
+                    RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
+                    RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
+                },
+            )
+            found.append(result)
+        return found
 
     def validate_result(self, pattern_text: str) -> bool:
         return is_card_number(pattern_text)

@@ -36,6 +36,7 @@ def test_the_blank_pipeline_is_written_once_to_disk(tmp_path: Path) -> None:
         ("mail me at ada.quill@example.com", ("EMAIL_ADDRESS", "ada.quill@example.com")),
         ("my iban is gb82west12345698765432", ("IBAN_CODE", "gb82west12345698765432")),
         ("charge card 4111 1111 1111 1111 please", ("CREDIT_CARD", "4111 1111 1111 1111")),
+        ("card 4111 1111 1111 1111 09/27 please", ("CREDIT_CARD", "4111 1111 1111 1111")),
         ("my ssn is 536-22-8761", ("US_SSN", "536-22-8761")),
         ("Phone: (37) 788-063", ("PHONE_NUMBER", "(37) 788-063")),
         ("call +44 20 7946 0970 after six", ("PHONE_NUMBER", "+44 20 7946 0970")),
