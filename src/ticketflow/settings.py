@@ -59,6 +59,13 @@ class RoutingSettings(_Section):
         description="an unsure ticket whose escalating intents hold less than this is drafted from the "
         "knowledge base (and validated) instead of handed off; default: off, every unsure ticket to a person",
     )
+    max_message_tokens: int = Field(
+        2000,
+        ge=50,
+        le=100_000,
+        description="a longer message (about 4 characters a token) goes to a person as too_long, with no "
+        "model call; 25000 lets through all a channel accepts (100,000 characters)",
+    )
     backend: Literal["tfidf", "embeddings"] = Field(
         "tfidf",
         description="intent features: TF-IDF n-grams, or n-grams + sentence embeddings (embeddings extra)",

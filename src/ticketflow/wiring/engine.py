@@ -166,6 +166,7 @@ class Engine:
                 familiarity=adapters.familiarity_model(s, models.intent),
                 risk_mass=s.routing.risk_mass,
                 draft_unsure_below=s.routing.draft_unsure_below,
+                max_message_tokens=s.routing.max_message_tokens,
             ),
             context=ContextBuilder(
                 ws.index,

@@ -528,3 +528,17 @@ def test_a_risky_message_in_another_language_goes_to_a_person_even_when_the_mode
         .route
         is Route.AUTO
     )
+
+
+def test_a_message_past_the_length_limit_goes_to_a_person_unread() -> None:
+    classifier = FixedClassifier("track_order", 0.95)
+    router = Router(_rules(), classifier, max_message_tokens=50)
+    pasted = "Where is my parcel? " + "log line 2026-11-24 error code 17\n" * 40
+
+    decision = router.run(_ticket(pasted))
+
+    assert decision.route is Route.ESCALATE
+    assert decision.reasons == ("too_long",)
+    assert decision.canned_answer is None and decision.intent is None
+    assert "> max_message_tokens 50" in decision.triggers[0].evidence
+    assert Router(_rules(), classifier, max_message_tokens=50).run(_ticket("Where is my parcel?")).route is Route.RULE

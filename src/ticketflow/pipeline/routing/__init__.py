@@ -10,6 +10,7 @@ from ticketflow.domain.asking import asks_anything, only_thanks
 from ticketflow.domain.decision import Decision, Route, Trigger
 from ticketflow.domain.message import Ticket
 from ticketflow.domain.rules import RuleBook
+from ticketflow.domain.tokens import estimate_tokens
 from ticketflow.pipeline.routing.injection import injection_finding
 from ticketflow.pipeline.routing.tone import NEGATIVE, NEUTRAL, ToneReading, cue_text, score_tone
 from ticketflow.ports.knowledge import (
@@ -33,6 +34,7 @@ VENTING = "venting"
 UNFAMILIAR = "unfamiliar"
 RISK = "risk"
 LOW_RISK = "low_risk"
+TOO_LONG = "too_long"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -78,6 +80,9 @@ class Router:
     unfamiliar to the intent model (its words may be ours, but no intent fits) goes to a person as
     ``unsure``, with no canned answer: on a workspace's own customers, such messages are mostly the
     model's confident misroutes.
+    A message longer than ``max_message_tokens`` goes to a person at once (reason ``too_long``), read by
+    nothing else: a pasted log or a 100,000-character body is no question a reply can answer, would cost
+    tens of thousands of prompt tokens, and every later stage's work grows with it.
     A message in a language the workspace does not serve (``languages``) goes to the model when it can
     write that language (``any_language``), else to a person with reason ``language``; canned answers
     and declines are written in the served languages.
@@ -110,8 +115,10 @@ class Router:
         familiarity: ScopeModel | None = None,
         risk_mass: float | None = None,
         draft_unsure_below: float | None = None,
+        max_message_tokens: int | None = None,
     ) -> None:
         self._rules = rules
+        self.max_message_tokens = max_message_tokens
         self._classifier = classifier
         self.unsure_threshold = unsure_threshold
         self.tone_threshold = tone_threshold if tone_threshold is not None else rules.tone.threshold
@@ -170,6 +177,18 @@ class Router:
 
     def _route(self, ticket: Ticket) -> Decision:
         text = ticket.text
+        tokens = estimate_tokens(text)
+        if self.max_message_tokens is not None and tokens > self.max_message_tokens:
+            evidence = f"about {tokens} tokens > max_message_tokens {self.max_message_tokens}"
+            return Decision(
+                Route.ESCALATE,
+                intent=None,
+                confidence=0.0,
+                reasons=(TOO_LONG,),
+                triggers=(Trigger(TOO_LONG, TOO_LONG, evidence),),
+                sentiment=NEUTRAL,
+                out_of_hours=self._out_of_hours(ticket),
+            )
         language = self._foreign(text)
         intent, confidence, risk = self._read_intent(text)
         sure = intent is not None and confidence >= self.unsure_threshold
