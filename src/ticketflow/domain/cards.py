@@ -82,7 +82,11 @@ def _grouped_window(text: str, groups: list[tuple[int, int]]) -> list[tuple[int,
             shape = ",".join(str(end - start) for start, end in window)
             start, end = window[0][0], window[-1][1]
             digits = sum(e - s for s, e in window)
-            if digits >= MIN_WINDOW_DIGITS and _CARD_GROUPS.fullmatch(shape) and is_card_number(text[start:end]):
+            if (
+                digits >= MIN_WINDOW_DIGITS
+                and _CARD_GROUPS.fullmatch(shape)
+                and is_card_number(text[start:end])
+            ):
                 found.append((start, end))
                 at += size
                 break

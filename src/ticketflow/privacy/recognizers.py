@@ -38,10 +38,12 @@ def iban_ok(value: str) -> bool:
 class LuhnCardRecognizer(PatternRecognizer):
     """12 to 19 digits, optionally grouped by spaces or dashes, that pass the Luhn checksum."""
 
+    NAME = "LuhnCardRecognizer"
+
     def __init__(self) -> None:
         super().__init__(
             supported_entity="CREDIT_CARD",
-            name="LuhnCardRecognizer",
+            name=self.NAME,
             patterns=[Pattern("card digits", CARD_DIGITS.pattern, 0.6)],
             context=["card", "credit", "debit", "visa", "mastercard", "amex", "charge"],
         )
@@ -64,10 +66,10 @@ class LuhnCardRecognizer(PatternRecognizer):
                 end=end,
                 score=self.MAX_SCORE,
                 analysis_explanation=self.build_regex_explanation(
-                    self.name, "card digits", CARD_DIGITS.pattern, 0.6, True, regex_flags or 0
+                    self.NAME, "card digits", CARD_DIGITS.pattern, 0.6, True, regex_flags or 0
                 ),
                 recognition_metadata={
-                    RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
+                    RecognizerResult.RECOGNIZER_NAME_KEY: self.NAME,
                     RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
                 },
             )

@@ -541,4 +541,7 @@ def test_a_message_past_the_length_limit_goes_to_a_person_unread() -> None:
     assert decision.reasons == ("too_long",)
     assert decision.canned_answer is None and decision.intent is None
     assert "> max_message_tokens 50" in decision.triggers[0].evidence
-    assert Router(_rules(), classifier, max_message_tokens=50).run(_ticket("Where is my parcel?")).route is Route.RULE
+    assert (
+        Router(_rules(), classifier, max_message_tokens=50).run(_ticket("Where is my parcel?")).route
+        is Route.RULE
+    )

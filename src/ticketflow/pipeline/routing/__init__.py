@@ -155,7 +155,7 @@ class Router:
         return self._language.detect(text) if self._language is not None else None
 
     def run(self, ticket: Ticket) -> Decision:
-        decision = self._route(ticket)
+        decision = self._too_long(ticket) or self._route(ticket)
         if (
             decision.route is Route.RULE
             and VENTING in self._chatter
@@ -175,20 +175,24 @@ class Router:
             return self._decline(VENTING, [*decision.triggers, fired], common)
         return decision
 
+    def _too_long(self, ticket: Ticket) -> Decision | None:
+        """A handoff, unread, for a message past ``max_message_tokens``; else None."""
+        tokens = estimate_tokens(ticket.text)
+        if self.max_message_tokens is None or tokens <= self.max_message_tokens:
+            return None
+        evidence = f"about {tokens} tokens > max_message_tokens {self.max_message_tokens}"
+        return Decision(
+            Route.ESCALATE,
+            intent=None,
+            confidence=0.0,
+            reasons=(TOO_LONG,),
+            triggers=(Trigger(TOO_LONG, TOO_LONG, evidence),),
+            sentiment=NEUTRAL,
+            out_of_hours=self._out_of_hours(ticket),
+        )
+
     def _route(self, ticket: Ticket) -> Decision:
         text = ticket.text
-        tokens = estimate_tokens(text)
-        if self.max_message_tokens is not None and tokens > self.max_message_tokens:
-            evidence = f"about {tokens} tokens > max_message_tokens {self.max_message_tokens}"
-            return Decision(
-                Route.ESCALATE,
-                intent=None,
-                confidence=0.0,
-                reasons=(TOO_LONG,),
-                triggers=(Trigger(TOO_LONG, TOO_LONG, evidence),),
-                sentiment=NEUTRAL,
-                out_of_hours=self._out_of_hours(ticket),
-            )
         language = self._foreign(text)
         intent, confidence, risk = self._read_intent(text)
         sure = intent is not None and confidence >= self.unsure_threshold
