@@ -22,8 +22,6 @@ import re
 
 from ticketflow.domain.message import InboundMessage
 
-CARD_DIGITS = re.compile(r"(?<![\w.-])\d(?:[ -]?\d){11,18}(?![\w-])")
-"""12 to 19 digits, optionally grouped by single spaces or dashes, not inside a longer word or number."""
 HIDDEN = "•"
 KEPT = 4
 

@@ -13,9 +13,15 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from presidio_analyzer import Pattern, PatternRecognizer, RecognizerResult
+from presidio_analyzer import (
+    AnalysisExplanation,
+    EntityRecognizer,
+    Pattern,
+    PatternRecognizer,
+    RecognizerResult,
+)
 
-from ticketflow.domain.cards import CARD_DIGITS, card_spans, is_card_number
+from ticketflow.domain.cards import card_spans
 from ticketflow.privacy.cued import date_time_spans
 
 if TYPE_CHECKING:
@@ -35,49 +41,45 @@ def iban_ok(value: str) -> bool:
     return number % 97 == 1
 
 
-class LuhnCardRecognizer(PatternRecognizer):
-    """12 to 19 digits, optionally grouped by spaces or dashes, that pass the Luhn checksum."""
+class LuhnCardRecognizer(EntityRecognizer):
+    """Card numbers as the ticket store truncates them (``domain.cards.card_spans``): 12 to 19 digits,
+    grouped or not, passing the Luhn checksum, one written against its expiry or security code ("4111 1111
+    1111 1111 09/27") included, which a single pattern reads as one run of digits that fails Luhn."""
 
     NAME = "LuhnCardRecognizer"
 
     def __init__(self) -> None:
         super().__init__(
-            supported_entity="CREDIT_CARD",
+            supported_entities=["CREDIT_CARD"],
             name=self.NAME,
-            patterns=[Pattern("card digits", CARD_DIGITS.pattern, 0.6)],
             context=["card", "credit", "debit", "visa", "mastercard", "amex", "charge"],
         )
+
+    def load(self) -> None:
+        """Nothing to load: the spans come from ``card_spans``."""
 
     def analyze(
         self,
         text: str,
         entities: list[str],
         nlp_artifacts: NlpArtifacts | None = None,
-        regex_flags: int | None = None,
     ) -> list[RecognizerResult]:
-        """Every card number the ticket store would truncate (``domain.cards.card_spans``), one written
-        against its expiry or security code ("4111 1111 1111 1111 09/27") included, which the pattern
-        alone reads as one run of digits that fails Luhn."""
-        found = []
-        for start, end in card_spans(text):
-            result = RecognizerResult(
+        return [
+            RecognizerResult(
                 entity_type="CREDIT_CARD",
                 start=start,
                 end=end,
                 score=self.MAX_SCORE,
-                analysis_explanation=self.build_regex_explanation(
-                    self.NAME, "card digits", CARD_DIGITS.pattern, 0.6, True, regex_flags or 0
+                analysis_explanation=AnalysisExplanation(
+                    self.NAME, self.MAX_SCORE, textual_explanation="Luhn-valid card digits"
                 ),
                 recognition_metadata={
                     RecognizerResult.RECOGNIZER_NAME_KEY: self.NAME,
                     RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
                 },
             )
-            found.append(result)
-        return found
-
-    def validate_result(self, pattern_text: str) -> bool:
-        return is_card_number(pattern_text)
+            for start, end in card_spans(text)
+        ]
 
 
 class CaseInsensitiveIbanRecognizer(PatternRecognizer):
