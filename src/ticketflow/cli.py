@@ -1,4 +1,4 @@
-"""The ``ticketflow`` command: init, demo, serve, worker, train, import, ask, eval, keys, users, channels.
+"""The ``ticketflow`` command: set up a workspace, run and serve the pipeline, measure it, operate it.
 
 Every option also reads an environment variable (shown in ``--help``); settings proper live in the
 workspace's ``ticketflow.toml`` and ``TICKETFLOW_*`` variables.
@@ -115,8 +115,8 @@ def serve(
     host: Annotated[str, typer.Option(envvar="TICKETFLOW_HOST")] = "127.0.0.1",
     port: Annotated[int, typer.Option(envvar="TICKETFLOW_PORT")] = 8000,
 ) -> None:
-    """Start the HTTP API with the durable runtime in the same process (and the SMTP intake, when
-    ``[channels.email]`` is set: ``TICKETFLOW_CHANNELS__EMAIL__LISTEN``)."""
+    r"""Start the HTTP API with the durable runtime in the same process (and the SMTP intake, when
+    ``\[channels.email]`` is set: ``TICKETFLOW_CHANNELS__EMAIL__LISTEN``)."""
     import uvicorn
 
     from ticketflow.api.access_log import log_config
@@ -140,8 +140,8 @@ def serve(
 
 @app.command()
 def worker(workspace: WorkspaceOpt = Path("examples/store")) -> None:
-    """Run the durable runtime without HTTP; start several (on PostgreSQL) to scale out. With
-    ``[channels.email]`` it also runs the SMTP intake (give each worker its own listen address)."""
+    r"""Run the durable runtime without HTTP; start several (on PostgreSQL) to scale out. With
+    ``\[channels.email]`` it also runs the SMTP intake (give each worker its own listen address)."""
     from ticketflow.runtime.service import Runtime, exit_stopped
     from ticketflow.settings import redact_url
     from ticketflow.wiring.engine import Engine
@@ -372,7 +372,7 @@ def channels_check(
         typer.Option(
             "--public-url",
             envvar="TICKETFLOW_API__PUBLIC_URL",
-            help="where helpdesks reach this server (default: [api] public_url)",
+            help=r"where helpdesks reach this server (default: \[api] public_url)",
         ),
     ] = None,
 ) -> None:

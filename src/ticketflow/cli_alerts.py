@@ -13,7 +13,7 @@ from rich.table import Table
 
 from ticketflow.errors import TicketflowError
 
-alerts_app = typer.Typer(no_args_is_help=True, help="Alert rules ([[alerts.rules]]) and their states")
+alerts_app = typer.Typer(no_args_is_help=True, help=r"Alert rules (\[\[alerts.rules]]) and their states")
 
 WorkspaceOpt = Annotated[
     Path,

@@ -35,12 +35,14 @@ def verify(workspace: WorkspaceOpt = Path("examples/store")) -> None:
         raise typer.Exit(code=1)
 
 
-retention_app = typer.Typer(no_args_is_help=True, help="retention periods of [retention] in ticketflow.toml")
+retention_app = typer.Typer(
+    no_args_is_help=True, help=r"retention periods of \[retention] in ticketflow.toml"
+)
 
 
 @retention_app.command("apply")
 def retention_apply(workspace: WorkspaceOpt = Path("examples/store")) -> None:
-    """Run the retention sweep once (the runtime also runs it on ``[retention] sweep_schedule``)."""
+    r"""Run the retention sweep once (the runtime also runs it on ``\[retention] sweep_schedule``)."""
     from ticketflow.settings import Settings
     from ticketflow.wiring.audit import sweep
 

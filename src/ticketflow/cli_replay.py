@@ -33,7 +33,7 @@ def _fail(exc: Exception) -> typer.Exit:
 def replay(
     since: Annotated[str, typer.Option("--since", help="first arrival replayed: a date or ISO time (UTC)")],
     until: Annotated[
-        str | None, typer.Option("--until", help="end of the range, exclusive: a date or ISO time [now]")
+        str | None, typer.Option("--until", help="end of the range, exclusive: a date or ISO time \\[now]")
     ] = None,
     variant: Annotated[
         list[str] | None,
@@ -45,7 +45,7 @@ def replay(
     ] = None,
     fmt: Annotated[str, typer.Option("--format", help="html | md | json")] = "html",
     out: Annotated[
-        Path | None, typer.Option("--out", help="write here (md: PNGs beside it) [stdout]")
+        Path | None, typer.Option("--out", help="write here (md: PNGs beside it) \\[stdout]")
     ] = None,
     limit: Annotated[
         int | None, typer.Option("--limit", min=1, help="replay at most this many of the range's tickets")

@@ -30,7 +30,7 @@ PeriodOpt = Annotated[str, typer.Option("--period", help="week | month: the peri
 UntilOpt = Annotated[
     str | None,
     typer.Option(
-        "--until", help="end of the period, exclusive: a date (its midnight UTC) or ISO time [today]"
+        "--until", help="end of the period, exclusive: a date (its midnight UTC) or ISO time \\[today]"
     ),
 ]
 
@@ -56,7 +56,7 @@ def report(
     period: PeriodOpt = "week",
     fmt: Annotated[str, typer.Option("--format", help="html | md | json")] = "html",
     out: Annotated[
-        Path | None, typer.Option("--out", help="write here (md: PNGs beside it) [stdout]")
+        Path | None, typer.Option("--out", help="write here (md: PNGs beside it) \\[stdout]")
     ] = None,
     until: UntilOpt = None,
     workspace: WorkspaceOpt = Path("examples/store"),
