@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from dbos import DBOS
 
 from ticketflow.domain.draft import Draft
@@ -161,3 +162,78 @@ def test_a_runtime_started_after_another_in_the_same_process_uses_its_own_engine
         assert engine.store is not None and engine.store.tickets.view(ticket_id) is None
     finally:
         other.close()
+
+
+class _BrokenProvider:
+    """A provider with a bug: every call raises (not a ProviderError, which providers turn into handoffs)."""
+
+    name = "broken"
+
+    def generate(self, request: GenerationRequest) -> Draft:
+        raise RuntimeError("a bug with the customer's words in it: lena@example.com")
+
+
+def test_a_transient_error_in_triage_is_retried_and_the_ticket_answered(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    router = runtime.engine.pipeline.router
+    real, faults = router.run, []
+
+    def locked_once(ticket: object) -> object:
+        if not faults:
+            faults.append(1)
+            raise sa.exc.OperationalError("BEGIN IMMEDIATE", {}, Exception("database is locked"))
+        return real(ticket)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(router, "run", locked_once)
+    ticket_id, _ = runtime.submit(_message("locked-1", "What payment methods do you take?"))
+    result = runtime.result(ticket_id)
+    assert faults == [1] and result.delivery.outcome is Outcome.SENT
+    [status] = DBOS.list_workflows(workflow_ids=["msg:chat:locked-1"])
+    assert status.status == "SUCCESS"
+
+
+def test_a_stage_failing_for_good_hands_the_ticket_to_a_person_not_left_processing(
+    settings: Settings, store_models: TrainedModels
+) -> None:
+    base = Engine.from_workspace(settings=settings, models=store_models)
+    engine = Engine(settings, base.workspace, store_models, base.store, provider=_BrokenProvider())
+    try:
+        with Runtime(engine) as runtime:
+            question = "Can I change the address on an order that has not shipped?"
+            ticket_id, _ = runtime.submit(_message("broken-1", question))
+            result = runtime.result(ticket_id)
+            [status] = DBOS.list_workflows(workflow_ids=["msg:chat:broken-1"])
+            view = runtime.tickets.view(ticket_id)
+        assert status.status == "SUCCESS", "the workflow ends with the handoff, not in ERROR"
+        assert result.delivery.outcome is Outcome.ESCALATED and result.delivery.reason == "error"
+        assert view is not None and view.status is TicketStatus.DONE and view.reply is None
+        assert view.handoff is not None and view.handoff.reason == "error"
+        assert view.handoff.tried == ("error: processing failed (RuntimeError); nothing was sent",)
+        assert "lena@" not in " ".join(view.handoff.tried), "no error message reaches the package"
+    finally:
+        base.close()
+
+
+def test_a_failure_after_the_reply_was_queued_never_also_hands_it_off(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def unrecorded(result: object) -> bool:
+        raise sa.exc.OperationalError("UPDATE tickets", {}, Exception("disk I/O error"))
+
+    monkeypatch.setattr(runtime.tickets, "finish", unrecorded)
+    ticket_id, _ = runtime.submit(_message("late-1", "What payment methods do you take?"))
+    with pytest.raises(Exception, match="delivery has exceeded"):
+        runtime.result(ticket_id)
+    view = runtime.tickets.view(ticket_id)
+    assert view is not None and view.reply is not None, "the reply was queued before the record failed"
+    assert view.handoff is None, "a queued reply is never also handed off"
+
+
+def test_a_hook_that_raises_is_skipped(runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(result: object) -> None:
+        raise RuntimeError("a metrics bug")
+
+    monkeypatch.setattr(runtime.engine.pipeline.hooks, "on_delivered", [broken])
+    ticket_id, _ = runtime.submit(_message("hook-1", "What payment methods do you take?"))
+    assert runtime.result(ticket_id).delivery.outcome is Outcome.SENT

@@ -4,12 +4,14 @@
 just calls ``fn``. The durable runtime calls ``Pipeline.process_stored``, whose steps are checkpoints: they
 group the stages so that each paid model call and the delivery end a step of their own, and after a crash
 a completed step (a paid model call, a recorded delivery) is replayed from its checkpoint, never re-run.
-Routing's ``on_routed`` hooks run once the ticket's context is built (they see routing's decision).
+Routing's ``on_routed`` hooks run once the ticket's context is built (they see routing's decision). A hook
+that raises is logged and skipped: metrics and plugins never decide what happens to a ticket.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,7 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from ticketflow.domain.checks import CheckResult
 from ticketflow.domain.context import ContextPack
-from ticketflow.domain.decision import Decision, Route
+from ticketflow.domain.decision import Decision, Route, Trigger
 from ticketflow.domain.draft import Draft, Usage
 from ticketflow.domain.message import Ticket
 from ticketflow.domain.result import TicketResult
@@ -34,7 +36,10 @@ from ticketflow.ports.provider import GenerationRequest
 if TYPE_CHECKING:
     from opentelemetry.trace import Span, Tracer
 
+log = logging.getLogger(__name__)
 T = TypeVar("T")
+ERROR = "error"
+"""The handoff reason of a ticket whose stages failed for good (``Pipeline.failed``)."""
 Step = Callable[..., Any]
 """``step(name, fn, *args)`` runs ``fn(*args)`` as the stage called ``name`` and returns its result."""
 Defer = Callable[[GenerationRequest], Draft]
@@ -142,6 +147,17 @@ class Pipeline:
         """
         return self._run(load, step, defer, record=record)
 
+    def delivered(self, result: TicketResult) -> None:
+        """Tell the ``on_delivered`` hooks (metrics, plugins) about a finished ticket."""
+        _notify(self.hooks.on_delivered, result)
+
+    def failed(self, ticket: Ticket, error: str) -> TicketResult:
+        """The result for a ticket whose stages failed for good (``error`` says how, with no text of the
+        ticket): a person takes it, reason ``error``, with the message as the handoff's excerpt."""
+        trigger = Trigger(ERROR, ERROR, f"processing failed ({error}); nothing was sent")
+        decision = Decision(Route.ESCALATE, None, 0.0, reasons=(ERROR,), triggers=(trigger,))
+        return TicketResult(ticket, decision, self.delivery.run(ticket, decision, None, None, ()))
+
     def _run(
         self,
         load: Callable[[], Ticket],
@@ -186,8 +202,7 @@ class Pipeline:
         else:
             ticket, routed, decision, context, checks = self._triage(stage, load)
         _known(trace, span, ticket)
-        for hook in self.hooks.on_routed:
-            hook(ticket, routed)
+        _notify(self.hooks.on_routed, ticket, routed)
         draft = None
         judged: tuple[Usage, ...] = ()
         if decision.route is Route.AUTO and context is not None:
@@ -236,8 +251,7 @@ class Pipeline:
                 timings_ms=tuple(timings.items()),
                 validation_calls=judged,
             )
-        for done in self.hooks.on_delivered:
-            done(result)
+        self.delivered(result)
         return result
 
     def _triage(
@@ -280,6 +294,14 @@ class Pipeline:
         waited = defer(prepared.request)  # outside any step: the runtime waits durably
         finished: Draft = stage("generation", self.generator.finish, prepared, waited)
         return finished
+
+
+def _notify(hooks: list[Callable[..., None]], *args: Any) -> None:
+    for hook in hooks:
+        try:
+            hook(*args)
+        except Exception:
+            log.exception("hook %s failed; the ticket goes on", getattr(hook, "__qualname__", hook))
 
 
 def _calls_of(checks: tuple[CheckResult, ...]) -> tuple[Usage, ...]:

@@ -252,6 +252,8 @@ class Runtime:
                 self._mail.stop()
             if self._sender is not None:
                 self._sender.drain(timeout=5.0)
+            if self._workflows is not None:
+                self._workflows.stopping()
             DBOS.destroy(workflow_completion_timeout_sec=0)
             instances = (
                 self._workflows,

@@ -8,14 +8,20 @@ intake, routing, context), ``generation`` (each paid call), ``validation`` (the 
 The workflow id is the message's idempotency key (``msg:{channel}:{external_id}``), so a duplicate webhook
 attaches to the existing workflow instead of starting another. The ``tickets`` queue is partitioned by
 conversation, one message at a time per conversation, so a thread's turns are answered in order.
+
+No accepted ticket is left ``processing`` because a stage failed: ``triage`` and ``delivery``, which may run
+again whole, are retried (a database busy past its timeout, a dropped connection), and a ticket whose
+stages still fail before anything was delivered goes to a person with reason ``error``.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from dbos import DBOS, DBOSConfiguredInstance
+from dbos import DBOS, DBOSConfiguredInstance, StepOptions
+from dbos import error as dbos_errors
 
 from ticketflow.domain.ids import TicketId
 from ticketflow.domain.message import Ticket
@@ -28,11 +34,31 @@ from ticketflow.runtime.sender import Sender
 
 T = TypeVar("T")
 TICKETS_QUEUE = "tickets"
+RETRIED_STEPS = frozenset({"triage", "delivery"})
+"""Steps that may run again whole (reads, then writes keyed by the ticket), so an error in one is retried:
+twice, 1 s and then 2 s later. ``generation`` and ``validation`` may be paid and are never re-run here (the
+providers retry their own calls)."""
+_RETRIES: StepOptions = {
+    "retries_allowed": True,
+    "max_attempts": 3,
+    "interval_seconds": 1.0,
+    "backoff_rate": 2.0,
+}
+
+log = logging.getLogger(__name__)
 
 
 def durable_step(name: str, fn: Callable[..., T], *args: Any) -> T:
     """Run one pipeline stage as a DBOS step: its result is checkpointed and replayed after a crash."""
-    return DBOS.run_step({"name": name}, fn, *args)
+    options: StepOptions = {"name": name, **(_RETRIES if name in RETRIED_STEPS else {})}
+    return DBOS.run_step(options, fn, *args)
+
+
+def _described(exc: Exception) -> str:
+    """What failed, by type and step only: an error's message may quote the ticket or a statement's values."""
+    if isinstance(exc, dbos_errors.DBOSMaxStepRetriesExceeded) and exc.errors:
+        return f"{type(exc.errors[-1]).__name__} in {exc.step_name}, {len(exc.errors)} attempts"
+    return type(exc).__name__
 
 
 @DBOS.dbos_class("ticketflow.TicketWorkflows")
@@ -56,7 +82,12 @@ class TicketWorkflows(DBOSConfiguredInstance):
         self._tickets = tickets
         self._batches = batches
         self._sender = sender
+        self._stopping = False
         super().__init__(name)
+
+    def stopping(self) -> None:
+        """The runtime is stopping: a stage cut off by it resumes at the next start, not as a failure."""
+        self._stopping = True
 
     @DBOS.workflow(name=TICKET_WORKFLOW)
     def process_ticket(self, ticket_id: str, batch: bool = False) -> TicketResult:
@@ -69,9 +100,30 @@ class TicketWorkflows(DBOSConfiguredInstance):
             tickets.mark(TicketId(ticket_id), TicketStatus.PROCESSING)
             return tickets.load_ticket(TicketId(ticket_id))
 
-        result = self._pipeline.process_stored(load, tickets.finish, step=durable_step, defer=defer)
+        try:
+            result = self._pipeline.process_stored(load, tickets.finish, step=durable_step, defer=defer)
+        except Exception as exc:  # cancellation is a BaseException and passes
+            if self._stopping:
+                raise
+            error = _described(exc)
+            failed = DBOS.run_step({"name": "failed", **_RETRIES}, self._hand_off, ticket_id, error)
+            if failed is None:
+                raise
+            log.error("ticket %s: processing failed (%s); handed to a person", ticket_id, error, exc_info=exc)
+            result = failed
+            self._pipeline.delivered(result)
         if self._sender is not None:  # the durable sender (runtime.sender): a child workflow per ticket
             self._sender.start(ticket_id, result.ticket.conversation_id)
+        return result
+
+    def _hand_off(self, ticket_id: str, error: str) -> TicketResult | None:
+        """Hand a ticket whose stages failed to a person (reason ``error``) and record it; None when it was
+        delivered or handed off already (the failure came after that, and it must not get both)."""
+        view = self._tickets.view(TicketId(ticket_id))
+        if view is None or view.status is TicketStatus.DONE or view.reply is not None or view.handoff:
+            return None
+        result = self._pipeline.failed(self._tickets.load_ticket(TicketId(ticket_id)), error)
+        self._tickets.finish(result)
         return result
 
     def _may_batch(self) -> bool:
