@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
@@ -163,3 +164,14 @@ def test_the_migrated_schema_is_the_one_the_code_declares(database_url: str) -> 
         )
 
     assert [d for d in differences if not sqlite_ignores(d)] == []
+
+
+def test_a_database_error_quotes_no_customer_text(database_url: str) -> None:
+    engine = create_engine(database_url)
+    migrate(engine)
+    secret = "my card is 4111 1111 1111 1111 and I live at 1 Elm Street"
+    row = {"id": "t-1", "text": secret}
+    with pytest.raises(sa.exc.DBAPIError) as raised, engine.begin() as conn:
+        conn.execute(sa.text("INSERT INTO no_such_table (id, text) VALUES (:id, :text)"), row)
+    assert "4111" not in str(raised.value) and "Elm" not in str(raised.value)
+    engine.dispose()

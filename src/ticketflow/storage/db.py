@@ -29,7 +29,9 @@ def create_engine(url: str) -> sa.Engine:
     3."""
     url = normalise_url(url)
     parsed = make_url(url)
-    kwargs: dict[str, Any] = {"future": True}
+    # an error's message (logged, and kept by DBOS with a failed step) never quotes a statement's values:
+    # they hold customers' messages and addresses
+    kwargs: dict[str, Any] = {"future": True, "hide_parameters": True}
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
