@@ -15,6 +15,7 @@ from ticketflow.domain.outcome import Outcome
 from ticketflow.domain.views import TicketStatus
 from ticketflow.ports.provider import GenerationRequest, Provider
 from ticketflow.runtime.service import Runtime
+from ticketflow.runtime.workflows import TicketWorkflows
 from ticketflow.settings import Settings
 from ticketflow.wiring.engine import Engine
 from ticketflow.wiring.models import TrainedModels
@@ -237,3 +238,29 @@ def test_a_hook_that_raises_is_skipped(runtime: Runtime, monkeypatch: pytest.Mon
     monkeypatch.setattr(runtime.engine.pipeline.hooks, "on_delivered", [broken])
     ticket_id, _ = runtime.submit(_message("hook-1", "What payment methods do you take?"))
     assert runtime.result(ticket_id).delivery.outcome is Outcome.SENT
+
+
+def test_a_ticket_whose_workflow_failed_is_handed_off_at_the_next_start(
+    settings: Settings, store_models: TrainedModels, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    base = Engine.from_workspace(settings=settings, models=store_models)
+    engine = Engine(settings, base.workspace, store_models, base.store, provider=_BrokenProvider())
+
+    def unrecorded(self: TicketWorkflows, ticket_id: str, error: str) -> None:
+        raise sa.exc.OperationalError("UPDATE tickets", {}, Exception("disk I/O error"))
+
+    try:
+        with Runtime(engine) as runtime:
+            monkeypatch.setattr(TicketWorkflows, "_hand_off", unrecorded)
+            ticket_id, _ = runtime.submit(_message("failed-1", "Can I change the address on my order?"))
+            with pytest.raises(Exception, match="failed has exceeded"):
+                runtime.result(ticket_id)
+            [status] = DBOS.list_workflows(workflow_ids=["msg:chat:failed-1"])
+            assert status.status == "ERROR", "the handoff failed too, as an earlier version's runs did"
+        monkeypatch.undo()
+        with Runtime(engine) as runtime:
+            view = runtime.tickets.view(ticket_id)
+        assert view is not None and view.status is TicketStatus.DONE and view.reply is None
+        assert view.handoff is not None and view.handoff.reason == "error"
+    finally:
+        base.close()

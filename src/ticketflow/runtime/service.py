@@ -322,9 +322,25 @@ class Runtime:
         return view is not None and view.status is TicketStatus.DONE
 
     def resubmit_unfinished(self) -> int:
+        """Enqueue every unfinished ticket again (idempotent by workflow id), and hand to a person each one
+        whose workflow ended in ``ERROR`` (an earlier version's, or a handoff that failed too): enqueueing
+        its id again would only return that error, and the ticket would wait for nobody."""
+        if self._workflows is None:
+            raise RuntimeError("the runtime is not started: call Runtime.start() first")
         pending = self.tickets.unfinished()
+        failed = {
+            w.workflow_id
+            for w in DBOS.list_workflows(
+                status="ERROR", name=batching.TICKET_WORKFLOW, load_input=False, load_output=False
+            )
+        }
         for ticket in pending:
-            self._enqueue(ticket)
+            if ticket.workflow_id not in failed:
+                self._enqueue(ticket)
+            elif not self._workflows.hand_off_failed(ticket):
+                log.warning(
+                    "ticket %s: its workflow failed after a delivery; left for an operator", ticket.ticket_id
+                )
         return len(pending)
 
     def result(self, ticket_id: TicketId, timeout: float = 60.0) -> TicketResult:

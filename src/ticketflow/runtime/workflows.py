@@ -28,7 +28,7 @@ from ticketflow.domain.message import Ticket
 from ticketflow.domain.result import TicketResult
 from ticketflow.domain.views import TicketStatus
 from ticketflow.pipeline.runner import Pipeline
-from ticketflow.ports.store import TicketStore
+from ticketflow.ports.store import TicketStore, Unfinished
 from ticketflow.runtime.batching import INSTANCE, TICKET_WORKFLOW, BatchWorkflows
 from ticketflow.runtime.sender import Sender
 
@@ -115,6 +115,18 @@ class TicketWorkflows(DBOSConfiguredInstance):
         if self._sender is not None:  # the durable sender (runtime.sender): a child workflow per ticket
             self._sender.start(ticket_id, result.ticket.conversation_id)
         return result
+
+    def hand_off_failed(self, ticket: Unfinished) -> bool:
+        """Hand to a person a ticket whose workflow ended in ``ERROR`` (outside any workflow, at start);
+        False when something was delivered already."""
+        result = self._hand_off(ticket.ticket_id, "its workflow ended in ERROR")
+        if result is None:
+            return False
+        log.error("ticket %s: its workflow had failed; handed to a person", ticket.ticket_id)
+        self._pipeline.delivered(result)
+        if self._sender is not None:
+            self._sender.start(ticket.ticket_id, ticket.conversation_id)
+        return True
 
     def _hand_off(self, ticket_id: str, error: str) -> TicketResult | None:
         """Hand a ticket whose stages failed to a person (reason ``error``) and record it; None when it was
