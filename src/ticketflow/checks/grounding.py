@@ -24,6 +24,7 @@ import re
 
 from ticketflow.checks._text import STOP, WORD, is_glue, sentences, stems
 from ticketflow.domain.checks import CheckResult, Verdict
+from ticketflow.domain.numbers import NUMBER_WORDS
 from ticketflow.domain.prose import prose_sentences
 from ticketflow.ports.check import CheckInput
 
@@ -68,34 +69,7 @@ def amounts(text: str) -> set[tuple[str, str]]:
     return {(_norm(n), u.lower().rstrip("s")) for n, u in _UNIT.findall(text)}
 
 
-_NUMBER_WORDS = {
-    word: str(value)
-    for value, word in enumerate(
-        [
-            "zero",
-            "one",
-            "two",
-            "three",
-            "four",
-            "five",
-            "six",
-            "seven",
-            "eight",
-            "nine",
-            "ten",
-            "eleven",
-            "twelve",
-            "thirteen",
-            "fourteen",
-            "fifteen",
-            "sixteen",
-            "seventeen",
-            "eighteen",
-            "nineteen",
-            "twenty",
-        ]
-    )
-}
+_NUMBER_WORDS = {word: str(value) for value, word in enumerate(NUMBER_WORDS)}
 _NUMBER_WORD = re.compile(r"\b(" + "|".join(_NUMBER_WORDS) + r")\b", re.IGNORECASE)
 
 

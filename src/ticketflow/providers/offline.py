@@ -16,6 +16,7 @@ import threading
 import time
 
 from ticketflow.domain.draft import Action, Draft, Usage
+from ticketflow.domain.numbers import NUMBER_WORDS
 from ticketflow.domain.pricing import PRICED_MODELS, cost_usd, price_of
 from ticketflow.domain.prose import prose_sentences
 from ticketflow.domain.tokens import estimate_tokens
@@ -87,6 +88,7 @@ _STOP = frozenset(
     ]
 )
 _JSON_OVERHEAD_TOKENS = 40
+_NUMBER_TERMS = frozenset(w[:6] for w in NUMBER_WORDS)
 
 
 def _terms(text: str) -> set[str]:
@@ -100,9 +102,14 @@ def _singular(terms: set[str]) -> set[str]:
     return {t[:-1] if len(t) > 3 and t.endswith("s") and not t.endswith("ss") else t for t in terms}
 
 
+def _is_figure(term: str) -> bool:
+    """A number, an id or a number word: it says how many or which, never what a question is about."""
+    return term in _NUMBER_TERMS or any(c.isdigit() for c in term)
+
+
 def _wanted(question: set[str]) -> set[str]:
     """The question's words that can say what it is about: plurals matched, figures and ids left out."""
-    return {t for t in _singular(question) if not any(c.isdigit() for c in t)}
+    return {t for t in _singular(question) if not _is_figure(t)}
 
 
 def _best_hold(text: str, question: set[str]) -> int:
@@ -113,14 +120,15 @@ def _best_hold(text: str, question: set[str]) -> int:
 
 def _matching(text: str, question: set[str], banned: set[str]) -> list[tuple[str, set[str]]]:
     """The sentences of ``text`` that share words with ``question``, each with the words it shares; list
-    lead-ins, fragments and sentences the feedback banned are left out."""
+    lead-ins, fragments and sentences the feedback banned are left out, and so is a sentence that shares
+    only figures ("two weeks after the repair" is not answered by "a service takes two working days")."""
     found = []
     for raw in prose_sentences(text):
         sentence = _MARKUP.sub("", raw).strip()
         if len(sentence) < 20 or sentence.endswith(":") or any(b and b in sentence.lower() for b in banned):
             continue
         matched = question & _terms(sentence)
-        if matched:
+        if any(not _is_figure(t) for t in matched):
             found.append((sentence, matched))
     return found
 

@@ -234,3 +234,20 @@ class TestOfflineDrafterContract(ProviderContract):
     @pytest.fixture
     def provider(self) -> OfflineDrafter:
         return _drafter()
+
+
+def test_a_sentence_sharing_only_a_figure_with_the_question_is_no_answer() -> None:
+    service = Passage("kb-repairs", "Repairs", "A standard service takes two working days from the 2nd.", 3.0)
+    question = "My bell rattles again two weeks after the 2nd visit, is that normal?"
+
+    draft = _drafter().generate(_request(passages=(service,), question=question, intent=None))
+
+    assert draft.action == "escalate" and draft.escalation_reason == "no_answer"
+
+
+def test_a_figure_still_counts_beside_a_word_the_sentence_shares() -> None:
+    question = "Does express delivery take two days?"
+
+    draft = _drafter().generate(_request(question=question, intent=None))
+
+    assert EXPRESS in draft.reply
