@@ -12,6 +12,7 @@ from dbos import DBOS
 from ticketflow.domain.draft import Draft
 from ticketflow.domain.message import CustomerRef, InboundMessage
 from ticketflow.domain.outcome import Outcome
+from ticketflow.domain.result import TicketResult
 from ticketflow.domain.views import TicketStatus
 from ticketflow.ports.provider import GenerationRequest, Provider
 from ticketflow.runtime.service import Runtime
@@ -232,12 +233,42 @@ def test_a_failure_after_the_reply_was_queued_never_also_hands_it_off(
 
 
 def test_a_hook_that_raises_is_skipped(runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
+    called = []
+
     def broken(result: object) -> None:
+        called.append(result)
         raise RuntimeError("a metrics bug")
 
     monkeypatch.setattr(runtime.engine.pipeline.hooks, "on_delivered", [broken])
     ticket_id, _ = runtime.submit(_message("hook-1", "What payment methods do you take?"))
     assert runtime.result(ticket_id).delivery.outcome is Outcome.SENT
+    assert len(called) == 1, "the hook ran, raised, and the ticket went on"
+
+
+def test_a_handoff_whose_record_failed_once_is_recorded_on_its_retry(
+    settings: Settings, store_models: TrainedModels, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    base = Engine.from_workspace(settings=settings, models=store_models)
+    engine = Engine(settings, base.workspace, store_models, base.store, provider=_BrokenProvider())
+    try:
+        with Runtime(engine) as runtime:
+            real, faults = runtime.tickets.finish, []
+
+            def fails_once(result: TicketResult) -> bool:
+                if not faults:
+                    faults.append(1)
+                    raise sa.exc.OperationalError("UPDATE tickets", {}, Exception("database is locked"))
+                return real(result)
+
+            monkeypatch.setattr(runtime.tickets, "finish", fails_once)
+            ticket_id, _ = runtime.submit(_message("half-1", "Can I change the address on my order?"))
+            result = runtime.result(ticket_id)
+            view = runtime.tickets.view(ticket_id)
+        assert faults == [1], "the review entry was written, then the record failed"
+        assert result.delivery.reason == "error"
+        assert view is not None and view.status is TicketStatus.DONE and view.handoff is not None
+    finally:
+        base.close()
 
 
 def test_a_ticket_whose_workflow_failed_is_handed_off_at_the_next_start(

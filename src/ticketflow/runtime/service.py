@@ -328,20 +328,37 @@ class Runtime:
         if self._workflows is None:
             raise RuntimeError("the runtime is not started: call Runtime.start() first")
         pending = self.tickets.unfinished()
-        failed = {
-            w.workflow_id
-            for w in DBOS.list_workflows(
-                status="ERROR", name=batching.TICKET_WORKFLOW, load_input=False, load_output=False
-            )
-        }
+        failed = self._failed_workflows([t.workflow_id for t in pending])
         for ticket in pending:
             if ticket.workflow_id not in failed:
                 self._enqueue(ticket)
-            elif not self._workflows.hand_off_failed(ticket):
+                continue
+            try:  # another worker starting at the same moment may hand it off first
+                handed = self._workflows.hand_off_failed(ticket)
+            except Exception:
+                log.exception("ticket %s: its failed workflow could not be handed off", ticket.ticket_id)
+                continue
+            if not handed:
                 log.warning(
                     "ticket %s: its workflow failed after a delivery; left for an operator", ticket.ticket_id
                 )
         return len(pending)
+
+    @staticmethod
+    def _failed_workflows(ids: list[str], chunk: int = 500) -> set[str]:
+        """Which of ``ids`` are ticket workflows that ended in ``ERROR`` (asked in chunks: a backlog can hold
+        thousands, beyond what one statement may bind)."""
+        failed: set[str] = set()
+        for start in range(0, len(ids), chunk):
+            found = DBOS.list_workflows(
+                workflow_ids=ids[start : start + chunk],
+                status="ERROR",
+                name=batching.TICKET_WORKFLOW,
+                load_input=False,
+                load_output=False,
+            )
+            failed.update(w.workflow_id for w in found)
+        return failed
 
     def result(self, ticket_id: TicketId, timeout: float = 60.0) -> TicketResult:
         """Wait for a ticket's workflow and return its result."""

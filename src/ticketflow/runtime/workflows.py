@@ -27,7 +27,7 @@ from ticketflow.domain.ids import TicketId
 from ticketflow.domain.message import Ticket
 from ticketflow.domain.result import TicketResult
 from ticketflow.domain.views import TicketStatus
-from ticketflow.pipeline.runner import Pipeline
+from ticketflow.pipeline.runner import ERROR, Pipeline
 from ticketflow.ports.store import TicketStore, Unfinished
 from ticketflow.runtime.batching import INSTANCE, TICKET_WORKFLOW, BatchWorkflows
 from ticketflow.runtime.sender import Sender
@@ -130,9 +130,14 @@ class TicketWorkflows(DBOSConfiguredInstance):
 
     def _hand_off(self, ticket_id: str, error: str) -> TicketResult | None:
         """Hand a ticket whose stages failed to a person (reason ``error``) and record it; None when it was
-        delivered or handed off already (the failure came after that, and it must not get both)."""
+        delivered or handed off already (the failure came after that, and it must not get both).
+
+        An ``error`` handoff already queued but not recorded (an earlier attempt failed between the two
+        writes) is written again, which the review queue ignores, and recorded."""
         view = self._tickets.view(TicketId(ticket_id))
-        if view is None or view.status is TicketStatus.DONE or view.reply is not None or view.handoff:
+        if view is None or view.status is TicketStatus.DONE or view.reply is not None:
+            return None
+        if view.handoff is not None and view.handoff.reason != ERROR:
             return None
         result = self._pipeline.failed(self._tickets.load_ticket(TicketId(ticket_id)), error)
         self._tickets.finish(result)
