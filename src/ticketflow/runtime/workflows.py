@@ -86,7 +86,8 @@ class TicketWorkflows(DBOSConfiguredInstance):
         super().__init__(name)
 
     def stopping(self) -> None:
-        """The runtime is stopping: a stage cut off by it resumes at the next start, not as a failure."""
+        """The runtime is stopping: hand nothing off from here. A workflow cut off resumes at the next start
+        from its last step; one whose step already failed because of the stop is handed off then."""
         self._stopping = True
 
     @DBOS.workflow(name=TICKET_WORKFLOW)
